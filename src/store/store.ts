@@ -1,0 +1,186 @@
+// The Store: the only way any part of Steadymail reads or changes persistent state.
+//
+// Rules every implementation keeps (the contract suite in ./contract checks them):
+// - A promise that resolves means the change is committed and durable.
+// - `(mailbox, uid)` is unique; uidNext only grows; a UID is never reused while the
+//   mailbox's uidValidity stays the same.
+// - Every change to a message bumps the mailbox's highestModseq and sets the
+//   message's modseq to it; expunged UIDs leave a tombstone with their modseq.
+// - Account quota usage equals the sum of the sizes of its messages.
+// - ChangeBus events are published only after the commit they describe.
+// - Blobs are written (and fsynced) before the metadata that references them.
+
+import type {
+  Account,
+  AppendResult,
+  Alias,
+  AuditContext,
+  AuditEntry,
+  ChangesSince,
+  CopyResult,
+  Domain,
+  FlagChange,
+  FlagOperation,
+  Mailbox,
+  MessageMeta,
+  NewMessage,
+  RecipientResolution,
+  SpecialUse,
+  SystemFlag,
+} from './types.js';
+import type { BlobStore } from './blobs/blob-store.js';
+
+export interface MailboxEvent {
+  accountId: number;
+  mailboxId: number;
+  /** What changed; listeners re-read from the store with changesSince(). */
+  kind: 'exists' | 'expunge' | 'flags';
+  modseq: number;
+  /** The UIDs concerned, when short; listeners must not rely on it being complete. */
+  uids?: number[];
+}
+
+export interface MailboxListEvent {
+  accountId: number;
+  kind: 'mailbox-created' | 'mailbox-deleted' | 'mailbox-renamed' | 'subscription';
+  name: string;
+  newName?: string;
+}
+
+export type ChangeEvent = MailboxEvent | MailboxListEvent;
+
+/** Publishes committed changes to every session, in this process or (farm mode) any node. */
+export interface ChangeBus {
+  publish(event: ChangeEvent): void;
+  /** Listen to one account's changes. Returns the unsubscribe function. */
+  subscribe(accountId: number, listener: (event: ChangeEvent) => void): () => void;
+  close(): Promise<void>;
+}
+
+export interface NewAccount {
+  address: string;
+  passwordHash: string;
+  quotaBytes?: number;
+}
+
+export interface AccountUpdate {
+  passwordHash?: string;
+  quotaBytes?: number;
+  disabled?: boolean;
+}
+
+export interface FlagUpdate {
+  uids: number[];
+  operation: FlagOperation;
+  flags: SystemFlag[];
+  keywords: string[];
+  /** RFC 7162 CONDSTORE UNCHANGEDSINCE: messages with a higher modseq are not changed. */
+  unchangedSince?: number;
+}
+
+export interface FlagUpdateResult {
+  highestModseq: number;
+  /** Messages whose flags changed (with their new state). */
+  changed: FlagChange[];
+  /** UIDs skipped because of unchangedSince (RFC 7162 MODIFIED). */
+  modified: number[];
+}
+
+export interface ListMessagesOptions {
+  /** Only messages with uid >= this. */
+  fromUid?: number;
+  /** Leave out the cached structure (smaller rows for POP3 / flag syncs). */
+  withoutStructure?: boolean;
+}
+
+export interface Lease {
+  key: string;
+  holder: string;
+  expiresAt: Date;
+}
+
+export interface StoreStats {
+  domains: number;
+  accounts: number;
+  messages: number;
+  bytes: number;
+}
+
+export interface Store {
+  readonly driver: 'sqlite' | 'postgres';
+  readonly blobs: BlobStore;
+  readonly bus: ChangeBus;
+
+  // Domains
+  createDomain(name: string): Promise<Domain>;
+  getDomain(name: string): Promise<Domain | undefined>;
+  listDomains(): Promise<Domain[]>;
+  /** Refuses while the domain still has accounts or aliases, unless `force`. */
+  deleteDomain(name: string, audit: AuditContext, options?: { force?: boolean }): Promise<void>;
+
+  // Accounts (each created with INBOX, Sent, Drafts, Trash, Junk, Archive)
+  createAccount(account: NewAccount): Promise<Account>;
+  getAccount(address: string): Promise<Account | undefined>;
+  getAccountById(id: number): Promise<Account | undefined>;
+  listAccounts(domain?: string): Promise<Account[]>;
+  updateAccount(id: number, update: AccountUpdate): Promise<Account>;
+  deleteAccount(id: number, audit: AuditContext): Promise<void>;
+
+  // Aliases (`user@domain` or `@domain` catch-all → one or more addresses)
+  addAlias(source: string, targets: string[]): Promise<Alias>;
+  listAliases(domain?: string): Promise<Alias[]>;
+  removeAlias(source: string): Promise<void>;
+  /** Exact account, then exact alias, then the domain's catch-all. */
+  resolveRecipient(address: string): Promise<RecipientResolution>;
+
+  // Mailboxes
+  listMailboxes(accountId: number): Promise<Mailbox[]>;
+  getMailbox(accountId: number, name: string): Promise<Mailbox | undefined>;
+  getMailboxById(mailboxId: number): Promise<Mailbox | undefined>;
+  createMailbox(accountId: number, name: string, options?: { specialUse?: SpecialUse | null; subscribed?: boolean }): Promise<Mailbox>;
+  /**
+   * RFC 9051 6.3.6: renames the mailbox and its children. Renaming INBOX moves
+   * its messages into a new mailbox and leaves INBOX empty.
+   */
+  renameMailbox(accountId: number, oldName: string, newName: string): Promise<void>;
+  /** Deletes the mailbox and its messages (audited). INBOX cannot be deleted. */
+  deleteMailbox(accountId: number, name: string, audit: AuditContext): Promise<void>;
+  setSubscribed(accountId: number, name: string, subscribed: boolean): Promise<void>;
+
+  // Messages
+  /** Adds one message; the blob must already be durable in `blobs`. */
+  appendMessage(mailboxId: number, message: NewMessage): Promise<AppendResult>;
+  /**
+   * Delivers one blob to several mailboxes (one per recipient) in one transaction.
+   * With `ignoreQuota` false, a mailbox whose account is over quota is skipped and
+   * reported with an OverQuota error in its slot.
+   */
+  deliverMessage(targets: number[], message: NewMessage): Promise<Array<AppendResult | Error>>;
+  listMessages(mailboxId: number, options?: ListMessagesOptions): Promise<MessageMeta[]>;
+  getMessages(mailboxId: number, uids: number[]): Promise<MessageMeta[]>;
+  updateFlags(mailboxId: number, update: FlagUpdate): Promise<FlagUpdateResult>;
+  /** Removes the given UIDs (leaving tombstones); returns the UIDs actually removed. */
+  expungeMessages(mailboxId: number, uids: number[], audit?: AuditContext): Promise<number[]>;
+  copyMessages(fromMailboxId: number, uids: number[], toMailboxId: number): Promise<CopyResult>;
+  /** RFC 6851 MOVE: copy + expunge in one transaction. */
+  moveMessages(fromMailboxId: number, uids: number[], toMailboxId: number, audit?: AuditContext): Promise<CopyResult>;
+  /** RFC 7162: messages changed and UIDs vanished after `modseq`. */
+  changesSince(mailboxId: number, modseq: number): Promise<ChangesSince>;
+
+  // Audit log of removals and administrative actions
+  audit(entry: Omit<AuditEntry, 'id' | 'at'>): Promise<void>;
+  listAudit(options?: { accountId?: number; limit?: number; since?: Date }): Promise<AuditEntry[]>;
+
+  // Leases: cross-process / cross-node exclusive holds (POP3 maildrop, queue claims)
+  acquireLease(key: string, holder: string, ttlMs: number): Promise<boolean>;
+  renewLease(key: string, holder: string, ttlMs: number): Promise<boolean>;
+  releaseLease(key: string, holder: string): Promise<void>;
+
+  // Maintenance
+  /** Deletes blobs that no message references and that are older than `graceMs`. */
+  collectGarbage(graceMs: number): Promise<{ examined: number; removed: number }>;
+  stats(): Promise<StoreStats>;
+  /** Quick liveness check of the metadata database. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
