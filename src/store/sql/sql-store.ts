@@ -22,6 +22,8 @@ export interface SqlStoreOptions {
   bus: ChangeBus;
   /** Called after the database and blob store are closed. */
   onClose?: () => Promise<void>;
+  /** Makes committed transactions durable (SQLite: fsync of the WAL). */
+  durabilityBarrier?: () => Promise<void>;
 }
 
 export class SqlStore implements Store {
@@ -39,7 +41,7 @@ export class SqlStore implements Store {
     this.blobs = o.blobs;
     this.bus = o.bus;
     this.onClose = o.onClose;
-    this.writes = new WriteBatcher(o.db, o.dialect, (e) => o.bus.publish(e));
+    this.writes = new WriteBatcher(o.db, o.dialect, (e) => o.bus.publish(e), o.durabilityBarrier);
   }
 
   // Domains

@@ -1,9 +1,12 @@
 // Group commit. Every write of the SQL store runs through one WriteBatcher:
 // operations that arrive while a transaction is committing wait and then share
-// the next transaction, so N concurrent deliveries cost one commit (one WAL
-// fsync), not N. Each operation runs inside its own SAVEPOINT, so one failing
-// operation rolls back only itself. Promises resolve, and change events are
-// published, only after COMMIT has returned.
+// the next transaction, so N concurrent deliveries cost one commit, not N.
+// Each operation runs inside its own SAVEPOINT, so one failing operation rolls
+// back only itself. Promises resolve, and change events are published, only
+// after COMMIT has returned and the durability barrier (SQLite: an fsync of
+// the WAL, run off the event loop) has completed. The next batch may commit
+// while the previous one's barrier is still running: its own barrier then
+// covers both.
 
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { Database } from './schema.js';
@@ -33,8 +36,11 @@ export class WriteBatcher {
     private readonly db: Kysely<Database>,
     private readonly dialect: 'sqlite' | 'postgres',
     private readonly publish: (event: ChangeEvent) => void,
+    private readonly barrier: (() => Promise<void>) | undefined = undefined,
     private readonly maxBatch = 256,
   ) {}
+
+  private inFlightBarriers = 0;
 
   run<T>(op: WriteOp<T>): Promise<T> {
     if (this.closed) return Promise.reject(new StoreUnavailable('the store is closing'));
@@ -51,7 +57,7 @@ export class WriteBatcher {
   /** Waits for queued work, then refuses new work. */
   async close(): Promise<void> {
     this.closed = true;
-    while (this.running) await new Promise((r) => setTimeout(r, 5));
+    while (this.running || this.inFlightBarriers > 0) await new Promise((r) => setTimeout(r, 5));
   }
 
   private async drain(): Promise<void> {
@@ -111,6 +117,25 @@ export class WriteBatcher {
       this.counters.batches++;
       this.counters.operations += batch.length;
     }
+    if (committed && this.barrier) {
+      this.inFlightBarriers++;
+      this.barrier().then(
+        () => {
+          this.inFlightBarriers--;
+          this.settle(batch, true);
+        },
+        (err: unknown) => {
+          this.inFlightBarriers--;
+          const error = new StoreUnavailable('the database could not be synced to disk', { cause: err });
+          for (const p of batch) p.reject(error);
+        },
+      );
+      return;
+    }
+    this.settle(batch, committed);
+  }
+
+  private settle(batch: Pending[], committed: boolean): void {
     for (const p of batch) {
       const r = p.result;
       if (!r) {
