@@ -3,23 +3,54 @@
 import { mkdir, open } from 'node:fs/promises';
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
-import { Kysely, SqliteDialect, type SqliteDatabase } from 'kysely';
+import { Kysely, PostgresDialect, SqliteDialect, type SqliteDatabase } from 'kysely';
+import pg from 'pg';
 import type { Database } from './sql/schema.js';
 import { migrate } from './sql/migrate.js';
 import { SqlStore } from './sql/sql-store.js';
 import { FsBlobStore } from './blobs/fs.js';
 import { LocalChangeBus } from './bus.js';
 import { StoreUnavailable } from './errors.js';
+import { PgBlobStore } from './blobs/postgres.js';
+import { PgChangeBus } from './pg-bus.js';
 import type { ChangeBus, Store } from './store.js';
 
 export type StoreOptions =
   | { driver: 'sqlite'; dataDir: string; bus?: ChangeBus; busyTimeoutMs?: number }
-  | { driver: 'postgres'; url: string; dataDir: string; bus?: ChangeBus };
+  | { driver: 'postgres'; url: string; dataDir: string; poolSize?: number; onBackgroundError?: (err: unknown) => void };
+
+// BIGINT columns (ids, sizes, times, modseqs) stay below 2^53: read them as numbers.
+pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
+
+async function openPostgres(options: Extract<StoreOptions, { driver: 'postgres' }>): Promise<Store> {
+  const onError = options.onBackgroundError ?? (() => undefined);
+  const pool = new pg.Pool({ connectionString: options.url, max: options.poolSize ?? 10 });
+  // An idle client losing its connection must not crash the process.
+  pool.on('error', onError);
+  try {
+    await pool.query('select 1');
+  } catch (err) {
+    await pool.end().catch(() => undefined);
+    throw new StoreUnavailable(`cannot connect to PostgreSQL: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+  }
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  let bus: PgChangeBus | undefined;
+  try {
+    await migrate(db, 'postgres');
+    const blobs = await PgBlobStore.open(pool);
+    bus = new PgChangeBus(pool, options.url, onError);
+    await bus.ready;
+    // db.destroy() ends the pool.
+    return new SqlStore({ db, dialect: 'postgres', blobs, bus });
+  } catch (err) {
+    await bus?.close();
+    await db.destroy();
+    throw err;
+  }
+}
 
 export async function openStore(options: StoreOptions): Promise<Store> {
-  if (options.driver === 'postgres') {
-    throw new StoreUnavailable('the postgres store driver is not available in this version; use store.driver = "sqlite"');
-  }
+  if (options.driver === 'postgres') return openPostgres(options);
   await mkdir(options.dataDir, { recursive: true });
   const blobs = await FsBlobStore.open(join(options.dataDir, 'blobs'));
   const sqlite = new BetterSqlite3(join(options.dataDir, 'steadymail.db'), { timeout: options.busyTimeoutMs ?? 15_000 });

@@ -64,7 +64,13 @@ export class WriteBatcher {
     try {
       while (this.queue.length > 0) {
         const batch = this.queue.splice(0, this.maxBatch);
-        await this.runBatch(batch);
+        // A deadlock (PostgreSQL, between nodes) or a busy database (SQLite,
+        // between processes) rolls everything back: run the batch again.
+        for (let attempt = 1; ; attempt++) {
+          const retry = await this.runBatch(batch, attempt < MAX_ATTEMPTS);
+          if (!retry) break;
+          await new Promise((r) => setTimeout(r, 5 * attempt + Math.random() * 20));
+        }
       }
     } finally {
       this.running = false;
@@ -75,7 +81,12 @@ export class WriteBatcher {
     }
   }
 
-  private async runBatch(batch: Pending[]): Promise<void> {
+  /** Returns true when the batch hit a transient conflict and should be run again. */
+  private async runBatch(batch: Pending[], mayRetry: boolean): Promise<boolean> {
+    for (const p of batch) {
+      p.events.length = 0;
+      delete p.result;
+    }
     // A lone operation needs no savepoint: if it fails, the whole transaction is rolled back.
     const single = batch.length === 1;
     let committed = false;
@@ -89,6 +100,7 @@ export class WriteBatcher {
               p.result = { ok: true, value: await p.op(conn, p.events) };
               if (!single) await sql.raw('release savepoint op').execute(conn);
             } catch (error) {
+              if (isTransient(error)) throw error;
               p.events.length = 0;
               p.result = { ok: false, error };
               if (single) {
@@ -109,9 +121,10 @@ export class WriteBatcher {
     } catch (err) {
       // The transaction as a whole failed (busy database, disk full, lost
       // connection): nothing was written.
+      if (mayRetry && isTransient(err)) return true;
       const error = asUnavailable(err);
       for (const p of batch) p.reject(error);
-      return;
+      return false;
     }
     if (committed) {
       this.counters.batches++;
@@ -130,9 +143,10 @@ export class WriteBatcher {
           for (const p of batch) p.reject(error);
         },
       );
-      return;
+      return false;
     }
     this.settle(batch, committed);
+    return false;
   }
 
   private settle(batch: Pending[], committed: boolean): void {
@@ -150,6 +164,14 @@ export class WriteBatcher {
       }
     }
   }
+}
+
+const MAX_ATTEMPTS = 5;
+
+/** PostgreSQL deadlock / serialization failure, SQLite busy or locked. */
+export function isTransient(err: unknown): boolean {
+  const code = (err as { code?: unknown } | undefined)?.code;
+  return code === '40P01' || code === '40001' || code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED';
 }
 
 function asUnavailable(err: unknown): Error {
