@@ -23,14 +23,18 @@ export function decodeEntities(s: string): string {
   });
 }
 
-const BLOCK = /<\/?(?:p|div|br|tr|li|ul|ol|table|h[1-6]|blockquote|pre|hr|section|article|header|footer|dd|dt)\b[^>]*>/gi;
+// Every pattern stops at the next '<', so a hostile body cannot make them
+// backtrack quadratically.
+const BLOCK_TAG = String.raw`<\/?(?:p|div|br|tr|li|ul|ol|table|h[1-6]|blockquote|pre|hr|section|article|header|footer|dd|dt)\b[^<>]*>?`;
+/** A run of block-level tags becomes one line break. */
+const BLOCK = new RegExp(`${BLOCK_TAG}(?:\\s*${BLOCK_TAG})*`, 'gi');
 
 export function htmlToText(html: string): string {
   const text = html
     .replace(/<!--[\s\S]*?(?:-->|$)/g, ' ')
-    .replace(/<(script|style|head|title)\b[^>]*>[\s\S]*?(?:<\/\1\s*>|$)/gi, ' ')
+    .replace(/<(script|style|head|title)\b[^<>]*>[\s\S]*?(?:<\/\1\s*>|$)/gi, ' ')
     .replace(BLOCK, '\n')
-    .replace(/<\/?[a-zA-Z!?][^>]*>?/g, ' ');
+    .replace(/<\/?[a-zA-Z!?][^<>]*>?/g, ' ');
   return decodeEntities(text)
     .replace(/[ \t\r\f\v\u00a0]+/g, ' ')
     .replace(/ ?\n ?/g, '\n')
