@@ -283,6 +283,26 @@ export function runStoreContract(backend: ContractBackend): void {
       assert.ok(await store.blobs.stat(kept.blobId), 'a referenced blob survives');
     });
 
+    test('outbound messages are queued per recipient domain and keep their blob alive', async () => {
+      const msg = await storeMessage(store, 'to the world');
+      const entries = await store.enqueueOutbound({
+        blobId: msg.blobId,
+        size: msg.size,
+        mailFrom: 'alice@example.org',
+        recipients: ['a@remote.test', 'b@REMOTE.test', 'c@other.test'],
+        accountId: alice.id,
+      });
+      assert.deepEqual(entries.map((e) => [e.domain, e.recipients, e.state, e.attempts]), [
+        ['remote.test', ['a@remote.test', 'b@REMOTE.test'], 'queued', 0],
+        ['other.test', ['c@other.test'], 'queued', 0],
+      ]);
+      assert.equal((await store.listQueue({ state: 'queued' })).length, 2);
+      await assert.rejects(store.enqueueOutbound({ blobId: msg.blobId, size: msg.size, mailFrom: '', recipients: [] }), InvalidInput);
+      await new Promise((r) => setTimeout(r, 20));
+      const gc = await store.collectGarbage(1);
+      assert.equal(gc.removed, 0, 'a queued message keeps its blob');
+    });
+
     test('leases are exclusive until released or expired', async () => {
       assert.equal(await store.acquireLease('pop3:1', 'node-a', 60_000), true);
       assert.equal(await store.acquireLease('pop3:1', 'node-b', 60_000), false);

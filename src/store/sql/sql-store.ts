@@ -8,12 +8,13 @@ import { WriteBatcher } from './write-batch.js';
 import * as accounts from './accounts.js';
 import * as mailboxes from './mailboxes.js';
 import * as messages from './messages.js';
+import * as queue from './queue.js';
 import { listAudit, writeAudit } from './audit.js';
 import { toAccount, toDomain, toMailbox } from './rows.js';
 import { NotFound, OverQuota } from '../errors.js';
 import type { BlobStore } from '../blobs/blob-store.js';
 import type { AccountUpdate, ChangeBus, FlagUpdate, ListMessagesOptions, NewAccount, Store, StoreStats } from '../store.js';
-import type { AuditContext, AuditEntry, NewMessage, SpecialUse, AppendResult } from '../types.js';
+import type { AuditContext, AuditEntry, NewMessage, NewOutbound, QueueState, SpecialUse, AppendResult } from '../types.js';
 
 export interface SqlStoreOptions {
   db: Kysely<Database>;
@@ -163,6 +164,14 @@ export class SqlStore implements Store {
     return messages.changesSince(this.db, mailboxId, modseq);
   }
 
+  // Outbound queue
+  enqueueOutbound(message: NewOutbound) {
+    return this.writes.run((tx) => queue.enqueueOutbound(tx, message));
+  }
+  listQueue(options: { state?: QueueState; limit?: number } = {}) {
+    return queue.listQueue(this.db, options);
+  }
+
   // Audit
   async audit(entry: Omit<AuditEntry, 'id' | 'at'>) {
     await this.writes.run((tx) => writeAudit(tx, entry));
@@ -209,6 +218,8 @@ export class SqlStore implements Store {
       if (blob.touchedAt > cutoff) continue;
       const ref = await this.db.selectFrom('messages').select('id').where('blob_id', '=', blob.id).limit(1).executeTakeFirst();
       if (ref) continue;
+      const queued = await this.db.selectFrom('queue').select('id').where('blob_id', '=', blob.id).where('state', '=', 'queued').limit(1).executeTakeFirst();
+      if (queued) continue;
       await this.blobs.delete(blob.id, cutoff);
       removed++;
     }
