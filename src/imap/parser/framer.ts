@@ -176,6 +176,8 @@ export class Framer {
 
       if (this.phase === 'skip-line') {
         this.keepTail(line);
+        // The CR of this line's CRLF may have arrived in an earlier chunk.
+        if (this.skipTail[this.skipTail.length - 1] === CR) this.skipTail = this.skipTail.subarray(0, -1);
         this.phase = 'line';
         this.endOfSkippedLine(this.skipTail);
         continue;
