@@ -4,6 +4,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseCommand, tryParseCommand } from './commands.js';
 import { ParseError } from './errors.js';
+import { Reader } from './reader.js';
+import { parseSequenceSet, resolveSequenceSet, type SeqRange } from './sequence-set.js';
 import { assertSubset, wire } from './test-helpers.js';
 
 const OPTS = { utf8Accept: false };
@@ -219,4 +221,35 @@ test('keywords keep their first spelling and are de-duplicated case-insensitivel
 
 test('huge modseqs clamp to the largest safe integer; numbers beyond 2^63-1 are BAD', () => {
   assertSubset(parseCommand(wire('a1 FETCH 1 FLAGS (CHANGEDSINCE 9223372036854775807)'), OPTS), { changedSince: Number.MAX_SAFE_INTEGER });
+});
+
+// Sequence sets (RFC 9051 9) and how the session resolves them.
+
+function ranges(text: string): SeqRange[] {
+  const set = parseSequenceSet(new Reader(Buffer.from(text)));
+  assert.equal(set.kind, 'ranges');
+  return set.kind === 'ranges' ? set.ranges : [];
+}
+
+test('parsing keeps * symbolic and n:m as written', () => {
+  assert.deepEqual(ranges('1,3:5,7:*,*,9:2'), [
+    { from: 1, to: 1 },
+    { from: 3, to: 5 },
+    { from: 7, to: '*' },
+    { from: '*', to: '*' },
+    { from: 9, to: 2 },
+  ]);
+  assert.deepEqual(parseSequenceSet(new Reader(Buffer.from('$'))), { kind: 'saved' });
+});
+
+test('resolve: m:n equals n:m, * is the largest number in use, overlaps merge', () => {
+  assert.deepEqual(resolveSequenceSet(ranges('9:2'), 10), [[2, 9]]);
+  assert.deepEqual(resolveSequenceSet(ranges('1:3,2:5,7,8'), 10), [[1, 5], [7, 8]]);
+  assert.deepEqual(resolveSequenceSet(ranges('5:*'), 3), [[3, 3]]);
+  assert.deepEqual(resolveSequenceSet(ranges('*:4'), 3), [[3, 3]]);
+  assert.deepEqual(resolveSequenceSet(ranges('*'), 0), []);
+  assert.deepEqual(resolveSequenceSet(ranges('20:30'), 10), []);
+  // UID sets: numbers beyond the largest UID are kept, the caller ignores absent UIDs.
+  assert.deepEqual(resolveSequenceSet(ranges('20:30'), 10, false), [[20, 30]]);
+  assert.deepEqual(resolveSequenceSet(ranges('20:*'), 10, false), [[10, 20]]);
 });

@@ -52,7 +52,7 @@ const CRLF = Buffer.from('\r\n');
 // `{4294967295+}` is 13 bytes; 32 keeps room for the `~` and a few bytes of slack.
 const TAIL_KEEP = 32;
 const MARKER = /(~?)\{([0-9]+)(\+?)\}$/;
-const TAG = /^[\x21\x23\x24\x26\x27\x2c-\x5b\x5d-\x7a\x7c\x7e]+$/; // ASTRING-CHAR minus "+"
+const TAG = /^[\x21\x23\x24\x26\x27\x2c-\x5b\x5d-\x7a\x7c-\x7e]+$/; // ASTRING-CHAR minus "+"
 
 interface LiteralMarker {
   size: number;

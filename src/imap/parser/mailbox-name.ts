@@ -106,7 +106,8 @@ export function decodeModifiedUtf7(wire: string): string {
         throw invalid();
       }
     }
-    out += String.fromCharCode(...units);
+    // In slices: a name can arrive as a multi-megabyte literal, too many for one call's arguments.
+    for (let k = 0; k < units.length; k += 8192) out += String.fromCharCode(...units.slice(k, k + 8192));
     i = end + 1;
     lastShiftEnd = i;
   }
