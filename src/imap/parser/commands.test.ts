@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { parseCommand, tryParseCommand } from './commands.js';
 import { ParseError } from './errors.js';
 import { Reader } from './reader.js';
-import { parseSequenceSet, resolveSequenceSet, type SeqRange } from './sequence-set.js';
+import { hasNumberAbove, parseSequenceSet, resolveSequenceSet, type SeqRange } from './sequence-set.js';
 import { assertSubset, wire } from './test-helpers.js';
 
 const OPTS = { utf8Accept: false };
@@ -252,4 +252,22 @@ test('resolve: m:n equals n:m, * is the largest number in use, overlaps merge', 
   // UID sets: numbers beyond the largest UID are kept, the caller ignores absent UIDs.
   assert.deepEqual(resolveSequenceSet(ranges('20:30'), 10, false), [[20, 30]]);
   assert.deepEqual(resolveSequenceSet(ranges('20:*'), 10, false), [[10, 20]]);
+});
+
+test('hasNumberAbove flags sequence numbers that do not exist; * never does', () => {
+  assert.equal(hasNumberAbove(ranges('1:3,*'), 3), false);
+  assert.equal(hasNumberAbove(ranges('4'), 3), true);
+  assert.equal(hasNumberAbove(ranges('*:4'), 3), true);
+});
+
+test('date-time: zones, space-padded days, leap days, years before 100', () => {
+  const date = (s: string): string | undefined => {
+    const cmd = parseCommand(wire(`a APPEND INBOX ${s} {1+}\r\nx`), OPTS);
+    return cmd.name === 'APPEND' ? cmd.messages[0]?.internalDate?.toISOString() : undefined;
+  };
+  assert.equal(date('" 1-Jan-2024 00:00:00 +0100"'), '2023-12-31T23:00:00.000Z');
+  assert.equal(date('"29-Feb-2024 12:00:00 -0000"'), '2024-02-29T12:00:00.000Z');
+  assert.equal(date('"01-Mar-0099 00:00:00 +0000"'), '0099-03-01T00:00:00.000Z');
+  assert.equal(tryParseCommand(wire('a APPEND INBOX "29-Feb-2023 12:00:00 +0000" {1+}\r\nx'), OPTS).ok, false);
+  assert.equal(tryParseCommand(wire('a APPEND INBOX "1-Jan-2024 24:00:00 +0000" {1+}\r\nx'), OPTS).ok, false);
 });

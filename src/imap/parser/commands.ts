@@ -4,6 +4,7 @@
 // logic and lives there, not here.
 
 import { parseAppendArgs } from './append.js';
+import { NO_ARG_COMMANDS, UID_COMMANDS } from './command-names.js';
 import { ParseError, bad } from './errors.js';
 import { parseFetchArgs } from './fetch.js';
 import { parseListArgs, parseStatusItems } from './list.js';
@@ -15,7 +16,6 @@ import { parseSortArgs, parseThreadArgs } from './sort.js';
 import { parseStoreArgs } from './store.js';
 import type { ImapCommand, NoArgCommandName, ParserOptions, QresyncParams } from './types.js';
 
-const NO_ARGS = new Set<string>(['CAPABILITY', 'NOOP', 'LOGOUT', 'STARTTLS', 'CHECK', 'CLOSE', 'UNSELECT', 'EXPUNGE', 'IDLE', 'NAMESPACE']);
 
 /** RFC 9051 9: tag = 1*<any ASTRING-CHAR except "+"> */
 function parseTag(r: Reader): string {
@@ -116,10 +116,10 @@ function parseIdArgs(r: Reader): Array<[string, string | null]> | null {
 
 function parseBody(r: Reader, tag: string, name: string, opts: ParserOptions, uid: boolean): ImapCommand {
   const mbox = { utf8: opts.utf8Accept };
-  if (uid && !['COPY', 'MOVE', 'FETCH', 'SEARCH', 'STORE', 'EXPUNGE', 'SORT', 'THREAD'].includes(name)) {
+  if (uid && !UID_COMMANDS.has(name)) {
     throw bad(`Unknown UID command ${name}`);
   }
-  if (NO_ARGS.has(name) && !(uid && name === 'EXPUNGE')) return { tag, name: name as NoArgCommandName };
+  if (NO_ARG_COMMANDS.has(name) && !(uid && name === 'EXPUNGE')) return { tag, name: name as NoArgCommandName };
   switch (name) {
     case 'AUTHENTICATE': {
       r.sp();

@@ -20,8 +20,11 @@ function digits(r: Reader, min: number, max: number): number {
   return Number(s);
 }
 
+const DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
 function daysInMonth(year: number, month: number): number {
-  return new Date(Date.UTC(year, month, 0)).getUTCDate();
+  const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
+  return month === 2 && leap ? 29 : (DAYS[month - 1] ?? 31);
 }
 
 function month(r: Reader): number {
@@ -76,6 +79,9 @@ export function parseDateTime(r: Reader): Date {
   const zh = Math.floor(zone / 100);
   const zm = zone % 100;
   if (hh > 23 || mm > 59 || ss > 60 || zh > 23 || zm > 59) throw bad('Invalid date-time');
-  const utc = Date.UTC(year, m - 1, day, hh, mm, ss) - sign * (zh * 60 + zm) * 60_000;
-  return new Date(utc);
+  // A leap second (:60) is accepted and counted as :59 so the date cannot roll over.
+  const d = new Date(Date.UTC(2000, m - 1, day, hh, mm, Math.min(ss, 59)));
+  // Date.UTC maps years 0-99 to 1900-1999; set the year explicitly.
+  d.setUTCFullYear(year, m - 1, day);
+  return new Date(d.getTime() - sign * (zh * 60 + zm) * 60_000);
 }

@@ -200,3 +200,26 @@ test('pipelined commands in one chunk come out in order', () => {
   const wire = 'a1 SELECT INBOX\r\na2 FETCH 1:* FLAGS\r\na3 UID STORE 1 +FLAGS (\\Seen)\r\n';
   assert.deepEqual(summary(run(wire)).length, 3);
 });
+
+test('a synchronizing literal for a command that cannot succeed is refused up front', () => {
+  assert.deepEqual(summary(run('a1 FROB {5}\r\na2 NOOP {3}\r\n+bad LOGIN {3}\r\na3 NOOP\r\n')), [
+    'error bad a1 Unknown command FROB',
+    'error bad a2 Unknown command NOOP',
+    'error bad - Missing or invalid tag',
+    'command "a3 NOOP"',
+  ]);
+  // UID commands are known by their full name.
+  assert.deepEqual(summary(run('a1 UID SEARCH SUBJECT {3}\r\nabc\r\n')), ['literal-request a1 UID SEARCH 3', 'command "a1 UID SEARCH SUBJECT {3}\\r\\nabc"']);
+  // A non-synchronizing literal must be read anyway; the parser reports the error.
+  assert.deepEqual(summary(run('a1 FROB {1+}\r\nx\r\n')), ['command "a1 FROB {1+}\\r\\nx"']);
+});
+
+test('takeBuffered() hands over unframed bytes and forgets the partial command (STARTTLS, COMPRESS)', () => {
+  const f = new Framer(LIMITS);
+  f.push(Buffer.from('a1 STARTTLS\r\na2 LOGIN x y\r\na3 NO'));
+  assert.deepEqual(summary([f.next() as FrameEvent]), ['command "a1 STARTTLS"']);
+  assert.equal(f.takeBuffered().toString(), 'a2 LOGIN x y\r\na3 NO');
+  assert.ok(f.isIdle());
+  f.push(Buffer.from('a4 NOOP\r\n'));
+  assert.deepEqual(summary(f.drain()), ['command "a4 NOOP"']);
+});

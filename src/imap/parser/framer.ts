@@ -16,6 +16,7 @@
 //   skipped byte for byte (its content is never parsed as commands), and a
 //   synchronizing one is simply never requested.
 
+import { COMMANDS_WITH_ARGS } from './command-names.js';
 import { ParseError } from './errors.js';
 
 export interface FramerLimits {
@@ -121,6 +122,23 @@ export class Framer {
     this.phase = 'line';
     this.resetCommand();
     return true;
+  }
+
+  /**
+   * Removes and returns every byte not yet framed, and forgets any partial
+   * command. After STARTTLS the session must drop these (bytes sent before the
+   * TLS handshake must never run as commands: CVE-2011-0411 class); after
+   * COMPRESS DEFLATE they are the first compressed bytes (RFC 4978 3).
+   */
+  takeBuffered(): Buffer {
+    const rest = this.input;
+    this.input = Buffer.alloc(0);
+    this.scanned = 0;
+    this.phase = 'line';
+    this.literalLeft = 0;
+    this.mode = 'command';
+    this.resetCommand();
+    return rest;
   }
 
   /** True when no partial command is buffered (safe point for STARTTLS / COMPRESS). */
@@ -239,7 +257,7 @@ export class Framer {
       return { type: 'command', bytes, tag };
     }
     this.commandBytes += 2;
-    const tooBig = this.literalViolation(marker);
+    const tooBig = (marker.nonSync ? undefined : this.hopelessCommand()) ?? this.literalViolation(marker);
     if (tooBig) {
       const ev = this.reject(tooBig);
       this.afterRejectedLine(marker);
@@ -256,6 +274,21 @@ export class Framer {
     this.literalUntouched = true;
     if (marker.nonSync) return undefined;
     return { type: 'literal-request', tag: this.tag, command: this.command, size: marker.size, binary: marker.binary };
+  }
+
+  /**
+   * Before asking for a synchronizing literal, refuse it when the command can
+   * never succeed (no valid tag, unknown command), as Dovecot does: the client
+   * need not upload data only to be told BAD. RFC 9051 7.5 lets the server
+   * answer with a tagged response instead of the continuation.
+   */
+  private hopelessCommand(): ParseError | undefined {
+    if (this.discarding) return undefined;
+    if (this.tag === undefined) return new ParseError('bad', 'Missing or invalid tag');
+    if (this.command === undefined || !COMMANDS_WITH_ARGS.has(this.command)) {
+      return new ParseError('bad', `Unknown command ${this.command ?? ''}`.trimEnd());
+    }
+    return undefined;
   }
 
   private literalViolation(marker: LiteralMarker): ParseError | undefined {

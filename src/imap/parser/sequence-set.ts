@@ -76,3 +76,12 @@ export function resolveSequenceSet(set: SeqRange[], largest: number, clamp = tru
   }
   return merged;
 }
+
+/**
+ * True when the set names a number above `largest`. For message sequence
+ * numbers that is a client error (RFC 9051 6.4.8 / Dovecot: BAD "Invalid
+ * messageset"); `*` never counts, it always means the largest.
+ */
+export function hasNumberAbove(set: SeqRange[], largest: number): boolean {
+  return set.some((r) => (r.from !== '*' && r.from > largest) || (r.to !== '*' && r.to > largest));
+}
