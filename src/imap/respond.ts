@@ -13,9 +13,10 @@ export type UntaggedStatus = TaggedStatus | 'BYE' | 'PREAUTH';
 
 const CRLF = '\r\n';
 
-/** resp-text must be one line: CR, LF and NUL become spaces. */
+/** resp-text is TEXT-CHAR only (RFC 9051 9): control characters, CR and LF included, become spaces. */
 function cleanText(text: string): string {
-  return text.replace(/[\r\n\0]/g, ' ');
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/[\x00-\x1f\x7f]/g, ' ');
 }
 
 function statusLine(prefix: string, status: string, text: string, code?: string): Buffer {

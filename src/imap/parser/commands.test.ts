@@ -80,6 +80,13 @@ const CASES: Array<[string, string, object]> = [
   ['imapflow', '10 COMPRESS DEFLATE', { name: 'COMPRESS', mechanism: 'DEFLATE' }],
   ['imapflow', '11 UID FETCH 1:* (FLAGS) (CHANGEDSINCE 9 VANISHED)', { vanished: true, changedSince: 9 }],
   ['imapflow', '12 SELECT INBOX (QRESYNC (3857529045 20010715194032001 1:198))', { qresync: { uidValidity: 3857529045, knownUids: { kind: 'ranges', ranges: [r(1, 198)] }, seqMatch: null } }],
+  // RFC 7162 3.2.5.2 example, with seq-match-data
+  [
+    'rfc7162',
+    'B04 SELECT INBOX (QRESYNC (67890007 90060115194045000 1:29997 (5000,7500,9000,9990:9999 15000,22500,27000,29970,29973,29976,29979,29982,29985,29988,29991,29994,29997)))',
+    { qresync: { uidValidity: 67890007, knownUids: { kind: 'ranges', ranges: [r(1, 29997)] }, seqMatch: { seqs: { kind: 'ranges', ranges: [r(5000), r(7500), r(9000), r(9990, 9999)] } } } },
+  ],
+  ['rfc8514', 'a SEARCH SAVEDSINCE 1-Jan-2024 SAVEDATESUPPORTED', { criteria: [{ key: 'DATE', field: 'SAVED', cmp: 'SINCE' }, { key: 'SAVEDATESUPPORTED' }] }],
   // Dovecot imaptest idioms
   ['imaptest', 'ok fetch 1:* (flags)', { name: 'FETCH', items: [{ item: 'FLAGS' }] }],
   ['imaptest', 'ok search or or seen deleted flagged', { criteria: [{ key: 'OR', left: { key: 'OR' }, right: { key: 'FLAG', flag: '\\Flagged' } }] }],
@@ -175,6 +182,9 @@ const ERRORS: Array<[string, { kind: 'bad' | 'no'; tag?: string | undefined; com
   ['a1 AUTHENTICATE PLAIN ###', { kind: 'bad', message: /base64/ }],
   ['a1 ENABLE', { kind: 'bad' }],
   ['a1 ID ("name")', { kind: 'bad' }],
+  ['a1 ID NILS', { kind: 'bad' }],
+  ['a1 SELECT INBOX (QRESYNC (1 2 (1:3 4:6)))', { kind: 'bad' }],
+  ['a1 SELECT INBOX (QRESYNC (1 2 1:9 ))', { kind: 'bad' }],
   ['a1 ID "x"', { kind: 'bad' }],
   ['a1 COPY 1', { kind: 'bad' }],
   ['a1 CREATE x (USE (Junk))', { kind: 'bad' }],

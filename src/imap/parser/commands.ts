@@ -40,19 +40,19 @@ function parseQresync(r: Reader): QresyncParams {
   const modseq = r.number64();
   let knownUids = null;
   let seqMatch = null;
-  if (r.trySp() && !r.isChar('(')) {
+  // [SP known-uids [SP seq-match-data]]: the match data only after known UIDs.
+  if (r.trySp()) {
     knownUids = parseSequenceSet(r, false);
     if (hasStar(knownUids)) throw bad('known-uids may not contain *');
-    r.trySp();
-  }
-  if (r.isChar('(')) {
-    r.pos++;
-    const seqs = parseSequenceSet(r, false);
-    r.sp();
-    const uids = parseSequenceSet(r, false);
-    r.expect(')');
-    if (hasStar(seqs) || hasStar(uids)) throw bad('seq-match-data may not contain *');
-    seqMatch = { seqs, uids };
+    if (r.trySp()) {
+      r.expect('(');
+      const seqs = parseSequenceSet(r, false);
+      r.sp();
+      const uids = parseSequenceSet(r, false);
+      r.expect(')');
+      if (hasStar(seqs) || hasStar(uids)) throw bad('seq-match-data may not contain *');
+      seqMatch = { seqs, uids };
+    }
   }
   r.expect(')');
   return { uidValidity, modseq, knownUids, seqMatch };
@@ -95,17 +95,13 @@ function parseCreate(r: Reader, tag: string, opts: ParserOptions): ImapCommand {
   return { tag, name: 'CREATE', mailbox, specialUse };
 }
 
-function parseId(r: Reader): Array<[string, string | null]> | null {
-  r.sp();
-  const nil = r.nstring();
-  if (nil === null) return null;
-  // nstring() took a string where "(" was required: not an ID list.
-  throw bad('Expected ID parameter list or NIL');
-}
-
+/** RFC 2971 3.1: id_params_list ::= "(" #(string SPACE nstring) ")" / nil */
 function parseIdArgs(r: Reader): Array<[string, string | null]> | null {
-  if (r.peek(1) !== 0x28) return parseId(r);
   r.sp();
+  if (!r.isChar('(')) {
+    if (r.keyword('ID parameter list') !== 'NIL') throw bad('Expected ID parameter list or NIL');
+    return null;
+  }
   return r.list(() => {
     const key = decodeUtf8(r.string(), 'ID field');
     r.sp();

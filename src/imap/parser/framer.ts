@@ -345,8 +345,13 @@ export class Framer {
     const words = line.subarray(0, 64).toString('latin1').split(' ');
     const tag = words[0];
     this.tag = tag !== undefined && TAG.test(tag) ? tag : undefined;
-    let name = words[1]?.toUpperCase();
-    if (name === 'UID' && words[2] !== undefined) name = `UID ${words[2].toUpperCase()}`;
+    // Only plausible names: the name may be echoed in a reply.
+    const word = (w: string | undefined): string | undefined => (w !== undefined && /^[A-Za-z0-9._-]{1,32}$/.test(w) ? w.toUpperCase() : undefined);
+    let name = word(words[1]);
+    if (name === 'UID') {
+      const sub = word(words[2]);
+      name = sub === undefined ? undefined : `UID ${sub}`;
+    }
     this.command = name;
   }
 

@@ -1,5 +1,5 @@
 // SEARCH criteria (RFC 9051 6.4.4, RFC 3501 6.4.4, RFC 4731 ESEARCH, RFC 5182
-// SEARCHRES, RFC 7162 3.1.5 MODSEQ, RFC 5032 WITHIN).
+// SEARCHRES, RFC 7162 3.1.5 MODSEQ, RFC 5032 WITHIN, RFC 8514 SAVEDATE).
 
 import { parseDate, type ImapDate } from './datetime.js';
 import { ParseError, bad } from './errors.js';
@@ -16,7 +16,10 @@ export type SearchKey =
   | { key: 'KEYWORD'; keyword: string; set: boolean }
   | { key: 'FROM' | 'TO' | 'CC' | 'BCC' | 'SUBJECT' | 'BODY' | 'TEXT'; value: string }
   | { key: 'HEADER'; field: string; value: string }
-  | { key: 'DATE'; field: 'INTERNAL' | 'SENT'; cmp: 'BEFORE' | 'ON' | 'SINCE'; date: ImapDate }
+  /** INTERNAL: internal date; SENT: the Date header; SAVED: save date (RFC 8514 4). */
+  | { key: 'DATE'; field: 'INTERNAL' | 'SENT' | 'SAVED'; cmp: 'BEFORE' | 'ON' | 'SINCE'; date: ImapDate }
+  /** RFC 8514 4: messages that have a save date. */
+  | { key: 'SAVEDATESUPPORTED' }
   | { key: 'SIZE'; cmp: 'LARGER' | 'SMALLER'; size: number }
   | { key: 'NOT'; inner: SearchKey }
   | { key: 'OR'; left: SearchKey; right: SearchKey }
@@ -50,13 +53,16 @@ const FLAG_KEYS: ReadonlyMap<string, { flag: SystemFlag | '\\Recent'; set: boole
 
 const STRING_KEYS = new Set(['FROM', 'TO', 'CC', 'BCC', 'SUBJECT', 'BODY', 'TEXT']);
 
-const DATE_KEYS: ReadonlyMap<string, { field: 'INTERNAL' | 'SENT'; cmp: 'BEFORE' | 'ON' | 'SINCE' }> = new Map([
+const DATE_KEYS: ReadonlyMap<string, { field: 'INTERNAL' | 'SENT' | 'SAVED'; cmp: 'BEFORE' | 'ON' | 'SINCE' }> = new Map([
   ['BEFORE', { field: 'INTERNAL', cmp: 'BEFORE' }],
   ['ON', { field: 'INTERNAL', cmp: 'ON' }],
   ['SINCE', { field: 'INTERNAL', cmp: 'SINCE' }],
   ['SENTBEFORE', { field: 'SENT', cmp: 'BEFORE' }],
   ['SENTON', { field: 'SENT', cmp: 'ON' }],
   ['SENTSINCE', { field: 'SENT', cmp: 'SINCE' }],
+  ['SAVEDBEFORE', { field: 'SAVED', cmp: 'BEFORE' }],
+  ['SAVEDON', { field: 'SAVED', cmp: 'ON' }],
+  ['SAVEDSINCE', { field: 'SAVED', cmp: 'SINCE' }],
 ]);
 
 function searchString(r: Reader): string {
@@ -89,6 +95,8 @@ export function parseSearchKey(r: Reader, depth = 0): SearchKey {
   switch (word) {
     case 'ALL':
       return { key: 'ALL' };
+    case 'SAVEDATESUPPORTED':
+      return { key: 'SAVEDATESUPPORTED' };
     case 'NEW':
       // RFC 9051 6.4.4 (3501): NEW = RECENT UNSEEN.
       return {
