@@ -19,6 +19,11 @@ function prng(seed: number): (n: number) => number {
   };
 }
 
+// A longer hunt: FUZZ_ITERATIONS=200000 FUZZ_SEED=123 node scripts/run-tests.mjs src/imap/parser/fuzz.test.ts
+const ITERATIONS = Number(process.env.FUZZ_ITERATIONS ?? 6000);
+const SEED = Number(process.env.FUZZ_SEED ?? 20240601);
+const LONG_RUN = ITERATIONS > 6000;
+
 const SEEDS = [
   'a1 LOGIN {3+}\r\nfoo "b\\"ar"',
   'a2 SELECT INBOX (QRESYNC (1 2 1:5 (1:3 4:6)))',
@@ -107,18 +112,18 @@ test('parser: seeds parse cleanly', () => {
   for (const seed of SEEDS) parseCommand(Buffer.from(seed, 'latin1'), { utf8Accept: true });
 });
 
-test('parser: 6000 mutated and generated lines only ever give a command or a ParseError', { timeout: 10_000 }, () => {
-  const rand = prng(20240601);
-  for (let i = 0; i < 6000; i++) {
+test(`parser: ${ITERATIONS} mutated and generated lines only ever give a command or a ParseError`, { timeout: LONG_RUN ? Number.POSITIVE_INFINITY : 10_000 }, () => {
+  const rand = prng(SEED);
+  for (let i = 0; i < ITERATIONS; i++) {
     const line = i % 3 === 0 ? generate(rand) : mutate(SEEDS[rand(SEEDS.length)] ?? '', rand);
     mustParseOrParseError(Buffer.from(line, 'latin1'), i % 2 === 0, `iteration ${i}`);
   }
 });
 
-test('framer: 400 random streams in random chunks, modes and limits never throw or stall', { timeout: 10_000 }, () => {
-  const rand = prng(7);
+test(`framer: ${Math.ceil(ITERATIONS / 15)} random streams in random chunks, modes and limits never throw or stall`, { timeout: LONG_RUN ? Number.POSITIVE_INFINITY : 10_000 }, () => {
+  const rand = prng(SEED + 1);
   const modes: FramerMode[] = ['command', 'command', 'idle', 'authenticate'];
-  for (let i = 0; i < 400; i++) {
+  for (let i = 0; i < Math.ceil(ITERATIONS / 15); i++) {
     const parts: string[] = [];
     for (let k = 1 + rand(8); k > 0; k--) parts.push(mutate(SEEDS[rand(SEEDS.length)] ?? '', rand) + (rand(5) === 0 ? '\n' : '\r\n'));
     const bytes = Buffer.from(parts.join(''), 'latin1');
