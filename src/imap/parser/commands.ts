@@ -5,7 +5,7 @@
 
 import { parseAppendArgs } from './append.js';
 import { NO_ARG_COMMANDS, UID_COMMANDS } from './command-names.js';
-import { ParseError, bad } from './errors.js';
+import { IncompleteInput, ParseError, bad } from './errors.js';
 import { parseFetchArgs } from './fetch.js';
 import { parseListArgs, parseStatusItems } from './list.js';
 import { parseListMailbox, parseMailbox } from './mailbox-name.js';
@@ -261,6 +261,29 @@ export function tryParseCommand(bytes: Buffer, opts: ParserOptions): ParseResult
     return { ok: true, command: parseCommand(bytes, opts) };
   } catch (err) {
     if (err instanceof ParseError) return { ok: false, error: err };
+    throw err;
+  }
+}
+
+/**
+ * Checks a command up to a synchronizing literal that has not arrived yet
+ * (`prefix` ends with `{n}` CRLF). Returns the error the finished command is
+ * bound to get, or undefined when it may still be valid. Lets the server answer
+ * BAD / NO before the client uploads the literal, as Dovecot does.
+ */
+export function checkCommandPrefix(prefix: Buffer, opts: ParserOptions): ParseError | undefined {
+  // An empty literal would be read in full and the parser would then complain
+  // about the missing rest; announce one byte instead so it stops at the literal.
+  const tail = prefix.subarray(Math.max(0, prefix.length - 32)).toString('latin1');
+  const empty = /\{0+\}\r\n$/.exec(tail);
+  const probe = empty ? Buffer.concat([prefix.subarray(0, prefix.length - empty[0].length), Buffer.from('{1}\r\n')]) : prefix;
+  try {
+    parseCommand(probe, opts);
+    // Cannot complete without the literal; treat as still possible.
+    return undefined;
+  } catch (err) {
+    if (err instanceof IncompleteInput) return undefined;
+    if (err instanceof ParseError) return err;
     throw err;
   }
 }

@@ -30,6 +30,16 @@ export class ParseError extends Error {
   }
 }
 
+/**
+ * The input ended inside a literal: the command is fine so far. Only seen when
+ * a command prefix is checked before its literal arrives (checkCommandPrefix).
+ */
+export class IncompleteInput extends ParseError {
+  constructor() {
+    super('bad', 'Literal shorter than announced');
+  }
+}
+
 export function isParseError(err: unknown): err is ParseError {
   return err instanceof ParseError;
 }

@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { checkCommandPrefix } from './commands.js';
 import { Framer, type FrameEvent, type FramerLimits } from './framer.js';
 
 const LIMITS: FramerLimits = { maxLineBytes: 200, maxLiteralBytes: 1000, maxCommandBytes: 4000 };
@@ -222,4 +223,33 @@ test('takeBuffered() hands over unframed bytes and forgets the partial command (
   assert.ok(f.isIdle());
   f.push(Buffer.from('a4 NOOP\r\n'));
   assert.deepEqual(summary(f.drain()), ['command "a4 NOOP"']);
+});
+
+test('with checkCommandPrefix, a synchronizing literal is only requested for a command that can still succeed', () => {
+  const f = new Framer(LIMITS, (prefix) => checkCommandPrefix(prefix, { utf8Accept: false }));
+  f.push(
+    Buffer.from(
+      [
+        'a1 FETCH 1 {3}', // a literal cannot be a fetch item
+        'a2 SEARCH CHARSET KOI8-R SUBJECT {4}', // NO [BADCHARSET] before the upload
+        'a3 SELECT "&Jjo" (CONDSTORE) {1}',
+        'a4 LOGIN {0}', // empty literal: the rest of the command is still to come
+        ' {3}',
+        'pwd',
+        'a5 APPEND INBOX (\\Seen) {2}',
+        'hi',
+        '',
+      ].join('\r\n'),
+    ),
+  );
+  assert.deepEqual(summary(f.drain()), [
+    'error bad a1 Missing fetch item',
+    'error no a2 BADCHARSET (UTF-8 US-ASCII) Unsupported charset KOI8-R',
+    'error no a3 Mailbox name is not valid mUTF-7',
+    'literal-request a4 LOGIN 0',
+    'literal-request a4 LOGIN 3',
+    'command "a4 LOGIN {0}\\r\\n {3}\\r\\npwd"',
+    'literal-request a5 APPEND 2',
+    'command "a5 APPEND INBOX (\\\\Seen) {2}\\r\\nhi"',
+  ]);
 });

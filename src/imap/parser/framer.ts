@@ -44,6 +44,8 @@ export type FrameEvent =
   /** The client cancelled the exchange with `*`. */
   | { type: 'auth-cancel' };
 
+const PRECHECK_MAX_BYTES = 64 * 1024;
+
 /** RFC 7888 3: LITERAL- allows non-synchronizing literals of at most 4096 octets. */
 export const LITERAL_MINUS_MAX = 4096;
 
@@ -91,8 +93,17 @@ export class Framer {
   private discarding = false;
   private skipTail: Buffer = Buffer.alloc(0);
 
-  constructor(limits: FramerLimits) {
+  private readonly precheck: ((prefix: Buffer) => ParseError | undefined) | undefined;
+
+  /**
+   * `precheck` sees the command so far before a synchronizing literal is
+   * requested (normally `(p) => checkCommandPrefix(p, parserOptions)`); an error
+   * it returns is emitted instead of the request and the literal is never read.
+   * Without it only the tag and the command name are checked.
+   */
+  constructor(limits: FramerLimits, precheck?: (prefix: Buffer) => ParseError | undefined) {
     this.limits = limits;
+    this.precheck = precheck;
   }
 
   push(chunk: Buffer): void {
@@ -257,7 +268,7 @@ export class Framer {
       return { type: 'command', bytes, tag };
     }
     this.commandBytes += 2;
-    const tooBig = (marker.nonSync ? undefined : this.hopelessCommand()) ?? this.literalViolation(marker);
+    const tooBig = (marker.nonSync ? undefined : this.hopelessCommand(line)) ?? this.literalViolation(marker);
     if (tooBig) {
       const ev = this.reject(tooBig);
       this.afterRejectedLine(marker);
@@ -282,11 +293,17 @@ export class Framer {
    * need not upload data only to be told BAD. RFC 9051 7.5 lets the server
    * answer with a tagged response instead of the continuation.
    */
-  private hopelessCommand(): ParseError | undefined {
+  private hopelessCommand(line: Buffer): ParseError | undefined {
     if (this.discarding) return undefined;
     if (this.tag === undefined) return new ParseError('bad', 'Missing or invalid tag');
     if (this.command === undefined || !COMMANDS_WITH_ARGS.has(this.command)) {
       return new ParseError('bad', `Unknown command ${this.command ?? ''}`.trimEnd());
+    }
+    // The full check re-reads the command so far; skip it once earlier literals
+    // made that large (MULTIAPPEND), where it would copy megabytes per literal.
+    if (this.precheck && this.commandBytes <= PRECHECK_MAX_BYTES) {
+      const err = this.precheck(Buffer.concat([...this.parts, line, CRLF]));
+      if (err) return new ParseError(err.kind, err.message, { code: err.code });
     }
     return undefined;
   }

@@ -3,7 +3,7 @@
 // only ever return events; neither may hang (the test timeout catches that).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseCommand } from './commands.js';
+import { checkCommandPrefix, parseCommand } from './commands.js';
 import { ParseError } from './errors.js';
 import { Framer, type FramerMode } from './framer.js';
 
@@ -132,7 +132,7 @@ test(`framer: ${Math.ceil(ITERATIONS / 15)} random streams in random chunks, mod
       maxLiteralBytes: rand(50),
       maxCommandBytes: 32 + rand(400),
       literalMinus: rand(2) === 0,
-    });
+    }, rand(2) === 0 ? (prefix) => checkCommandPrefix(prefix, { utf8Accept: false }) : undefined);
     let events = 0;
     for (let pos = 0; pos < bytes.length; ) {
       const n = 1 + rand(40);

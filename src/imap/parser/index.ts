@@ -3,7 +3,7 @@
 
 export { ParseError, isParseError, type ParseErrorKind } from './errors.js';
 export { Framer, LITERAL_MINUS_MAX, type FrameEvent, type FramerLimits, type FramerMode } from './framer.js';
-export { parseCommand, tryParseCommand, type ParseResult } from './commands.js';
+export { checkCommandPrefix, parseCommand, tryParseCommand, type ParseResult } from './commands.js';
 export type { ImapCommand, ImapCommandName, CommandOf, ParserOptions, QresyncParams, SortCriterion, SortKey } from './types.js';
 export { hasNumberAbove, resolveSequenceSet, type SeqNumber, type SeqRange, type SequenceSet } from './sequence-set.js';
 export { decodeModifiedUtf7, encodeModifiedUtf7, normalizeInbox, HIERARCHY_DELIMITER } from './mailbox-name.js';

@@ -2,7 +2,7 @@
 // Every method either consumes a token or throws ParseError('bad'); nothing else
 // is thrown, so callers never need a catch-all.
 
-import { bad } from './errors.js';
+import { IncompleteInput, bad } from './errors.js';
 
 const SP = 0x20;
 const DQUOTE = 0x22;
@@ -187,7 +187,7 @@ export class Reader {
     this.expect('}');
     if (this.buf[this.pos] !== 0x0d || this.buf[this.pos + 1] !== 0x0a) throw bad('Missing CRLF after literal size');
     this.pos += 2;
-    if (this.pos + size > this.buf.length) throw bad('Literal shorter than announced');
+    if (this.pos + size > this.buf.length) throw new IncompleteInput();
     const data = this.buf.subarray(this.pos, this.pos + size);
     this.pos += size;
     // RFC 9051 4.3: a literal is CHAR8 (no NUL); only literal8 may carry NUL. APPEND
