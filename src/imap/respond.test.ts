@@ -2,9 +2,6 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseCommand } from './parser/commands.js';
 import { ParseError } from './parser/errors.js';
-import { Framer } from './parser/framer.js';
-import { assertSubset } from './parser/test-helpers.js';
-import type { ImapCommand } from './parser/types.js';
 import {
   astring,
   canQuote,
@@ -92,43 +89,8 @@ test('internal dates: RFC 9051 date-time with space-padded day', () => {
   assert.equal(formatInternalDate(new Date('2024-02-05T00:00:09Z'), 330), '" 5-Feb-2024 05:30:09 +0530"');
 });
 
-// The RFC 3501 section 8 sample session: client lines through the framer and the
-// parser, server lines produced by the helpers above, both compared with the RFC text.
-
-const CLIENT = [
-  'a001 login mrc secret',
-  'a002 select inbox',
-  'a003 fetch 12 full',
-  'a004 fetch 12 body[header]',
-  'a005 store 12 +flags \\deleted',
-  'a006 logout',
-];
-
-test('RFC 3501 section 8: client commands, fed byte by byte', () => {
-  const framer = new Framer({ maxLineBytes: 8192, maxLiteralBytes: 65536, maxCommandBytes: 65536 });
-  const commands: ImapCommand[] = [];
-  for (const b of Buffer.from(CLIENT.map((l) => l + '\r\n').join(''))) {
-    framer.push(Buffer.from([b]));
-    for (let ev = framer.next(); ev; ev = framer.next()) {
-      assert.equal(ev.type, 'command');
-      if (ev.type === 'command') commands.push(parseCommand(ev.bytes, { utf8Accept: false }));
-    }
-  }
-  assert.equal(commands.length, 6);
-  assertSubset(commands, [
-    { tag: 'a001', name: 'LOGIN', username: 'mrc', password: 'secret' },
-    { tag: 'a002', name: 'SELECT', mailbox: 'INBOX' },
-    {
-      tag: 'a003',
-      name: 'FETCH',
-      set: { kind: 'ranges', ranges: [{ from: 12, to: 12 }] },
-      items: [{ item: 'FLAGS' }, { item: 'INTERNALDATE' }, { item: 'RFC822.SIZE' }, { item: 'ENVELOPE' }, { item: 'BODY' }],
-    },
-    { tag: 'a004', name: 'FETCH', items: [{ item: 'BODY[]', peek: false, section: { part: [], text: 'HEADER', fields: [] }, label: 'BODY[HEADER]' }] },
-    { tag: 'a005', name: 'STORE', action: 'add', silent: false, flags: { system: ['\\Deleted'], keywords: [] } },
-    { tag: 'a006', name: 'LOGOUT' },
-  ]);
-});
+// The RFC 3501 section 8 sample session, server side (the client side is in
+// parser/commands.test.ts): lines produced by the helpers above, compared with the RFC text.
 
 test('RFC 3501 section 8: server lines', () => {
   const lines = [

@@ -6,7 +6,35 @@ import { parseCommand, tryParseCommand } from './commands.js';
 import { ParseError } from './errors.js';
 import { Reader } from './reader.js';
 import { hasNumberAbove, parseSequenceSet, resolveSequenceSet, type SeqRange } from './sequence-set.js';
-import { assertSubset, wire } from './test-helpers.js';
+import { Framer } from './framer.js';
+import type { ImapCommand } from './types.js';
+
+function assertSubset(actual: unknown, expected: unknown, path = '$'): void {
+  if (expected === null || typeof expected !== 'object' || Buffer.isBuffer(expected) || expected instanceof Date) {
+    if (Buffer.isBuffer(expected)) {
+      assert.ok(Buffer.isBuffer(actual), `${path}: expected a Buffer`);
+      assert.equal(actual.toString('latin1'), expected.toString('latin1'), path);
+    } else if (expected instanceof Date) {
+      assert.ok(actual instanceof Date, `${path}: expected a Date`);
+      assert.equal(actual.toISOString(), expected.toISOString(), path);
+    } else {
+      assert.deepEqual(actual, expected, path);
+    }
+    return;
+  }
+  assert.ok(actual !== null && typeof actual === 'object', `${path}: expected an object, got ${String(actual)}`);
+  if (Array.isArray(expected)) {
+    assert.ok(Array.isArray(actual), `${path}: expected an array`);
+    assert.equal(actual.length, expected.length, `${path}.length`);
+  }
+  for (const [k, v] of Object.entries(expected)) {
+    assertSubset((actual as Record<string, unknown>)[k], v, `${path}.${k}`);
+  }
+}
+
+function wire(s: string): Buffer {
+  return Buffer.from(s, 'utf8');
+}
 
 const OPTS = { utf8Accept: false };
 const ALL = { kind: 'ranges', ranges: [{ from: 1, to: '*' }] };
@@ -281,3 +309,40 @@ test('date-time: zones, space-padded days, leap days, years before 100', () => {
   assert.equal(tryParseCommand(wire('a APPEND INBOX "29-Feb-2023 12:00:00 +0000" {1+}\r\nx'), OPTS).ok, false);
   assert.equal(tryParseCommand(wire('a APPEND INBOX "1-Jan-2024 24:00:00 +0000" {1+}\r\nx'), OPTS).ok, false);
 });
+
+// The RFC 3501 section 8 sample session, client side (server side: ../respond.test.ts).
+const CLIENT = [
+  'a001 login mrc secret',
+  'a002 select inbox',
+  'a003 fetch 12 full',
+  'a004 fetch 12 body[header]',
+  'a005 store 12 +flags \\deleted',
+  'a006 logout',
+];
+
+test('RFC 3501 section 8: client commands, fed byte by byte', () => {
+  const framer = new Framer({ maxLineBytes: 8192, maxLiteralBytes: 65536, maxCommandBytes: 65536 });
+  const commands: ImapCommand[] = [];
+  for (const b of Buffer.from(CLIENT.map((l) => l + '\r\n').join(''))) {
+    framer.push(Buffer.from([b]));
+    for (let ev = framer.next(); ev; ev = framer.next()) {
+      assert.equal(ev.type, 'command');
+      if (ev.type === 'command') commands.push(parseCommand(ev.bytes, OPTS));
+    }
+  }
+  assert.equal(commands.length, 6);
+  assertSubset(commands, [
+    { tag: 'a001', name: 'LOGIN', username: 'mrc', password: 'secret' },
+    { tag: 'a002', name: 'SELECT', mailbox: 'INBOX' },
+    {
+      tag: 'a003',
+      name: 'FETCH',
+      set: { kind: 'ranges', ranges: [{ from: 12, to: 12 }] },
+      items: [{ item: 'FLAGS' }, { item: 'INTERNALDATE' }, { item: 'RFC822.SIZE' }, { item: 'ENVELOPE' }, { item: 'BODY' }],
+    },
+    { tag: 'a004', name: 'FETCH', items: [{ item: 'BODY[]', peek: false, section: { part: [], text: 'HEADER', fields: [] }, label: 'BODY[HEADER]' }] },
+    { tag: 'a005', name: 'STORE', action: 'add', silent: false, flags: { system: ['\\Deleted'], keywords: [] } },
+    { tag: 'a006', name: 'LOGOUT' },
+  ]);
+});
+
