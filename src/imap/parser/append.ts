@@ -46,10 +46,9 @@ function parseMessage(r: Reader, opts: MailboxNameOptions): AppendMessage {
 export function parseAppendArgs(r: Reader, opts: MailboxNameOptions): { mailbox: string; messages: AppendMessage[] } {
   r.sp();
   const mailbox = parseMailbox(r, opts);
-  const messages: AppendMessage[] = [];
-  do {
-    r.sp();
-    messages.push(parseMessage(r, opts));
-  } while (!r.atEnd());
+  r.sp();
+  const messages = [parseMessage(r, opts)];
+  // RFC 3502 MULTIAPPEND: more messages follow, each with its own flags and date.
+  while (r.trySp()) messages.push(parseMessage(r, opts));
   return { mailbox, messages };
 }

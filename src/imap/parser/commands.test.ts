@@ -162,7 +162,6 @@ const ERRORS: Array<[string, { kind: 'bad' | 'no'; tag?: string | undefined; com
   ['a1 UID NOOP', { kind: 'bad', command: 'UID NOOP' }],
   ['+tag NOOP', { kind: 'bad', tag: undefined }],
   ['a1', { kind: 'bad', tag: 'a1' }],
-  ['a1  NOOP', { kind: 'bad' }],
   ['a1 NOOP extra', { kind: 'bad', message: /extra/ }],
   ['a1 LOGIN user', { kind: 'bad', command: 'LOGIN', message: /Missing/ }],
   ['a1 LOGIN "unterminated', { kind: 'bad', message: /quote/ }],
@@ -212,7 +211,7 @@ const ERRORS: Array<[string, { kind: 'bad' | 'no'; tag?: string | undefined; com
   ['a1 ID ("name")', { kind: 'bad' }],
   ['a1 ID NILS', { kind: 'bad' }],
   ['a1 SELECT INBOX (QRESYNC (1 2 (1:3 4:6)))', { kind: 'bad' }],
-  ['a1 SELECT INBOX (QRESYNC (1 2 1:9 ))', { kind: 'bad' }],
+  ['a1 SELECT INBOX (QRESYNC (1 2 1:9 x))', { kind: 'bad' }],
   ['a1 ID "x"', { kind: 'bad' }],
   ['a1 COPY 1', { kind: 'bad' }],
   ['a1 CREATE x (USE (Junk))', { kind: 'bad' }],
@@ -346,3 +345,13 @@ test('RFC 3501 section 8: client commands, fed byte by byte', () => {
   ]);
 });
 
+
+test('runs of blanks between arguments and trailing blanks are accepted, as Dovecot does', () => {
+  assertSubset(parseCommand(wire('a1  UID  STORE 1  +FLAGS.SILENT ( \\Seen  $Fw ) '), OPTS), { name: 'STORE', flags: { system: ['\\Seen'], keywords: ['$Fw'] } });
+  assertSubset(parseCommand(wire('a2 SEARCH SEEN  UNDELETED '), OPTS), { criteria: [{ key: 'FLAG' }, { key: 'FLAG' }] });
+  assertSubset(parseCommand(wire('a3 NOOP  '), OPTS), { name: 'NOOP' });
+  assertSubset(parseCommand(wire('a4 SELECT INBOX '), OPTS), { name: 'SELECT', condstore: false });
+  // A literal's content is never trimmed.
+  assertSubset(parseCommand(wire('a5 APPEND INBOX {3+}\r\nab '), OPTS), { messages: [{ message: wire('ab ') }] });
+  assert.equal(tryParseCommand(wire('a6 STORE 1 FLAGS (\\Seen\\Draft)'), OPTS).ok, false);
+});

@@ -41,10 +41,10 @@ function parseQresync(r: Reader): QresyncParams {
   let knownUids = null;
   let seqMatch = null;
   // [SP known-uids [SP seq-match-data]]: the match data only after known UIDs.
-  if (r.trySp()) {
+  if (r.trySp() && !r.isChar(')')) {
     knownUids = parseSequenceSet(r, false);
     if (hasStar(knownUids)) throw bad('known-uids may not contain *');
-    if (r.trySp()) {
+    if (r.trySp() && !r.isChar(')')) {
       r.expect('(');
       const seqs = parseSequenceSet(r, false);
       r.sp();
@@ -183,11 +183,9 @@ function parseBody(r: Reader, tag: string, name: string, opts: ParserOptions, ui
     case 'THREAD':
       return { tag, name, uid, ...parseThreadArgs(r) };
     case 'ENABLE': {
-      const capabilities: string[] = [];
-      do {
-        r.sp();
-        capabilities.push(r.keyword('capability'));
-      } while (!r.atEnd());
+      r.sp();
+      const capabilities = [r.keyword('capability')];
+      while (r.trySp()) capabilities.push(r.keyword('capability'));
       return { tag, name, capabilities };
     }
     case 'ID':

@@ -359,7 +359,7 @@ export class Framer {
   }
 
   private identify(line: Buffer): void {
-    const words = line.subarray(0, 64).toString('latin1').split(' ');
+    const words = line.subarray(0, 64).toString('latin1').split(/ +/);
     const tag = words[0];
     this.tag = tag !== undefined && TAG.test(tag) ? tag : undefined;
     // Only plausible names: the name may be echoed in a reply.

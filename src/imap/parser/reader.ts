@@ -91,19 +91,32 @@ export class Reader {
     if (!this.tryChar(ch)) throw bad(this.atEnd() ? `Missing '${ch}'` : `Expected '${ch}'`);
   }
 
-  /** Exactly one SP: RFC 9051 does not allow runs of spaces between arguments. */
+  /**
+   * SP between arguments. RFC 9051 9 says exactly one; like Dovecot we accept a
+   * run of them (and trailing ones, see trySp/end): extra blanks never change
+   * what a command means, and rejecting them only breaks sloppy clients.
+   */
   sp(): void {
     if (this.buf[this.pos] !== SP) throw bad(this.atEnd() ? 'Missing argument' : 'Expected space');
-    this.pos++;
+    this.skipSpaces();
   }
 
+  /** Skips blanks; returns how many there were. */
+  skipSpaces(): number {
+    const start = this.pos;
+    while (this.buf[this.pos] === SP) this.pos++;
+    return this.pos - start;
+  }
+
+  /** Skips blanks and tells whether another argument follows them (blanks at the very end are ignored). */
   trySp(): boolean {
     if (this.buf[this.pos] !== SP) return false;
-    this.pos++;
-    return true;
+    this.skipSpaces();
+    return !this.atEnd();
   }
 
   end(): void {
+    this.skipSpaces();
     if (!this.atEnd()) throw bad('Unexpected extra arguments');
   }
 
@@ -230,6 +243,7 @@ export class Reader {
    */
   list<T>(item: () => T, allowEmpty = false): T[] {
     this.expect('(');
+    this.skipSpaces();
     const out: T[] = [];
     if (this.tryChar(')')) {
       if (!allowEmpty) throw bad('Empty list');
@@ -237,8 +251,9 @@ export class Reader {
     }
     while (true) {
       out.push(item());
+      const spaced = this.skipSpaces() > 0;
       if (this.tryChar(')')) return out;
-      this.sp();
+      if (!spaced) throw bad(this.atEnd() ? "Missing ')'" : 'Expected space');
     }
   }
 }

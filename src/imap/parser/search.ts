@@ -183,10 +183,7 @@ export function checkCharset(raw: string): string {
 /** 1*(search-key) separated by SP, up to the end of the command. */
 export function parseSearchKeys(r: Reader): SearchKey[] {
   const keys = [parseSearchKey(r)];
-  while (!r.atEnd()) {
-    r.sp();
-    keys.push(parseSearchKey(r));
-  }
+  while (r.trySp()) keys.push(parseSearchKey(r));
   return keys;
 }
 
