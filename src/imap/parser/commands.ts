@@ -16,7 +16,6 @@ import { parseSortArgs, parseThreadArgs } from './sort.js';
 import { parseStoreArgs } from './store.js';
 import type { ImapCommand, NoArgCommandName, ParserOptions, QresyncParams } from './types.js';
 
-
 /** RFC 9051 9: tag = 1*<any ASTRING-CHAR except "+"> */
 function parseTag(r: Reader): string {
   const tag = r.takeWhile((c) => isAstringChar(c) && c !== 0x2b);

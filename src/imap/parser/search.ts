@@ -161,8 +161,9 @@ function parseModseqKey(r: Reader): SearchKey {
 
 /** search-return-opts = SP "RETURN" SP "(" [search-return-opt *(SP search-return-opt)] ")" (RFC 4731 3) */
 export function parseSearchReturn(r: Reader): SearchReturn | null {
-  if (!(r.peekWord('RETURN ') && r.peek(-1) === 0x20)) return null;
-  r.pos += 7;
+  if (!r.peekWord('RETURN ')) return null;
+  r.pos += 6;
+  r.sp();
   const opts = r.list(() => {
     const o = r.keyword('return option');
     if (o !== 'MIN' && o !== 'MAX' && o !== 'ALL' && o !== 'COUNT' && o !== 'SAVE') throw bad(`Unknown RETURN option ${o}`);
