@@ -33,7 +33,7 @@ export interface FramerLimits {
 export type FramerMode = 'command' | 'idle' | 'authenticate';
 
 export type FrameEvent =
-  | { type: 'command'; bytes: Buffer; tag: string | undefined }
+  | { type: 'command'; bytes: Buffer; tag: string | undefined; /** Upper-case, `UID FETCH` style; for logs and metrics. */ command: string | undefined }
   /** A synchronizing literal was announced: send a continuation request (or refuse it). */
   | { type: 'literal-request'; tag: string | undefined; command: string | undefined; size: number; binary: boolean }
   | { type: 'error'; error: ParseError }
@@ -263,9 +263,9 @@ export class Framer {
       }
       this.parts.push(line);
       const bytes = Buffer.concat(this.parts);
-      const tag = this.tag;
+      const { tag, command } = this;
       this.resetCommand();
-      return { type: 'command', bytes, tag };
+      return { type: 'command', bytes, tag, command };
     }
     this.commandBytes += 2;
     const tooBig = (marker.nonSync ? undefined : this.hopelessCommand(line)) ?? this.literalViolation(marker);

@@ -76,7 +76,7 @@ export function decodeModifiedUtf7(wire: string): string {
       i = end + 1;
       continue;
     }
-    // RFC 3501 5.1.3: two shifts in a row should have been one.
+    // RFC 3501 5.1.3: null shifts ("-&" while in BASE64) are not permitted.
     if (lastShiftEnd === i) throw invalid();
     let acc = 0;
     let bits = 0;
