@@ -115,6 +115,26 @@ const CASES: Array<[string, string, object]> = [
     { qresync: { uidValidity: 67890007, knownUids: { kind: 'ranges', ranges: [r(1, 29997)] }, seqMatch: { seqs: { kind: 'ranges', ranges: [r(5000), r(7500), r(9000), r(9990, 9999)] } } } },
   ],
   ['rfc8514', 'a SEARCH SAVEDSINCE 1-Jan-2024 SAVEDATESUPPORTED', { criteria: [{ key: 'DATE', field: 'SAVED', cmp: 'SINCE' }, { key: 'SAVEDATESUPPORTED' }] }],
+  // RFC examples
+  [
+    'rfc3502',
+    'A003 APPEND saved-messages (\\Seen) {5}\r\nfirst (\\Seen) " 1-Jul-2002 10:20:30 +0000" {6}\r\nsecond',
+    { name: 'APPEND', messages: [{ message: wire('first'), internalDate: null }, { message: wire('second'), internalDate: new Date('2002-07-01T10:20:30Z') }] },
+  ],
+  ['rfc9051', 'A284 SEARCH CHARSET UTF-8 TEXT {12}\r\nгорячо', { charset: 'UTF-8', criteria: [{ key: 'TEXT', value: 'горячо' }] }],
+  ['rfc5819', 'A01 LIST "" % RETURN (STATUS (MESSAGES UNSEEN))', { return: { status: ['MESSAGES', 'UNSEEN'] }, extended: true }],
+  ['rfc5258', 'A02 LIST (REMOTE) "" "*"', { selection: { remote: true }, extended: true }],
+  ['rfc5258', 'A03 LIST () "" ("%" "Other Users/%")', { patterns: ['%', 'Other Users/%'] }],
+  ['rfc5256', 'A283 SORT (SUBJECT REVERSE DATE) UTF-8 ALL', { sort: [{ key: 'SUBJECT', reverse: false }, { key: 'DATE', reverse: true }] }],
+  ['rfc5957', 'a SORT (DISPLAYFROM) UTF-8 ALL', { sort: [{ key: 'DISPLAYFROM' }] }],
+  ['rfc5256', 'A284 THREAD ORDEREDSUBJECT UTF-8 SINCE 5-MAR-2000', { algorithm: 'ORDEREDSUBJECT', criteria: [{ key: 'DATE', date: { year: 2000, month: 3, day: 5 } }] }],
+  ['rfc5267', 'a UID SORT RETURN (MIN COUNT) (DATE) UTF-8 UNDELETED', { name: 'SORT', uid: true, return: ['MIN', 'COUNT'] }],
+  ['rfc3516', 'a UID FETCH 2 (BINARY.PEEK[1.2]<0.100> BINARY.SIZE[1.2])', { items: [{ item: 'BINARY', part: [1, 2], label: 'BINARY[1.2]', partial: { offset: 0, length: 100 } }, { item: 'BINARY.SIZE', label: 'BINARY.SIZE[1.2]' }] }],
+  ['rfc2971', 'a023 ID ("name" {3}\r\nsod "version" "19.34")', { params: [['name', 'sod'], ['version', '19.34']] }],
+  ['rfc9051', 'a ENABLE IMAP4rev2', { capabilities: ['IMAP4REV2'] }],
+  ['rfc9208', 'G0001 GETQUOTAROOT "&ZeVnLIqe-"', { mailbox: '日本語' }],
+  ['rfc4315', 'A003 UID EXPUNGE 3000:3002', { set: { kind: 'ranges', ranges: [r(3000, 3002)] } }],
+  ['rfc4978', 'a COMPRESS deflate', { mechanism: 'DEFLATE' }],
   // Dovecot imaptest idioms
   ['imaptest', 'ok fetch 1:* (flags)', { name: 'FETCH', items: [{ item: 'FLAGS' }] }],
   ['imaptest', 'ok search or or seen deleted flagged', { criteria: [{ key: 'OR', left: { key: 'OR' }, right: { key: 'FLAG', flag: '\\Flagged' } }] }],
@@ -210,6 +230,15 @@ const ERRORS: Array<[string, { kind: 'bad' | 'no'; tag?: string | undefined; com
   ['a1 ENABLE', { kind: 'bad' }],
   ['a1 ID ("name")', { kind: 'bad' }],
   ['a1 ID NILS', { kind: 'bad' }],
+  ['a1 STORE 1 +FLAGS (\\*)', { kind: 'bad' }],
+  ['a1 STORE 1 +FLAGS (foo])', { kind: 'bad' }],
+  ['a1 APPEND INBOX CATENATE (TEXT {3+}\r\nabc)', { kind: 'bad' }],
+  ['a1 FETCH 1 BINARY[1.TEXT]', { kind: 'bad' }],
+  ['a1 FETCH 1 BODY[1.2.TEXT', { kind: 'bad' }],
+  ['a1 FETCH 1 (ALL)', { kind: 'bad' }],
+  ['a1 FETCH * BODY[]<5>', { kind: 'bad' }],
+  ['a1 COMPRESS', { kind: 'bad' }],
+  ['a1 LOGIN ~{3}\r\nabc x', { kind: 'bad', message: /literal8/ }],
   ['a1 SELECT INBOX (QRESYNC (1 2 (1:3 4:6)))', { kind: 'bad' }],
   ['a1 SELECT INBOX (QRESYNC (1 2 1:9 x))', { kind: 'bad' }],
   ['a1 ID "x"', { kind: 'bad' }],
@@ -354,4 +383,9 @@ test('runs of blanks between arguments and trailing blanks are accepted, as Dove
   // A literal's content is never trimmed.
   assertSubset(parseCommand(wire('a5 APPEND INBOX {3+}\r\nab '), OPTS), { messages: [{ message: wire('ab ') }] });
   assert.equal(tryParseCommand(wire('a6 STORE 1 FLAGS (\\Seen\\Draft)'), OPTS).ok, false);
+});
+
+test('search strings must be valid UTF-8', () => {
+  const res = tryParseCommand(Buffer.concat([wire('a1 SEARCH CHARSET UTF-8 SUBJECT {2}\r\n'), Buffer.from([0xff, 0xfe])]), OPTS);
+  assert.ok(!res.ok && res.error.kind === 'bad' && /UTF-8/.test(res.error.message));
 });

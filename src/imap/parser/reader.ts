@@ -217,7 +217,7 @@ export class Reader {
 
   /** astring = 1*ASTRING-CHAR / string */
   astring(): Buffer {
-    if (this.isChar('"') || this.isChar('{')) return this.string();
+    if (this.isChar('"') || this.isLiteral()) return this.string();
     const start = this.pos;
     this.takeWhile(isAstringChar);
     if (this.pos === start) throw bad(this.atEnd() ? 'Missing argument' : 'Invalid characters in argument');
