@@ -64,6 +64,7 @@ test('astring and mailbox names: atoms when safe, modified UTF-7 unless UTF8=ACC
   assert.equal(s(astring('INBOX')), 'INBOX');
   assert.equal(s(astring('Sent Items')), '"Sent Items"');
   assert.equal(s(astring('NIL')), '"NIL"');
+  assert.equal(s(astring('a]b')), '"a]b"');
   assert.equal(s(astring('')), '""');
   assert.equal(s(mailboxName('~peter/mail/台北/日本語')), '~peter/mail/&U,BTFw-/&ZeVnLIqe-');
   assert.equal(s(mailboxName('Tom & Jerry')), '"Tom &- Jerry"');

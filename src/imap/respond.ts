@@ -6,7 +6,7 @@
 import { MONTHS } from './parser/datetime.js';
 import type { ParseError } from './parser/errors.js';
 import { encodeModifiedUtf7 } from './parser/mailbox-name.js';
-import { isAstringChar } from './parser/reader.js';
+import { isAtomChar } from './parser/reader.js';
 
 export type TaggedStatus = 'OK' | 'NO' | 'BAD';
 export type UntaggedStatus = TaggedStatus | 'BYE' | 'PREAUTH';
@@ -101,10 +101,14 @@ export function imapString(value: string | Buffer | null, opts: StringOptions = 
   return literal(bytes);
 }
 
-/** astring: a bare atom when it can be one (and would not read as NIL), else a string. */
+/**
+ * astring: a bare atom when it can be one (and would not read as NIL), else a
+ * string. `]` is allowed in an astring but some clients stumble over it, so a
+ * name containing one is quoted.
+ */
 export function astring(value: string, opts: StringOptions = {}): Buffer {
   const bytes = Buffer.from(value, 'utf8');
-  if (bytes.length > 0 && value.toUpperCase() !== 'NIL' && bytes.every(isAstringChar)) return bytes;
+  if (bytes.length > 0 && value.toUpperCase() !== 'NIL' && bytes.every(isAtomChar)) return bytes;
   return imapString(bytes, opts);
 }
 
