@@ -117,13 +117,20 @@ function collect(raw: Buffer, part: MimePart, out: string[], budget: Budget): vo
   }
   if (part.message !== null) {
     const m = part.message;
-    out.push(budget.take(headerText(raw, m.root.headerStart, m.root.bodyStart)));
+    push(out, budget, headerText(raw, m.root.headerStart, m.root.bodyStart));
     collect(raw, m.root, out, budget);
     return;
   }
   if (part.type !== 'text') return;
   const text = partText(raw, part, budget.left).trim();
-  if (text !== '') out.push(budget.take(text));
+  push(out, budget, text);
+}
+
+/** Appends a block of text, its blank-line separator counted against the budget too. */
+function push(out: string[], budget: Budget, text: string): void {
+  if (text === '' || budget.left <= 0) return;
+  const taken = budget.take(out.length > 0 ? '\n\n' + text : text);
+  if (taken !== '') out.push(taken);
 }
 
 /** Decoded headers and text of a message, at most maxBytes (UTF-8) in total. */
@@ -132,5 +139,5 @@ export function extractText(raw: Buffer, index: MessageIndex, options: { maxByte
   const headers = budget.take(headerText(raw, index.root.headerStart, index.root.bodyStart));
   const out: string[] = [];
   collect(raw, index.root, out, budget);
-  return { headers, body: out.filter((s) => s !== '').join('\n\n'), truncated: budget.truncated };
+  return { headers, body: out.join('').trim(), truncated: budget.truncated };
 }
