@@ -23,19 +23,22 @@ interface Ctx {
   limited: boolean;
 }
 
-/** Lines in buf: every LF ends one, and a final unterminated line counts too. */
+/**
+ * Lines in buf, counted as line feeds, as Dovecot does: a part body ends before the
+ * CRLF that precedes its boundary, so "text\r\n--b" has a 4-octet, 0-line body.
+ * RFC 9051 only says "size of the body in text lines"; matching Dovecot keeps
+ * clients that compare the two servers quiet.
+ */
 export function countLines(buf: Uint8Array): number {
   let n = 0;
   let pos = 0;
   const b = Buffer.isBuffer(buf) ? buf : Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
   for (;;) {
     const lf = b.indexOf(LF, pos);
-    if (lf < 0) break;
+    if (lf < 0) return n;
     n++;
     pos = lf + 1;
   }
-  if (b.length > 0 && b[b.length - 1] !== LF) n++;
-  return n;
 }
 
 function isMessageType(type: string, subtype: string): boolean {
@@ -73,8 +76,11 @@ function buildPart(
 ): MimePart {
   ctx.parts++;
   const ctHeader = headerValue(fields, 'content-type');
-  // RFC 2045 5.2 / RFC 2046 5.1.5: missing or unreadable Content-Type means the default.
-  const ct = (ctHeader === null ? null : parseContentType(ctHeader)) ?? {
+  let parsed = ctHeader === null ? null : parseContentType(ctHeader);
+  // A multipart needs a boundary (RFC 2046 5.1.1); without one the header is invalid.
+  if (parsed?.type === 'multipart' && (paramValue(parsed.params, 'boundary') ?? '') === '') parsed = null;
+  // RFC 2045 5.2 / RFC 2046 5.1.5: missing or invalid Content-Type means the default.
+  const ct = parsed ?? {
     type: defaultMessage ? 'message' : 'text',
     subtype: defaultMessage ? 'rfc822' : 'plain',
     params: [],
@@ -108,16 +114,14 @@ function buildPart(
       type = 'application';
       subtype = 'octet-stream';
     } else if (type === 'multipart') {
-      const boundary = paramValue(params, 'boundary');
-      if (boundary !== null && boundary !== '') {
-        for (const [s, e] of splitMultipart(ctx.raw, bodyStart, bodyEnd, boundary)) {
-          if (ctx.parts >= ctx.limits.maxParts) {
-            ctx.limited = true;
-            break;
-          }
-          // RFC 2046 5.1.5: in multipart/digest the default part type is message/rfc822.
-          part.children.push(parsePart(ctx, s, e, depth + 1, subtype === 'digest'));
+      const boundary = paramValue(params, 'boundary') ?? '';
+      for (const [s, e] of splitMultipart(ctx.raw, bodyStart, bodyEnd, boundary)) {
+        if (ctx.parts >= ctx.limits.maxParts) {
+          ctx.limited = true;
+          break;
         }
+        // RFC 2046 5.1.5: in multipart/digest the default part type is message/rfc822.
+        part.children.push(parsePart(ctx, s, e, depth + 1, subtype === 'digest'));
       }
     } else {
       const block = parseHeaderBlock(ctx.raw, bodyStart, bodyEnd, ctx.limits.maxHeaderBytes);
