@@ -24,11 +24,12 @@ const TAB = 0x09;
 const COLON = 0x3a;
 
 /**
- * Reads the header block in raw[start, end). Fields starting more than maxBytes
- * after `start` are skipped but the block's end is still found, so the body
- * offset stays right however large the header is.
+ * Reads the header block in raw[start, end). Header lines starting more than
+ * maxBytes after `start` are skipped but the block's end is still found, so the
+ * body offset stays right however large the header is. With `wanted`, only those
+ * (lower-case) fields are kept, which spares decoding Received, DKIM-Signature, ….
  */
-export function parseHeaderBlock(raw: Buffer, start: number, end: number, maxBytes: number): HeaderBlock {
+export function parseHeaderBlock(raw: Buffer, start: number, end: number, maxBytes: number, wanted?: ReadonlySet<string>): HeaderBlock {
   const fields: HeaderField[] = [];
   let pos = start;
   let bodyStart = end;
@@ -54,7 +55,7 @@ export function parseHeaderBlock(raw: Buffer, start: number, end: number, maxByt
     }
     const first = raw[pos];
     if (first === SP || first === TAB) {
-      if (current !== null) current.push(raw.subarray(pos, lineEnd));
+      if (current !== null && pos - start < maxBytes) current.push(raw.subarray(pos, lineEnd));
     } else {
       flush();
       if (pos - start < maxBytes) {
@@ -62,7 +63,7 @@ export function parseHeaderBlock(raw: Buffer, start: number, end: number, maxByt
         if (colon >= 0 && colon < lineEnd) {
           // obs-optional (RFC 5322 4.5.2) allows whitespace before the colon.
           const name = raw.toString('latin1', pos, colon).trim().toLowerCase();
-          if (name.length > 0) {
+          if (name.length > 0 && (wanted === undefined || wanted.has(name))) {
             currentName = name;
             current = [raw.subarray(colon + 1, lineEnd)];
           }

@@ -9,8 +9,9 @@
 import { hasAttachments } from './attachments.js';
 import { buildDecoded, buildSortKeys } from './decoded.js';
 import { buildEnvelope } from './envelope.js';
+import { HeaderView, INDEXED_FIELDS } from './header-view.js';
 import { parseHeaderBlock } from './headers.js';
-import { newContext, parsePart } from './structure.js';
+import { buildPart, newContext } from './structure.js';
 import { DEFAULT_LIMITS, MESSAGE_INDEX_VERSION, type IndexLimits, type MessageIndex } from './types.js';
 
 export type {
@@ -43,16 +44,16 @@ export { parseHeaderBlock, type HeaderField, type HeaderBlock } from './headers.
 export function indexMessage(raw: Buffer, limits?: Partial<IndexLimits>): MessageIndex {
   const lim: IndexLimits = { ...DEFAULT_LIMITS, ...limits };
   const ctx = newContext(raw, lim);
-  const root = parsePart(ctx, 0, raw.length, 0, false);
-  // The top-level header is read again (cheaply) for the envelope and decoded fields.
-  const { fields } = parseHeaderBlock(raw, 0, raw.length, lim.maxHeaderBytes);
+  const block = parseHeaderBlock(raw, 0, raw.length, lim.maxHeaderBytes, INDEXED_FIELDS);
+  const root = buildPart(ctx, block.fields, 0, block.bodyStart, raw.length, 0, false);
+  const header = new HeaderView(block.fields);
   return {
     version: MESSAGE_INDEX_VERSION,
     size: raw.length,
     root,
-    envelope: buildEnvelope(fields),
-    decoded: buildDecoded(fields),
-    sort: buildSortKeys(fields),
+    envelope: buildEnvelope(header),
+    decoded: buildDecoded(header),
+    sort: buildSortKeys(header),
     hasAttachments: hasAttachments(root),
     partCount: ctx.parts,
     limited: ctx.limited,

@@ -9,6 +9,7 @@
 // - Limits turn the part that would exceed them into an opaque
 //   application/octet-stream leaf, as Dovecot does, so the bytes stay fetchable.
 import { buildEnvelope } from './envelope.js';
+import { HeaderView, INDEXED_FIELDS } from './header-view.js';
 import { headerValue, parseHeaderBlock, type HeaderField } from './headers.js';
 import { paramValue, parseContentType, parseDisposition, parseTokenHeader, skipCfws } from './params.js';
 import type { IndexLimits, MimePart } from './types.js';
@@ -61,11 +62,12 @@ export function parseLanguage(value: string | null): string[] | null {
 
 /** Indexes the part whose header starts at `start` and which ends at `end`. */
 export function parsePart(ctx: Ctx, start: number, end: number, depth: number, defaultMessage: boolean): MimePart {
-  const block = parseHeaderBlock(ctx.raw, start, end, ctx.limits.maxHeaderBytes);
+  const block = parseHeaderBlock(ctx.raw, start, end, ctx.limits.maxHeaderBytes, INDEXED_FIELDS);
   return buildPart(ctx, block.fields, start, block.bodyStart, end, depth, defaultMessage);
 }
 
-function buildPart(
+/** Indexes a message's top part from its already-parsed header (the caller needs the fields too). */
+export function buildPart(
   ctx: Ctx,
   fields: HeaderField[],
   headerStart: number,
@@ -124,9 +126,9 @@ function buildPart(
         part.children.push(parsePart(ctx, s, e, depth + 1, subtype === 'digest'));
       }
     } else {
-      const block = parseHeaderBlock(ctx.raw, bodyStart, bodyEnd, ctx.limits.maxHeaderBytes);
+      const block = parseHeaderBlock(ctx.raw, bodyStart, bodyEnd, ctx.limits.maxHeaderBytes, INDEXED_FIELDS);
       part.message = {
-        envelope: buildEnvelope(block.fields),
+        envelope: buildEnvelope(new HeaderView(block.fields)),
         root: buildPart(ctx, block.fields, bodyStart, block.bodyStart, bodyEnd, depth + 1, false),
       };
     }
@@ -184,6 +186,9 @@ export function splitMultipart(raw: Buffer, start: number, end: number, boundary
   return out;
 }
 
+/** Deeper than this the recursion itself would be the risk, whatever the caller asks. */
+const HARD_MAX_DEPTH = 200;
+
 export function newContext(raw: Buffer, limits: IndexLimits): Ctx {
-  return { raw, limits, parts: 0, limited: false };
+  return { raw, limits: { ...limits, maxDepth: Math.min(limits.maxDepth, HARD_MAX_DEPTH) }, parts: 0, limited: false };
 }
