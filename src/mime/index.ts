@@ -35,7 +35,7 @@ export { countLines } from './structure.js';
 export { baseSubject } from './subject.js';
 export { decodeAddresses } from './decoded.js';
 export { formatBodyStructure, formatEnvelope, formatPartStructure, imapString } from './imap-format.js';
-export { resolveSection, type ByteRange, type ResolvedSection } from './section.js';
+export { resolveSection, topRange, type ByteRange, type ResolvedSection } from './section.js';
 export { extractText, decodeTransferEncoding, type ExtractedText } from './text.js';
 export { decodeCharset } from './charset.js';
 export { parseHeaderBlock, type HeaderField, type HeaderBlock } from './headers.js';
