@@ -1,6 +1,7 @@
 // Whether a message "has attachments", for the webmail paper-clip and the
 // $HasAttachment keyword (RFC 8457). There is no standard definition; this one
 // follows what mail clients show: a part the user would save as a file.
+import { decodeMimeWords } from './encoded-words.js';
 import { paramValue } from './params.js';
 import type { MimePart } from './types.js';
 
@@ -24,4 +25,19 @@ function partHasAttachment(part: MimePart, isRoot: boolean): boolean {
 
 export function hasAttachments(root: MimePart): boolean {
   return partHasAttachment(root, true);
+}
+
+/**
+ * The file name to show or save a part under: Content-Disposition filename, else the
+ * Content-Type name (RFC 2183 2.3, RFC 2046 obsolete `name`), RFC 2231 values first.
+ * Many clients put RFC 2047 encoded-words inside a quoted filename, which RFC 2047 5
+ * forbids; every client decodes them anyway, so this does too. Path separators are
+ * replaced so the name cannot point outside a download folder.
+ */
+export function attachmentFilename(part: MimePart): string | null {
+  const raw = (part.disposition === null ? null : paramValue(part.disposition.params, 'filename')) ?? paramValue(part.params, 'name');
+  if (raw === null) return null;
+  // eslint-disable-next-line no-control-regex
+  const name = decodeMimeWords(raw).replace(/[\\/\x00-\x1f]/g, '_').trim();
+  return name === '' ? null : name;
 }

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { indexMessage, type MimePart } from './index.js';
+import { attachmentFilename, indexMessage, readMessageIndex, toStoredStructure, MESSAGE_INDEX_VERSION, type MimePart } from './index.js';
 import { crlf } from './test-fixtures.js';
 
 test('Content-Type parsing: case, comments, invalid values, RFC 2231', () => {
@@ -136,4 +136,22 @@ test('hasAttachments', () => {
   assert.equal(has(signed), false);
   const textAttachment = crlf('Content-Type: multipart/mixed; boundary=m', '', '--m', '', 'a', '--m', 'Content-Type: text/plain; name=notes.txt', '', 'b', '--m--');
   assert.equal(has(textAttachment), true);
+});
+
+test('attachmentFilename: disposition first, RFC 2231, encoded-words, no path separators', () => {
+  const name = (...headers: string[]): string | null => attachmentFilename(indexMessage(crlf(...headers, '', 'x')).root);
+  assert.equal(name('Content-Type: application/pdf; name="ct.pdf"', 'Content-Disposition: attachment; filename="disp.pdf"'), 'disp.pdf');
+  assert.equal(name('Content-Type: application/pdf; name="ct.pdf"'), 'ct.pdf');
+  assert.equal(name("Content-Disposition: attachment; filename=plain.pdf; filename*=utf-8''%E2%82%AC.pdf"), '€.pdf');
+  assert.equal(name('Content-Disposition: attachment; filename="=?utf-8?B?w6lsw6h2ZS5kb2M=?="'), 'élève.doc');
+  assert.equal(name('Content-Disposition: attachment; filename="../../etc/passwd"'), '.._.._etc_passwd');
+  assert.equal(name('Content-Type: text/plain'), null);
+});
+
+test('stored form: JSON round trip and version check', () => {
+  const idx = indexMessage(crlf('Subject: s', '', 'b'));
+  const stored = JSON.parse(JSON.stringify(toStoredStructure(idx))) as Record<string, unknown>;
+  assert.deepEqual(readMessageIndex(stored), idx);
+  assert.equal(readMessageIndex({ ...stored, version: MESSAGE_INDEX_VERSION + 1 }), null);
+  assert.equal(readMessageIndex({}), null);
 });

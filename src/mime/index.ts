@@ -7,6 +7,7 @@
 // - A stored index whose version differs from MESSAGE_INDEX_VERSION is recomputed
 //   by the caller (readMessageIndex returns null for it).
 import { hasAttachments } from './attachments.js';
+export { attachmentFilename } from './attachments.js';
 import { buildDecoded, buildSortKeys } from './decoded.js';
 import { buildEnvelope } from './envelope.js';
 import { HeaderView, INDEXED_FIELDS } from './header-view.js';

@@ -303,3 +303,12 @@ test('limits: depth and part count turn the rest into opaque parts; header bytes
   assert.equal(capped.envelope.subject, 'kept');
   assert.equal(body(bigHeader, capped.root), 'body');
 });
+
+test('pathological nesting cannot exhaust the stack, whatever maxDepth says', () => {
+  const depth = 5000;
+  const raw = Buffer.from('Content-Type: message/rfc822\r\n\r\n'.repeat(depth) + 'Subject: bottom\r\n\r\nx');
+  const idx = indexMessage(raw, { maxDepth: 1_000_000, maxParts: 1_000_000 });
+  assertIndex(raw, idx);
+  assert.equal(idx.limited, true);
+  assert.ok(idx.partCount <= 202);
+});
