@@ -37,7 +37,7 @@ export { baseSubject } from './subject.js';
 export { decodeAddresses } from './decoded.js';
 export { formatBodyStructure, formatEnvelope, formatPartStructure, imapString } from './imap-format.js';
 export { resolveSection, topRange, type ByteRange, type ResolvedSection } from './section.js';
-export { extractText, decodeTransferEncoding, type ExtractedText } from './text.js';
+export { extractText, decodePartBody, decodeTransferEncoding, partText, type ExtractedText } from './text.js';
 export { decodeCharset } from './charset.js';
 export { parseHeaderBlock, type HeaderField, type HeaderBlock } from './headers.js';
 

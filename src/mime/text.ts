@@ -65,6 +65,14 @@ export function decodeTransferEncoding(buf: Buffer, encoding: string): Buffer {
   return buf;
 }
 
+/**
+ * A part's body with its transfer encoding undone: attachment downloads in webmail
+ * and IMAP BINARY[] / BINARY.SIZE (RFC 3516). The bytes keep their charset.
+ */
+export function decodePartBody(raw: Buffer, part: MimePart): Buffer {
+  return decodeTransferEncoding(raw.subarray(part.bodyStart, part.bodyEnd), part.encoding);
+}
+
 /** The decoded text of one text/* part, reading at most about `budget` output bytes of input. */
 export function partText(raw: Buffer, part: MimePart, budget: number): string {
   const html = part.subtype === 'html';
