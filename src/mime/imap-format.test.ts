@@ -208,3 +208,13 @@ test('ENVELOPE of a folded subject is unfolded, not a literal', () => {
   const raw = crlf('Subject: one', ' two', '', '');
   assert.equal(formatEnvelope(indexMessage(raw)), '(NIL "one two" NIL NIL NIL NIL NIL NIL NIL NIL)');
 });
+
+test('UTF-8 sessions (IMAP4rev2, UTF8=ACCEPT) get non-ASCII in quoted strings', () => {
+  assert.equal(imapString('Grüße', { utf8: true }), '"Grüße"');
+  assert.equal(imapString('a\r\nb', { utf8: true }), '{4}\r\na\r\nb');
+  const idx = indexMessage(crlf('Subject: Grüße', 'From: Jörg <j@x.test>', '', ''));
+  assert.equal(formatEnvelope(idx, { utf8: true }), '(NIL "Grüße" (("Jörg" NIL "j" "x.test")) (("Jörg" NIL "j" "x.test")) (("Jörg" NIL "j" "x.test")) NIL NIL NIL NIL NIL)');
+  const att = indexMessage(crlf('Content-Type: application/pdf; name="Grüße.pdf"', '', 'x'));
+  assert.equal(formatBodyStructure(att, false, { utf8: true }), '("application" "pdf" ("name" "Grüße.pdf") NIL NIL "7bit" 1)');
+  assert.equal(formatBodyStructure(att, false), '("application" "pdf" ("name" {11}\r\nGrüße.pdf) NIL NIL "7bit" 1)');
+});

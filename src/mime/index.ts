@@ -35,7 +35,7 @@ export { parseDate } from './date.js';
 export { countLines } from './structure.js';
 export { baseSubject } from './subject.js';
 export { decodeAddresses } from './decoded.js';
-export { formatBodyStructure, formatEnvelope, formatPartStructure, imapString } from './imap-format.js';
+export { formatBodyStructure, formatEnvelope, formatPartStructure, imapString, type ImapFormatOptions } from './imap-format.js';
 export { resolveSection, topRange, type ByteRange, type ResolvedSection } from './section.js';
 export { extractText, decodePartBody, decodeTransferEncoding, partText, type ExtractedText } from './text.js';
 export { decodeCharset } from './charset.js';
