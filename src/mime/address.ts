@@ -136,8 +136,15 @@ function readMailbox(r: Reader, stops: string): ParsedMailbox | null {
   let adl: string | null = null;
   if (r.isSpecial('@')) {
     const routeStart = r.pos;
-    const colon = r.toks.findIndex((t, i) => i >= routeStart && t.t === 'special' && (t.v === ':' || t.v === '>'));
-    if (colon >= 0 && (r.toks[colon] as Tok).v === ':') {
+    let colon = -1;
+    for (let i = routeStart; i < r.toks.length; i++) {
+      const t = r.toks[i] as Tok;
+      if (t.t === 'special' && (t.v === ':' || t.v === '>')) {
+        colon = t.v === ':' ? i : -1;
+        break;
+      }
+    }
+    if (colon >= 0) {
       adl = r.toks
         .slice(routeStart, colon)
         .filter((t) => t.t !== 'comment')
