@@ -172,7 +172,7 @@ function check(raw: Buffer, seed: number, r: () => number): void {
 }
 
 test('fuzz: generated and mutated messages', () => {
-  for (let seed = 1; seed <= 1500; seed++) {
+  for (let seed = 1; seed <= 1200; seed++) {
     const r = rng(seed);
     const mixed = r() < 0.5;
     const nl = (): string => (mixed ? (r() < 0.5 ? '\r\n' : '\n') : '\r\n');
@@ -184,7 +184,7 @@ test('fuzz: generated and mutated messages', () => {
 
 test('fuzz: random bytes', () => {
   const alphabet = Buffer.from('ab:; \r\n\r\n--b\0"()<>@,=?\\\x80\xff\t');
-  for (let seed = 10_001; seed <= 11_000; seed++) {
+  for (let seed = 10_001; seed <= 10_800; seed++) {
     const r = rng(seed);
     const len = Math.floor(r() * 600);
     const raw = Buffer.alloc(len);
