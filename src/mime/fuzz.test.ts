@@ -2,7 +2,7 @@
 // inside the message, and the IMAP strings must parse back as IMAP syntax.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { extractText, formatBodyStructure, formatEnvelope, indexMessage, resolveSection, type MimePart } from './index.js';
+import { baseSubject, decodeMimeWords, extractText, formatBodyStructure, formatEnvelope, indexMessage, parseAddressList, parseDate, resolveSection, type MimePart } from './index.js';
 import { assertOffsets } from './test-fixtures.js';
 
 /** mulberry32: a small seeded PRNG so a failure can be replayed. */
@@ -192,4 +192,19 @@ test('fuzz: random bytes', () => {
     for (let i = 0; i < len; i++) raw[i] = fromAlphabet ? (alphabet[Math.floor(r() * alphabet.length)] as number) : Math.floor(r() * 256);
     check(raw, seed, r);
   }
+});
+
+test('hostile header values stay linear', () => {
+  // Each of these took minutes with a quadratic scan; linear code needs milliseconds.
+  const started = Date.now();
+  baseSubject('[a]'.repeat(30_000));
+  baseSubject('Re: '.repeat(30_000) + 'x');
+  baseSubject('[fwd: '.repeat(20_000) + 'x' + ']'.repeat(20_000));
+  parseAddressList('a@b '.repeat(25_000));
+  parseAddressList('<@a,'.repeat(25_000));
+  parseAddressList('"'.repeat(100_000));
+  decodeMimeWords('=?utf-8?q?a?= '.repeat(10_000));
+  parseDate('1 '.repeat(50_000));
+  indexMessage(Buffer.from(`Content-Type: text/plain; ${'a*1*=x; '.repeat(20_000)}\r\n\r\nx`));
+  assert.ok(Date.now() - started < 5000, `took ${Date.now() - started} ms`);
 });
