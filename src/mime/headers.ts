@@ -31,6 +31,9 @@ const COLON = 0x3a;
  */
 export function parseHeaderBlock(raw: Buffer, start: number, end: number, maxBytes: number, wanted?: ReadonlySet<string>): HeaderBlock {
   const fields: HeaderField[] = [];
+  // Searches run in a view that ends at `end`, so a missing LF or colon never scans
+  // the rest of the message (which would make many short lines quadratic).
+  const view = raw.subarray(0, end);
   let pos = start;
   let bodyStart = end;
   let current: Buffer[] | null = null;
@@ -43,8 +46,7 @@ export function parseHeaderBlock(raw: Buffer, start: number, end: number, maxByt
     }
   };
   while (pos < end) {
-    let lf = raw.indexOf(LF, pos);
-    if (lf < 0 || lf >= end) lf = -1;
+    const lf = view.indexOf(LF, pos);
     const next = lf < 0 ? end : lf + 1;
     let lineEnd = lf < 0 ? end : lf;
     if (lineEnd > pos && raw[lineEnd - 1] === CR) lineEnd--;
@@ -59,8 +61,8 @@ export function parseHeaderBlock(raw: Buffer, start: number, end: number, maxByt
     } else {
       flush();
       if (pos - start < maxBytes) {
-        const colon = raw.indexOf(COLON, pos);
-        if (colon >= 0 && colon < lineEnd) {
+        const colon = view.subarray(0, lineEnd).indexOf(COLON, pos);
+        if (colon >= 0) {
           // obs-optional (RFC 5322 4.5.2) allows whitespace before the colon.
           const name = raw.toString('latin1', pos, colon).trim().toLowerCase();
           if (name.length > 0 && (wanted === undefined || wanted.has(name))) {

@@ -151,18 +151,21 @@ export function buildPart(
 /** Splits a multipart body into its parts' [start, end) ranges (RFC 2046 5.1.1). */
 export function splitMultipart(raw: Buffer, start: number, end: number, boundary: string): Array<[number, number]> {
   const delim = Buffer.from('--' + boundary, 'utf8');
+  // Search only up to `end`: a multipart whose delimiter is missing must not scan the
+  // rest of the message once per nesting level or sibling.
+  const view = raw.subarray(0, end);
   const out: Array<[number, number]> = [];
   let partStart = -1;
   let pos = start;
   while (pos < end) {
-    const idx = raw.indexOf(delim, pos);
-    if (idx < 0 || idx + delim.length > end) break;
+    const idx = view.indexOf(delim, pos);
+    if (idx < 0) break;
     pos = idx + 1;
     if (idx !== start && raw[idx - 1] !== LF) continue;
     let j = idx + delim.length;
     const close = j + 1 < end && raw[j] === 0x2d && raw[j + 1] === 0x2d;
-    let lineEnd = raw.indexOf(LF, j);
-    if (lineEnd < 0 || lineEnd >= end) lineEnd = end;
+    let lineEnd = view.indexOf(LF, j);
+    if (lineEnd < 0) lineEnd = end;
     if (!close) {
       // Only transport padding may follow a delimiter; otherwise this is a longer boundary.
       for (; j < lineEnd; j++) {
