@@ -8,23 +8,26 @@ import type { MimePart } from './types.js';
 /** Signatures travel as attachments but are not something a reader saves. */
 const SIGNATURES = new Set(['application/pgp-signature', 'application/pkcs7-signature', 'application/x-pkcs7-signature']);
 
-function partHasAttachment(part: MimePart, isRoot: boolean): boolean {
-  if (part.type === 'multipart') return part.children.some((c) => partHasAttachment(c, false));
+function partHasAttachment(part: MimePart, isRoot: boolean, inRelated: boolean): boolean {
+  if (part.type === 'multipart') return part.children.some((c) => partHasAttachment(c, false, part.subtype === 'related'));
   if (SIGNATURES.has(`${part.type}/${part.subtype}`)) return false;
   // A forwarded message attached as message/rfc822 counts; its own parts do not.
   if (part.message !== null) return !isRoot;
   const disposition = part.disposition?.type ?? null;
   if (disposition === 'attachment') return true;
+  // Resources of an HTML body (RFC 2387), such as signature logos, are referenced by
+  // Content-ID and shown inline; Outlook gives them file names, but they are not attachments.
+  if (inRelated && part.id !== null) return false;
   const filename = (part.disposition === null ? null : paramValue(part.disposition.params, 'filename')) ?? paramValue(part.params, 'name');
   if (filename !== null && filename !== '') return true;
   if (part.type === 'text') return false;
   // A non-text body without a name: an attachment unless it is an inline resource
-  // referenced by Content-ID (multipart/related images) or marked inline.
+  // referenced by Content-ID or marked inline.
   return isRoot || (part.id === null && disposition !== 'inline');
 }
 
 export function hasAttachments(root: MimePart): boolean {
-  return partHasAttachment(root, true);
+  return partHasAttachment(root, true, false);
 }
 
 /**

@@ -120,6 +120,22 @@ test('hasAttachments', () => {
     '--r--',
   );
   assert.equal(has(related), false);
+  const outlookLogo = crlf(
+    'Content-Type: multipart/related; boundary=r',
+    '',
+    '--r',
+    'Content-Type: text/html',
+    '',
+    '<img src="cid:image001.png@01D">',
+    '--r',
+    'Content-Type: image/png; name="image001.png"',
+    'Content-Disposition: inline; filename="image001.png"',
+    'Content-ID: <image001.png@01D>',
+    '',
+    'AAA',
+    '--r--',
+  );
+  assert.equal(has(outlookLogo), false);
   const signed = crlf(
     'Content-Type: multipart/signed; boundary=s; protocol="application/pgp-signature"',
     '',
