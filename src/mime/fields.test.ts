@@ -171,3 +171,13 @@ test('stored form: JSON round trip and version check', () => {
   assert.equal(readMessageIndex({ ...stored, version: MESSAGE_INDEX_VERSION + 1 }), null);
   assert.equal(readMessageIndex({}), null);
 });
+
+test('nonsensical limits fall back to the defaults instead of disabling the guards', () => {
+  const raw = Buffer.from('Content-Type: message/rfc822\r\n\r\n'.repeat(300) + 'x');
+  for (const bad of [NaN, -1, Infinity]) {
+    const idx = indexMessage(raw, { maxDepth: bad, maxParts: bad, maxHeaderBytes: bad });
+    assert.equal(idx.error, null);
+    assert.equal(idx.limited, true);
+    assert.equal(idx.envelope.subject, null);
+  }
+});

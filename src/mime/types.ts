@@ -149,6 +149,8 @@ export interface MessageIndex {
   partCount: number;
   /** True when maxDepth or maxParts stopped the parse; the rest became opaque parts. */
   limited: boolean;
+  /** Null normally; the reason when indexing failed and the message was indexed as one opaque part. */
+  error: string | null;
 }
 
 export interface IndexLimits {
