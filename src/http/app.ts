@@ -1,6 +1,6 @@
 // The HTTP side: one Fastify app. Later features (webmail API, admin console, status
 // page, metrics, autoconfig) each register a plugin here; they receive the same context.
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Config } from '../config/index.js';
 import type { Logger } from '../log.js';
 import type { Store } from '../store/store.js';
@@ -23,7 +23,7 @@ export async function buildHttpApp(context: HttpContext, features: HttpFeature[]
   const app = Fastify({
     loggerInstance,
     // Request lines at info would be a hot path; errors are still logged.
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: context.config.limits.maxMessageBytes,
     // On close, idle keep-alive sockets go at once; busy ones get the grace period.
     forceCloseConnections: 'idle',
