@@ -11,21 +11,9 @@ import { openStore } from './store/open.js';
 import type { Store } from './store/store.js';
 import { loadCertificate, type ServerCertificate } from './tls/index.js';
 import { createHttpListener } from './http/listener.js';
+import { ListenError, storeOptions, type Listener, type ServerContext } from './listener.js';
 
-export interface Listener {
-  readonly name: ListenerName;
-  /** Binds and starts accepting; resolves with the address actually bound (port 0 → the real port). */
-  start(): Promise<ListenAddress>;
-  /** Stops accepting at once; in-flight work may finish within graceMs, then is cut off. */
-  stop(graceMs: number): Promise<void>;
-}
-
-export interface ServerContext {
-  config: Config;
-  logger: Logger;
-  store: Store;
-  certificate: ServerCertificate;
-}
+export { ListenError, storeOptions, type Listener, type ServerContext } from './listener.js';
 
 export type ListenerFactory = (context: ServerContext, address: ListenAddress) => Listener;
 
@@ -48,12 +36,6 @@ export interface StartServerOptions {
   logger: Logger;
   /** Replaces LISTENERS (tests). */
   listeners?: Partial<Record<ListenerName, ListenerFactory>>;
-}
-
-export function storeOptions(config: Config): Parameters<typeof openStore>[0] {
-  return config.store.driver === 'postgres'
-    ? { driver: 'postgres', url: config.store.url, dataDir: config.dataDir }
-    : { driver: 'sqlite', dataDir: config.dataDir };
 }
 
 export async function startServer(options: StartServerOptions): Promise<ServerHandle> {
@@ -100,7 +82,7 @@ export async function startServer(options: StartServerOptions): Promise<ServerHa
       try {
         bound = await listener.start();
       } catch (err) {
-        throw new Error(`cannot listen for ${name} on ${formatAddress(address)}: ${(err as Error).message}`, { cause: err });
+        throw new ListenError(name, address, err);
       }
       started.push(listener);
       addresses.set(name, bound);

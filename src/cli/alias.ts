@@ -1,7 +1,7 @@
 // steadymail alias add|list|remove
 import { Command } from 'commander';
 import { normalizeAddress, normalizeAliasSource } from '../address/index.js';
-import { command, withStore, type ConfigOption } from './context.js';
+import { command, withStore, io, type ConfigOption } from './context.js';
 
 export function aliasCommand(): Command {
   const alias = new Command('alias').description('manage aliases: an address (or @domain, the catch-all) delivered to other addresses');
@@ -14,14 +14,14 @@ export function aliasCommand(): Command {
         const source = normalizeAliasSource(input);
         const targets = [...new Set(targetInputs.map(normalizeAddress))];
         await withStore(options, (store) => store.addAlias(source, targets));
-        console.log(`added alias ${source} -> ${targets.join(', ')}`);
+        io().out(`added alias ${source} -> ${targets.join(', ')}`);
       }),
   );
 
   alias.addCommand(
     command('list', 'list aliases').action(async (options: ConfigOption) => {
       const aliases = await withStore(options, (store) => store.listAliases());
-      for (const a of aliases) console.log(`${a.source}\t${a.targets.join(', ')}`);
+      for (const a of aliases) io().out(`${a.source}\t${a.targets.join(', ')}`);
     }),
   );
 
@@ -31,7 +31,7 @@ export function aliasCommand(): Command {
       .action(async (input: string, options: ConfigOption) => {
         const source = normalizeAliasSource(input);
         await withStore(options, (store) => store.removeAlias(source));
-        console.log(`removed alias ${source}`);
+        io().out(`removed alias ${source}`);
       }),
   );
 

@@ -9,18 +9,19 @@
 //                   password, a request the data does not allow (domain still in use)
 //   67 EX_NOUSER    the domain, account or alias does not exist
 //   70 EX_SOFTWARE  internal error (a bug)
+//   71 EX_OSERR     serve: a listener cannot bind its address (in use, not permitted)
 //   73 EX_CANTCREAT it already exists
 //   75 EX_TEMPFAIL  the store is unavailable; try again
-//   78 EX_CONFIG    the configuration is invalid
+//   78 EX_CONFIG    the configuration is invalid, or the TLS certificate/key cannot be used
 import { userInfo } from 'node:os';
 import { Command } from 'commander';
 import { AddressError } from '../address/index.js';
 import { ConfigError, loadConfig, type Config } from '../config/index.js';
 import { isStoreError } from '../store/errors.js';
-import { openStore } from '../store/open.js';
 import type { Store } from '../store/store.js';
 import type { AuditContext } from '../store/types.js';
-import { storeOptions } from '../server.js';
+import { ListenError, storeOptions } from '../listener.js';
+import { TlsError } from '../tls/index.js';
 
 export const EXIT = {
   ok: 0,
@@ -28,6 +29,7 @@ export const EXIT = {
   dataError: 65,
   noUser: 67,
   software: 70,
+  osError: 71,
   cantCreate: 73,
   tempFail: 75,
   config: 78,
@@ -42,6 +44,36 @@ export class CliError extends Error {
   }
 }
 
+/** Where commands read and write; the process's own streams except in tests. */
+export interface CliIo {
+  stdin: NodeJS.ReadableStream & { isTTY?: boolean };
+  /** For STEADYMAIL_* overrides. */
+  env: NodeJS.ProcessEnv;
+  /** One line of output (a newline is added). */
+  out(line: string): void;
+  /** Raw text to stdout (help). */
+  write(text: string): void;
+  /** Raw text to stderr. */
+  error(text: string): void;
+}
+
+const processIo: CliIo = {
+  stdin: process.stdin,
+  env: process.env,
+  out: (line) => void process.stdout.write(`${line}\n`),
+  write: (text) => void process.stdout.write(text),
+  error: (text) => void process.stderr.write(text),
+};
+
+let currentIo: CliIo = processIo;
+/** Set once per command line by runCli(). */
+export function setIo(cliIo: CliIo): void {
+  currentIo = cliIo;
+}
+export function io(): CliIo {
+  return currentIo;
+}
+
 export interface ConfigOption {
   config?: string;
 }
@@ -52,12 +84,15 @@ export function command(name: string, description: string): Command {
 }
 
 export function cliConfig(options: ConfigOption): Config {
-  return loadConfig(options.config === undefined ? {} : { path: options.config });
+  const env = currentIo.env;
+  return loadConfig(options.config === undefined ? { env } : { env, path: options.config });
 }
 
 /** Opens the store for one short piece of work and always closes it again. */
 export async function withStore<T>(options: ConfigOption, work: (store: Store, config: Config) => Promise<T>): Promise<T> {
   const config = cliConfig(options);
+  // Imported here so that `version` and `--help` do not load the database driver.
+  const { openStore } = await import('../store/open.js');
   const store = await openStore(storeOptions(config));
   try {
     return await work(store, config);
@@ -74,6 +109,8 @@ export function cliAudit(): AuditContext {
 export function describeError(err: unknown): { exitCode: number; message: string } {
   if (err instanceof CliError) return { exitCode: err.exitCode, message: err.message };
   if (err instanceof ConfigError) return { exitCode: EXIT.config, message: err.message };
+  if (err instanceof TlsError) return { exitCode: EXIT.config, message: err.message };
+  if (err instanceof ListenError) return { exitCode: EXIT.osError, message: err.message };
   if (err instanceof AddressError) return { exitCode: EXIT.dataError, message: err.message };
   if (isStoreError(err)) {
     switch (err.code) {

@@ -1,7 +1,7 @@
 // steadymail domain add|list|remove
 import { Command } from 'commander';
 import { normalizeDomain } from '../address/index.js';
-import { cliAudit, command, withStore, type ConfigOption } from './context.js';
+import { cliAudit, command, withStore, io, type ConfigOption } from './context.js';
 
 export function domainCommand(): Command {
   const domain = new Command('domain').description('manage the domains this server receives mail for');
@@ -12,14 +12,14 @@ export function domainCommand(): Command {
       .action(async (name: string, options: ConfigOption) => {
         const d = normalizeDomain(name);
         await withStore(options, (store) => store.createDomain(d));
-        console.log(`added domain ${d}`);
+        io().out(`added domain ${d}`);
       }),
   );
 
   domain.addCommand(
     command('list', 'list the hosted domains').action(async (options: ConfigOption) => {
       const domains = await withStore(options, (store) => store.listDomains());
-      for (const d of domains) console.log(d.name);
+      for (const d of domains) io().out(d.name);
     }),
   );
 
@@ -30,7 +30,7 @@ export function domainCommand(): Command {
       .action(async (name: string, options: ConfigOption & { force?: boolean }) => {
         const d = normalizeDomain(name);
         await withStore(options, (store) => store.deleteDomain(d, cliAudit(), { force: options.force === true }));
-        console.log(`removed domain ${d}`);
+        io().out(`removed domain ${d}`);
       }),
   );
 

@@ -1,10 +1,10 @@
 // Reading a new password: from stdin with --password-stdin (scripts), else from the
 // terminal without echo. Never from the command line, where `ps` and shell history see it.
-import { CliError, EXIT } from './context.js';
+import { CliError, EXIT, io } from './context.js';
 
 async function readAllStdin(): Promise<string> {
   const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  for await (const chunk of io().stdin) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
   return Buffer.concat(chunks).toString('utf8');
 }
 
@@ -42,7 +42,7 @@ export async function readNewPassword(options: { passwordStdin?: boolean }): Pro
     const text = (await readAllStdin()).replace(/\r?\n$/, '');
     if (/[\r\n]/.test(text)) throw new CliError(EXIT.dataError, 'the password on stdin must be a single line');
     password = text;
-  } else if (process.stdin.isTTY) {
+  } else if (io().stdin === process.stdin && process.stdin.isTTY) {
     password = await promptHidden('New password: ');
     const again = await promptHidden('Repeat it: ');
     if (again !== password) throw new CliError(EXIT.dataError, 'the passwords do not match');

@@ -1,11 +1,10 @@
 // steadymail serve: run the server until SIGTERM or SIGINT.
-import type { Command } from 'commander';
 import { formatAddress, type Config } from '../config/index.js';
 import { prepareFirstRun, readFirstRun } from '../first-run.js';
 import { createLogger } from '../log.js';
 import { startServer, type ServerHandle } from '../server.js';
 import { VERSION } from '../version.js';
-import { cliConfig, command, type ConfigOption } from './context.js';
+import { cliConfig, type ConfigOption } from './context.js';
 
 const SCHEMES: Partial<Record<string, string>> = { http: 'http://' };
 
@@ -31,7 +30,7 @@ async function banner(handle: ServerHandle, config: Config): Promise<string> {
   return lines.join('\n');
 }
 
-async function serve(options: ConfigOption): Promise<void> {
+export async function serve(options: ConfigOption): Promise<void> {
   const config = cliConfig(options);
   const logger = createLogger(config.log);
   const handle = await startServer({ config, logger });
@@ -57,8 +56,4 @@ async function serve(options: ConfigOption): Promise<void> {
   };
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
-}
-
-export function serveCommand(): Command {
-  return command('serve', 'run the mail server (stops gracefully on SIGTERM or SIGINT)').action(serve);
 }

@@ -5,7 +5,7 @@ import { hashPassword } from '../auth/password.js';
 import { NotFound } from '../store/errors.js';
 import type { Store } from '../store/store.js';
 import type { Account } from '../store/types.js';
-import { CliError, cliAudit, command, EXIT, formatSize, parseSize, withStore, type ConfigOption } from './context.js';
+import { CliError, cliAudit, command, EXIT, formatSize, parseSize, withStore, io, type ConfigOption } from './context.js';
 import { readNewPassword } from './password-input.js';
 
 async function existingAccount(store: Store, address: string): Promise<Account> {
@@ -35,7 +35,7 @@ export function userCommand(): Command {
         });
         const passwordHash = await hashPassword(await readNewPassword(options));
         await withStore(options, (store) => store.createAccount({ address, passwordHash, quotaBytes }));
-        console.log(`added account ${address}${quotaBytes > 0 ? ` (quota ${formatSize(quotaBytes)})` : ''}`);
+        io().out(`added account ${address}${quotaBytes > 0 ? ` (quota ${formatSize(quotaBytes)})` : ''}`);
       }),
   );
 
@@ -50,7 +50,7 @@ export function userCommand(): Command {
         });
         for (const a of accounts) {
           const quota = a.quotaBytes === 0 ? 'unlimited' : formatSize(a.quotaBytes);
-          console.log([a.address, `used ${formatSize(a.usedBytes)}`, `quota ${quota}`, ...(a.disabled ? ['disabled'] : [])].join('\t'));
+          io().out([a.address, `used ${formatSize(a.usedBytes)}`, `quota ${quota}`, ...(a.disabled ? ['disabled'] : [])].join('\t'));
         }
       }),
   );
@@ -64,7 +64,7 @@ export function userCommand(): Command {
         await withStore(options, (store) => existingAccount(store, address));
         const passwordHash = await hashPassword(await readNewPassword(options));
         await withStore(options, async (store) => store.updateAccount((await existingAccount(store, address)).id, { passwordHash }));
-        console.log(`changed the password of ${address}`);
+        io().out(`changed the password of ${address}`);
       }),
   );
 
@@ -74,7 +74,7 @@ export function userCommand(): Command {
       .action(async (input: string, options: ConfigOption) => {
         const address = normalizeAddress(input);
         await withStore(options, async (store) => store.deleteAccount((await existingAccount(store, address)).id, cliAudit()));
-        console.log(`removed account ${address}`);
+        io().out(`removed account ${address}`);
       }),
   );
 
@@ -86,7 +86,7 @@ export function userCommand(): Command {
         const address = normalizeAddress(input);
         const quotaBytes = parseSize(size);
         await withStore(options, async (store) => store.updateAccount((await existingAccount(store, address)).id, { quotaBytes }));
-        console.log(`quota of ${address} is now ${quotaBytes === 0 ? 'unlimited' : formatSize(quotaBytes)}`);
+        io().out(`quota of ${address} is now ${quotaBytes === 0 ? 'unlimited' : formatSize(quotaBytes)}`);
       }),
   );
 

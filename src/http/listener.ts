@@ -1,5 +1,5 @@
 // Serves the HTTP app on the configured [listen] http address.
-import type { Listener, ServerContext } from '../server.js';
+import type { Listener, ServerContext } from '../listener.js';
 import type { ListenAddress } from '../config/index.js';
 import { buildHttpApp, type HttpApp } from './app.js';
 

@@ -3,7 +3,6 @@
 import { X509Certificate, createPrivateKey } from 'node:crypto';
 import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { generate } from 'selfsigned';
 import type { Config } from '../config/index.js';
 
 export interface ServerCertificate {
@@ -55,6 +54,8 @@ async function exists(path: string): Promise<boolean> {
 
 export async function generateSelfSigned(hostname: string, now = new Date()): Promise<{ cert: string; key: string }> {
   const notAfterDate = new Date(now.getTime() + VALID_DAYS * 24 * 3600 * 1000);
+  // Loaded only when needed: the package is slow to import and most starts reuse the certificate.
+  const { generate } = await import('selfsigned');
   const pems = await generate([{ name: 'commonName', value: hostname }], {
     keyType: 'rsa',
     keySize: 2048,
