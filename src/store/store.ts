@@ -24,6 +24,9 @@ import type {
   Mailbox,
   MessageMeta,
   NewMessage,
+  NewOutbound,
+  QueueEntry,
+  QueueState,
   RecipientResolution,
   SpecialUse,
   SystemFlag,
@@ -99,6 +102,36 @@ export interface Lease {
   expiresAt: Date;
 }
 
+export interface IntegrityProblem {
+  kind:
+    | 'mailbox-counters'
+    | 'uid-next'
+    | 'highest-modseq'
+    | 'quota-usage'
+    | 'orphan-messages'
+    | 'orphan-mailboxes'
+    | 'blob-missing'
+    | 'blob-size'
+    | 'blob-corrupt'
+    | 'blob-unreferenced'
+    | 'structure';
+  accountId?: number;
+  mailbox?: string;
+  blobId?: string;
+  detail: string;
+  /** Whether `repairIntegrity` fixes it without losing anything. */
+  repairable: boolean;
+}
+
+export interface IntegrityCheckOptions {
+  accountId?: number;
+  /** 'exists' stats every referenced blob; 'hash' also re-hashes its bytes. */
+  blobs?: 'none' | 'exists' | 'hash';
+  /** Unreferenced blobs younger than this are normal (a delivery in flight). */
+  blobGraceMs?: number;
+  onProgress?: (done: number, total: number) => void;
+}
+
 export interface StoreStats {
   domains: number;
   accounts: number;
@@ -167,6 +200,11 @@ export interface Store {
   /** RFC 7162: messages changed and UIDs vanished after `modseq`. */
   changesSince(mailboxId: number, modseq: number): Promise<ChangesSince>;
 
+  // Outbound queue (entries per recipient domain; delivery is smtp/queue's work)
+  /** Queues a durable blob for remote recipients: one entry per recipient domain, in one transaction. */
+  enqueueOutbound(message: NewOutbound): Promise<QueueEntry[]>;
+  listQueue(options?: { state?: QueueState; limit?: number }): Promise<QueueEntry[]>;
+
   // Audit log of removals and administrative actions
   audit(entry: Omit<AuditEntry, 'id' | 'at'>): Promise<void>;
   listAudit(options?: { accountId?: number; limit?: number; since?: Date }): Promise<AuditEntry[]>;
@@ -180,6 +218,10 @@ export interface Store {
   /** Deletes blobs that no message references and that are older than `graceMs`. */
   collectGarbage(graceMs: number): Promise<{ examined: number; removed: number }>;
   stats(): Promise<StoreStats>;
+  /** Read-only check of every store invariant; safe while serving. */
+  checkIntegrity(options?: IntegrityCheckOptions): Promise<IntegrityProblem[]>;
+  /** Fixes what checkIntegrity reports as repairable; returns what it did (audited). */
+  repairIntegrity(audit: AuditContext, options?: { accountId?: number; blobGraceMs?: number }): Promise<string[]>;
   /** Quick liveness check of the metadata database. */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -1,4 +1,5 @@
-// Blob store on the local file system: <root>/<aa>/<bb>/<sha256>.
+// Blob store on the local file system: <root>/<aa>/<sha256>, 256 directories
+// created up front so that a put() never has to create and fsync a directory.
 //
 // Durability: bytes go to <root>/tmp/<random>, are fsynced, renamed into place,
 // and the destination directory is fsynced, so a blob that put() returned
@@ -18,7 +19,7 @@ const TMP_MAX_AGE_MS = 6 * 3600_000;
 export class FsBlobStore implements BlobStore {
   readonly kind = 'fs' as const;
   private readonly root: string;
-  private readonly knownDirs = new Set<string>();
+  private readonly dirSync = new Map<string, { handle: Promise<fs.FileHandle>; running: Promise<void> | null; next: Promise<void> | null }>();
 
   private constructor(root: string) {
     this.root = root;
@@ -34,12 +35,23 @@ export class FsBlobStore implements BlobStore {
       const st = await fs.stat(path).catch(() => undefined);
       if (st && st.mtimeMs < cutoff) await fs.rm(path, { force: true });
     }
+    let created = false;
+    for (let i = 0; i < 256; i++) {
+      const dir = join(root, i.toString(16).padStart(2, '0'));
+      try {
+        await fs.mkdir(dir);
+        created = true;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      }
+    }
+    if (created) await fsyncDir(root);
     return new FsBlobStore(root);
   }
 
   pathOf(id: string): string {
     if (!BLOB_ID_PATTERN.test(id)) throw new Error(`invalid blob id ${JSON.stringify(id)}`);
-    return join(this.root, id.slice(0, 2), id.slice(2, 4), id);
+    return join(this.root, id.slice(0, 2), id);
   }
 
   async put(data: Uint8Array): Promise<{ id: string; size: number }> {
@@ -138,20 +150,10 @@ export class FsBlobStore implements BlobStore {
   async *list(): AsyncIterable<BlobInfo> {
     for (const a of await readDirs(this.root)) {
       if (a === TMP_DIR) continue;
-      for (const b of await readDirs(join(this.root, a))) {
-        const dir = join(this.root, a, b);
-        let names: string[];
-        try {
-          names = await fs.readdir(dir);
-        } catch (err) {
-          if (isNoEnt(err)) continue;
-          throw err;
-        }
-        for (const name of names) {
-          if (!BLOB_ID_PATTERN.test(name)) continue;
-          const info = await this.stat(name);
-          if (info) yield info;
-        }
+      for (const name of await fs.readdir(join(this.root, a))) {
+        if (!BLOB_ID_PATTERN.test(name)) continue;
+        const info = await this.stat(name);
+        if (info) yield info;
       }
     }
   }
@@ -185,7 +187,40 @@ export class FsBlobStore implements BlobStore {
   }
 
   async close(): Promise<void> {
-    // Nothing held open.
+    const states = [...this.dirSync.values()];
+    this.dirSync.clear();
+    for (const s of states) {
+      await s.running?.catch(() => undefined);
+      await s.next?.catch(() => undefined);
+      await (await s.handle).close();
+    }
+  }
+
+  /**
+   * fsyncs a shard directory through a handle kept open, and lets callers that
+   * arrive while an fsync is running share the next one (they renamed after
+   * the running one began, so it may not cover them).
+   */
+  private async syncDir(dir: string): Promise<void> {
+    let state = this.dirSync.get(dir);
+    if (!state) {
+      state = { handle: fs.open(dir, 'r'), running: null, next: null };
+      this.dirSync.set(dir, state);
+    }
+    const s = state;
+    if (s.next) return s.next;
+    if (!s.running) {
+      s.running = s.handle.then((h) => h.sync()).finally(() => (s.running = null));
+      return s.running;
+    }
+    s.next = s.running
+      .catch(() => undefined)
+      .then(() => {
+        s.next = null;
+        s.running = s.handle.then((h) => h.sync()).finally(() => (s.running = null));
+        return s.running;
+      });
+    return s.next;
   }
 
   private tmpPath(): string {
@@ -205,16 +240,8 @@ export class FsBlobStore implements BlobStore {
 
   private async commitTemp(tmp: string, id: string): Promise<void> {
     const dest = this.pathOf(id);
-    const dir = dirname(dest);
-    if (!this.knownDirs.has(dir)) {
-      await fs.mkdir(dir, { recursive: true });
-      // The new directory entries themselves must survive a crash.
-      await fsyncDir(dirname(dir));
-      await fsyncDir(dirname(dirname(dir)));
-      this.knownDirs.add(dir);
-    }
     await fs.rename(tmp, dest);
-    await fsyncDir(dir);
+    await this.syncDir(dirname(dest));
   }
 }
 

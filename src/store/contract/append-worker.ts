@@ -1,8 +1,9 @@
-// Child process for the multi-process test: appends N messages, printing each UID.
-import { openStore } from '../open.js';
+// Child process for the multi-process tests: appends N messages, printing each UID.
+// argv: JSON store options, account id, count, tag.
+import { openStore, type StoreOptions } from '../open.js';
 
-const [dataDir, accountId, count, tag] = process.argv.slice(2) as [string, string, string, string];
-const store = await openStore({ driver: 'sqlite', dataDir });
+const [optionsJson, accountId, count, tag] = process.argv.slice(2) as [string, string, string, string];
+const store = await openStore(JSON.parse(optionsJson) as StoreOptions);
 const inbox = (await store.getMailbox(Number(accountId), 'INBOX'))!;
 const n = Number(count);
 const pending: Array<Promise<void>> = [];

@@ -283,6 +283,50 @@ export function runStoreContract(backend: ContractBackend): void {
       assert.ok(await store.blobs.stat(kept.blobId), 'a referenced blob survives');
     });
 
+    test('outbound messages are queued per recipient domain and keep their blob alive', async () => {
+      const msg = await storeMessage(store, 'to the world');
+      const entries = await store.enqueueOutbound({
+        blobId: msg.blobId,
+        size: msg.size,
+        mailFrom: 'alice@example.org',
+        recipients: ['a@remote.test', 'b@REMOTE.test', 'c@other.test'],
+        accountId: alice.id,
+      });
+      assert.deepEqual(entries.map((e) => [e.domain, e.recipients, e.state, e.attempts]), [
+        ['remote.test', ['a@remote.test', 'b@REMOTE.test'], 'queued', 0],
+        ['other.test', ['c@other.test'], 'queued', 0],
+      ]);
+      assert.equal((await store.listQueue({ state: 'queued' })).length, 2);
+      await assert.rejects(store.enqueueOutbound({ blobId: msg.blobId, size: msg.size, mailFrom: '', recipients: [] }), InvalidInput);
+      await new Promise((r) => setTimeout(r, 20));
+      const gc = await store.collectGarbage(1);
+      assert.equal(gc.removed, 0, 'a queued message keeps its blob');
+    });
+
+    test('integrity check finds damaged counters and missing blobs; repair fixes counters without losing messages', async () => {
+      const msg = await storeMessage(store, 'integrity');
+      await store.appendMessage(inbox, msg);
+      await store.appendMessage(inbox, { ...msg, flags: ['\\Seen'] });
+      assert.deepEqual(await store.checkIntegrity({ blobs: 'hash' }), []);
+      await store.expungeMessages(inbox, [2]);
+      await damage(store, inbox, alice.id);
+      const problems = await store.checkIntegrity({ blobs: 'exists' });
+      assert.deepEqual(problems.map((p) => p.kind).sort(), ['highest-modseq', 'mailbox-counters', 'quota-usage', 'uid-next']);
+      const actions = await store.repairIntegrity(AUDIT);
+      assert.equal(actions.length, 4);
+      assert.deepEqual(await store.checkIntegrity({ blobs: 'hash' }), []);
+      const mb = (await store.getMailboxById(inbox))!;
+      assert.deepEqual([mb.messages, mb.unseen, mb.bytes], [1, 1, msg.size]);
+      assert.equal(mb.uidNext, 3, 'uidNext is raised past the expunged UID 2, never reused');
+      assert.equal((await store.listMessages(inbox)).length, 1);
+      assert.equal((await store.listAudit())[0]?.action, 'store.repair');
+      const stray = await storeMessage(store, 'lost blob');
+      await store.appendMessage(inbox, stray);
+      await store.blobs.delete(stray.blobId);
+      const missing = await store.checkIntegrity({ blobs: 'exists' });
+      assert.deepEqual(missing.map((p) => [p.kind, p.blobId]), [['blob-missing', stray.blobId]]);
+    });
+
     test('leases are exclusive until released or expired', async () => {
       assert.equal(await store.acquireLease('pop3:1', 'node-a', 60_000), true);
       assert.equal(await store.acquireLease('pop3:1', 'node-b', 60_000), false);
@@ -300,5 +344,14 @@ export function runStoreContract(backend: ContractBackend): void {
       assert.deepEqual(await store.stats(), { domains: 1, accounts: 1, messages: 1, bytes: 5 });
       await store.ping();
     });
+  });
+}
+
+/** Corrupts counters the way a buggy older version or a bad restore might. */
+async function damage(store: Store, mailboxId: number, accountId: number): Promise<void> {
+  const s = store as unknown as { writes: { run: (op: (tx: import('kysely').Kysely<import('../sql/schema.js').Database>) => Promise<unknown>) => Promise<unknown> } };
+  await s.writes.run(async (tx) => {
+    await tx.updateTable('mailboxes').set({ messages: 7, unseen: 0, bytes: 1, uid_next: 1, highest_modseq: 1 }).where('id', '=', mailboxId).execute();
+    await tx.updateTable('accounts').set({ used_bytes: 999 }).where('id', '=', accountId).execute();
   });
 }

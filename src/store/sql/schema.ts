@@ -84,6 +84,25 @@ export interface LeasesTable {
   expires_at: number;
 }
 
+export interface QueueTable {
+  id: Generated<number>;
+  blob_id: string;
+  size: number;
+  mail_from: string;
+  domain: string;
+  /** JSON array of recipient addresses at `domain`. */
+  recipients: string;
+  account_id: number | null;
+  state: string;
+  attempts: number;
+  next_attempt_at: number;
+  last_error: string | null;
+  lease_holder: string | null;
+  lease_expires_at: number | null;
+  created_at: number;
+  updated_at: number;
+}
+
 export interface SchemaVersionTable {
   version: number;
   name: string;
@@ -99,5 +118,6 @@ export interface Database {
   tombstones: TombstonesTable;
   audit_log: AuditLogTable;
   leases: LeasesTable;
+  queue: QueueTable;
   schema_version: SchemaVersionTable;
 }

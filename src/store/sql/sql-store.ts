@@ -8,12 +8,18 @@ import { WriteBatcher } from './write-batch.js';
 import * as accounts from './accounts.js';
 import * as mailboxes from './mailboxes.js';
 import * as messages from './messages.js';
+import * as queue from './queue.js';
+import * as integrity from './integrity.js';
+import { createHash } from 'node:crypto';
 import { listAudit, writeAudit } from './audit.js';
 import { toAccount, toDomain, toMailbox } from './rows.js';
 import { NotFound, OverQuota } from '../errors.js';
 import type { BlobStore } from '../blobs/blob-store.js';
-import type { AccountUpdate, ChangeBus, FlagUpdate, ListMessagesOptions, NewAccount, Store, StoreStats } from '../store.js';
-import type { AuditContext, AuditEntry, NewMessage, SpecialUse, AppendResult } from '../types.js';
+import type { AccountUpdate, ChangeBus, FlagUpdate, IntegrityCheckOptions, IntegrityProblem, ListMessagesOptions, NewAccount, Store, StoreStats } from '../store.js';
+import type { AuditContext, AuditEntry, NewMessage, NewOutbound, QueueState, SpecialUse, AppendResult } from '../types.js';
+
+/** Blobs unreferenced for less than this are a delivery in flight, not garbage. */
+export const DEFAULT_BLOB_GRACE_MS = 24 * 3600_000;
 
 export interface SqlStoreOptions {
   db: Kysely<Database>;
@@ -22,6 +28,8 @@ export interface SqlStoreOptions {
   bus: ChangeBus;
   /** Called after the database and blob store are closed. */
   onClose?: () => Promise<void>;
+  /** Makes committed transactions durable (SQLite: fsync of the WAL). */
+  durabilityBarrier?: () => Promise<void>;
 }
 
 export class SqlStore implements Store {
@@ -39,7 +47,7 @@ export class SqlStore implements Store {
     this.blobs = o.blobs;
     this.bus = o.bus;
     this.onClose = o.onClose;
-    this.writes = new WriteBatcher(o.db, o.dialect, (e) => o.bus.publish(e));
+    this.writes = new WriteBatcher(o.db, o.dialect, (e) => o.bus.publish(e), o.durabilityBarrier);
   }
 
   // Domains
@@ -161,6 +169,14 @@ export class SqlStore implements Store {
     return messages.changesSince(this.db, mailboxId, modseq);
   }
 
+  // Outbound queue
+  enqueueOutbound(message: NewOutbound) {
+    return this.writes.run((tx) => queue.enqueueOutbound(tx, message));
+  }
+  listQueue(options: { state?: QueueState; limit?: number } = {}) {
+    return queue.listQueue(this.db, options);
+  }
+
   // Audit
   async audit(entry: Omit<AuditEntry, 'id' | 'at'>) {
     await this.writes.run((tx) => writeAudit(tx, entry));
@@ -207,6 +223,8 @@ export class SqlStore implements Store {
       if (blob.touchedAt > cutoff) continue;
       const ref = await this.db.selectFrom('messages').select('id').where('blob_id', '=', blob.id).limit(1).executeTakeFirst();
       if (ref) continue;
+      const queued = await this.db.selectFrom('queue').select('id').where('blob_id', '=', blob.id).where('state', '=', 'queued').limit(1).executeTakeFirst();
+      if (queued) continue;
       await this.blobs.delete(blob.id, cutoff);
       removed++;
     }
@@ -221,6 +239,52 @@ export class SqlStore implements Store {
       .select((eb) => [eb.fn.sum('messages').as('n'), eb.fn.sum('bytes').as('b')])
       .executeTakeFirst();
     return { domains: n(domains), accounts: n(accs), messages: n(msgs), bytes: Number(msgs?.b ?? 0) };
+  }
+  async checkIntegrity(options: IntegrityCheckOptions = {}): Promise<IntegrityProblem[]> {
+    const problems = await integrity.checkMetadata(this.db, options.accountId);
+    const mode = options.blobs ?? 'exists';
+    if (mode === 'none') return problems;
+    const refs = await integrity.referencedBlobs(this.db, options.accountId);
+    let done = 0;
+    for (const ref of refs) {
+      const info = await this.blobs.stat(ref.blobId);
+      if (!info) {
+        problems.push({ kind: 'blob-missing', blobId: ref.blobId, detail: `blob ${ref.blobId} is referenced but missing`, repairable: false });
+      } else if (info.size !== ref.size) {
+        problems.push({ kind: 'blob-size', blobId: ref.blobId, detail: `blob ${ref.blobId} has ${info.size} bytes; messages say ${ref.size}`, repairable: false });
+      } else if (mode === 'hash') {
+        const hash = createHash('sha256');
+        for await (const chunk of this.blobs.createReadStream(ref.blobId)) hash.update(chunk as Buffer);
+        if (hash.digest('hex') !== ref.blobId) {
+          problems.push({ kind: 'blob-corrupt', blobId: ref.blobId, detail: `blob ${ref.blobId} does not match its sha256`, repairable: false });
+        }
+      }
+      options.onProgress?.(++done, refs.length);
+    }
+    if (options.accountId === undefined) {
+      const cutoff = Date.now() - (options.blobGraceMs ?? DEFAULT_BLOB_GRACE_MS);
+      const referenced = new Set(refs.map((r) => r.blobId));
+      for await (const blob of this.blobs.list()) {
+        if (!referenced.has(blob.id) && blob.touchedAt.getTime() < cutoff) {
+          problems.push({ kind: 'blob-unreferenced', blobId: blob.id, detail: `blob ${blob.id} is referenced by nothing`, repairable: true });
+        }
+      }
+    }
+    return problems;
+  }
+  async repairIntegrity(audit: AuditContext, options: { accountId?: number; blobGraceMs?: number } = {}): Promise<string[]> {
+    const actions = await this.writes.run(async (tx) => {
+      const done = await integrity.repairMetadata(tx, options.accountId);
+      if (done.length > 0) {
+        await writeAudit(tx, { ...audit, action: 'store.repair', accountId: options.accountId ?? null, subject: 'metadata', detail: { actions: done } });
+      }
+      return done;
+    });
+    if (options.accountId === undefined) {
+      const gc = await this.collectGarbage(options.blobGraceMs ?? DEFAULT_BLOB_GRACE_MS);
+      if (gc.removed > 0) actions.push(`removed ${gc.removed} unreferenced blob(s)`);
+    }
+    return actions;
   }
   async ping() {
     await sql`select 1`.execute(this.db);

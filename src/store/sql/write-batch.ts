@@ -1,9 +1,12 @@
 // Group commit. Every write of the SQL store runs through one WriteBatcher:
 // operations that arrive while a transaction is committing wait and then share
-// the next transaction, so N concurrent deliveries cost one commit (one WAL
-// fsync), not N. Each operation runs inside its own SAVEPOINT, so one failing
-// operation rolls back only itself. Promises resolve, and change events are
-// published, only after COMMIT has returned.
+// the next transaction, so N concurrent deliveries cost one commit, not N.
+// Each operation runs inside its own SAVEPOINT, so one failing operation rolls
+// back only itself. Promises resolve, and change events are published, only
+// after COMMIT has returned and the durability barrier (SQLite: an fsync of
+// the WAL, run off the event loop) has completed. The next batch may commit
+// while the previous one's barrier is still running: its own barrier then
+// covers both.
 
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { Database } from './schema.js';
@@ -33,8 +36,11 @@ export class WriteBatcher {
     private readonly db: Kysely<Database>,
     private readonly dialect: 'sqlite' | 'postgres',
     private readonly publish: (event: ChangeEvent) => void,
+    private readonly barrier: (() => Promise<void>) | undefined = undefined,
     private readonly maxBatch = 256,
   ) {}
+
+  private inFlightBarriers = 0;
 
   run<T>(op: WriteOp<T>): Promise<T> {
     if (this.closed) return Promise.reject(new StoreUnavailable('the store is closing'));
@@ -51,14 +57,20 @@ export class WriteBatcher {
   /** Waits for queued work, then refuses new work. */
   async close(): Promise<void> {
     this.closed = true;
-    while (this.running) await new Promise((r) => setTimeout(r, 5));
+    while (this.running || this.inFlightBarriers > 0) await new Promise((r) => setTimeout(r, 5));
   }
 
   private async drain(): Promise<void> {
     try {
       while (this.queue.length > 0) {
         const batch = this.queue.splice(0, this.maxBatch);
-        await this.runBatch(batch);
+        // A deadlock (PostgreSQL, between nodes) or a busy database (SQLite,
+        // between processes) rolls everything back: run the batch again.
+        for (let attempt = 1; ; attempt++) {
+          const retry = await this.runBatch(batch, attempt < MAX_ATTEMPTS);
+          if (!retry) break;
+          await new Promise((r) => setTimeout(r, 5 * attempt + Math.random() * 20));
+        }
       }
     } finally {
       this.running = false;
@@ -69,7 +81,12 @@ export class WriteBatcher {
     }
   }
 
-  private async runBatch(batch: Pending[]): Promise<void> {
+  /** Returns true when the batch hit a transient conflict and should be run again. */
+  private async runBatch(batch: Pending[], mayRetry: boolean): Promise<boolean> {
+    for (const p of batch) {
+      p.events.length = 0;
+      delete p.result;
+    }
     // A lone operation needs no savepoint: if it fails, the whole transaction is rolled back.
     const single = batch.length === 1;
     let committed = false;
@@ -83,6 +100,7 @@ export class WriteBatcher {
               p.result = { ok: true, value: await p.op(conn, p.events) };
               if (!single) await sql.raw('release savepoint op').execute(conn);
             } catch (error) {
+              if (isTransient(error)) throw error;
               p.events.length = 0;
               p.result = { ok: false, error };
               if (single) {
@@ -103,14 +121,35 @@ export class WriteBatcher {
     } catch (err) {
       // The transaction as a whole failed (busy database, disk full, lost
       // connection): nothing was written.
+      if (mayRetry && isTransient(err)) return true;
       const error = asUnavailable(err);
       for (const p of batch) p.reject(error);
-      return;
+      return false;
     }
     if (committed) {
       this.counters.batches++;
       this.counters.operations += batch.length;
     }
+    if (committed && this.barrier) {
+      this.inFlightBarriers++;
+      this.barrier().then(
+        () => {
+          this.inFlightBarriers--;
+          this.settle(batch, true);
+        },
+        (err: unknown) => {
+          this.inFlightBarriers--;
+          const error = new StoreUnavailable('the database could not be synced to disk', { cause: err });
+          for (const p of batch) p.reject(error);
+        },
+      );
+      return false;
+    }
+    this.settle(batch, committed);
+    return false;
+  }
+
+  private settle(batch: Pending[], committed: boolean): void {
     for (const p of batch) {
       const r = p.result;
       if (!r) {
@@ -125,6 +164,14 @@ export class WriteBatcher {
       }
     }
   }
+}
+
+const MAX_ATTEMPTS = 5;
+
+/** PostgreSQL deadlock / serialization failure, SQLite busy or locked. */
+export function isTransient(err: unknown): boolean {
+  const code = (err as { code?: unknown } | undefined)?.code;
+  return code === '40P01' || code === '40001' || code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED';
 }
 
 function asUnavailable(err: unknown): Error {
