@@ -46,7 +46,12 @@ export async function startServer(options: StartServerOptions): Promise<ServerHa
     logger.warn({ workers: config.server.workers }, 'server.workers > 1 is not supported yet; running one process');
   }
 
-  const store = await openStore(storeOptions(config));
+  const opened = storeOptions(config);
+  const store = await openStore(
+    opened.driver === 'postgres'
+      ? { ...opened, onBackgroundError: (err: unknown) => logger.error({ err }, 'store: background error (PostgreSQL connection)') }
+      : opened,
+  );
   const started: Listener[] = [];
   const addresses = new Map<ListenerName, ListenAddress>();
 

@@ -193,3 +193,17 @@ test('plaintext passwords: TLS always, loopback always, elsewhere only when allo
   assert.equal(plaintextAllowed(strict, undefined, false), false);
   assert.equal(plaintextAllowed({ auth: { allowPlaintextWithoutTls: true } }, '192.0.2.1', false), true);
 });
+
+test('the sample production file is valid and docs/configuration.md names every key', async () => {
+  const { readFileSync } = await import('node:fs');
+  const { KEYS } = await import('./schema.js');
+  const root = new URL('../../', import.meta.url).pathname;
+  const c = loadConfig({ cwd: root, path: 'steadymail.example.toml', env: {} });
+  assert.deepEqual(c.listen.imaps, { host: '0.0.0.0', port: 993 });
+  assert.equal(c.store.driver, 'postgres');
+  const doc = readFileSync(join(root, 'docs', 'configuration.md'), 'utf8');
+  for (const key of Object.keys(KEYS)) {
+    const env = `STEADYMAIL_${key.replace('.', '_').toUpperCase()}`;
+    assert.ok(doc.includes(env), `docs/configuration.md does not mention ${env}`);
+  }
+});
