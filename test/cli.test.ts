@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
+import { createTestDatabase } from '../src/store/contract/pg-test-db.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const BIN = join(ROOT, 'bin', 'steadymail');
@@ -232,6 +233,28 @@ describe('serve', () => {
       assert.match(r.stderr, new RegExp(`cannot listen for http on 127\\.0\\.0\\.1:${first.httpPort}`));
     } finally {
       await stop(first, 3000);
+    }
+  });
+});
+
+describe('farm mode', () => {
+  test('with store.driver = postgres the CLI and serve share one PostgreSQL database', async () => {
+    const db = await createTestDatabase();
+    try {
+      const dir = fresh();
+      writeFileSync(join(dir, 'steadymail.toml'), `[store]\ndriver = "postgres"\nurl = "${db.url}"\n`);
+      await ok(dir, ['domain', 'add', 'farm.example']);
+      await ok(dir, ['user', 'add', 'node@farm.example', '--password-stdin'], 'pw');
+      const s = await serve(dir, { STEADYMAIL_SERVER_SHUTDOWN_GRACE_SECONDS: '3' });
+      try {
+        assert.equal((await fetch(`http://127.0.0.1:${s.httpPort}/healthz`)).status, 200);
+        assert.match(s.stderr(), /manage accounts with `steadymail user`/);
+        assert.equal((await ok(dir, ['user', 'list'])).trim(), 'node@farm.example\tused 0\tquota unlimited');
+      } finally {
+        await stop(s, 3000);
+      }
+    } finally {
+      await db.drop();
     }
   });
 });
