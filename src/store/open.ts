@@ -7,6 +7,7 @@ import { Kysely, PostgresDialect, SqliteDialect, type SqliteDatabase } from 'kys
 import pg from 'pg';
 import type { Database } from './sql/schema.js';
 import { migrate } from './sql/migrate.js';
+import { withErrorMapping } from './sql/error-mapping.js';
 import { SqlStore } from './sql/sql-store.js';
 import { FsBlobStore } from './blobs/fs.js';
 import { LocalChangeBus } from './bus.js';
@@ -33,7 +34,7 @@ async function openPostgres(options: Extract<StoreOptions, { driver: 'postgres' 
     await pool.end().catch(() => undefined);
     throw new StoreUnavailable(`cannot connect to PostgreSQL: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
   }
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  const db = new Kysely<Database>({ dialect: withErrorMapping(new PostgresDialect({ pool })) });
   let bus: PgChangeBus | undefined;
   try {
     await migrate(db, 'postgres');
@@ -63,7 +64,7 @@ export async function openStore(options: StoreOptions): Promise<Store> {
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('wal_autocheckpoint = 4000');
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: cachingStatements(sqlite) }) });
+  const db = new Kysely<Database>({ dialect: withErrorMapping(new SqliteDialect({ database: cachingStatements(sqlite) })) });
   try {
     await migrate(db, 'sqlite');
   } catch (err) {

@@ -9,7 +9,9 @@ import { join } from 'node:path';
 import { openStore } from '../open.js';
 import { runStoreContract } from './suite.js';
 import { assertConcurrentProcessAppends } from './concurrent-processes.js';
-import { createTestDatabase } from './pg-test-db.js';
+import { createTestDatabase, PG_ADMIN_URL } from './pg-test-db.js';
+import pg from 'pg';
+import { StoreUnavailable } from '../errors.js';
 
 runStoreContract({
   name: 'postgres',
@@ -65,6 +67,40 @@ test('a change committed on one node reaches listeners on another within a secon
   } finally {
     await a.close();
     await b.close();
+    await db.drop();
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('a lost database connection gives StoreUnavailable, then the store reconnects by itself', async () => {
+  const db = await createTestDatabase();
+  const dir = await mkdtemp(join(tmpdir(), 'steadymail-pglost-'));
+  const store = await openStore({ driver: 'postgres', url: db.url, dataDir: dir });
+  try {
+    await store.createDomain('example.org');
+    const name = new URL(db.url).pathname.slice(1);
+    const admin = new pg.Client({ connectionString: PG_ADMIN_URL });
+    await admin.connect();
+    // Kill every connection the store holds, as a PostgreSQL restart would.
+    await admin.query('select pg_terminate_backend(pid) from pg_stat_activity where datname = $1 and pid <> pg_backend_pid()', [name]);
+    await admin.end();
+    // Every failure while the pool replaces its dead connections must be a
+    // StoreUnavailable (a temporary error for clients), and it must recover.
+    let successesInARow = 0;
+    for (let i = 0; i < 50 && successesInARow < 5; i++) {
+      try {
+        await store.listDomains();
+        successesInARow++;
+      } catch (err) {
+        assert.ok(err instanceof StoreUnavailable, `expected StoreUnavailable, got ${String(err)}`);
+        successesInARow = 0;
+      }
+    }
+    assert.equal(successesInARow, 5, 'the store works again');
+    assert.deepEqual((await store.listDomains()).map((d) => d.name), ['example.org']);
+    await store.createDomain('after.example');
+  } finally {
+    await store.close();
     await db.drop();
     await rm(dir, { recursive: true, force: true });
   }
