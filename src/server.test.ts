@@ -88,3 +88,17 @@ test('in-flight HTTP requests finish within the grace period', async () => {
   assert.equal((await response).status, 200);
   await closing;
 });
+
+test('a request still running after the grace period is cut off and close() returns', async () => {
+  const config = testConfig({ STEADYMAIL_LISTEN_HTTP: '127.0.0.1:0', STEADYMAIL_SERVER_SHUTDOWN_GRACE_SECONDS: '1' });
+  const server = await startServer({ config, logger: quietLogger() });
+  server.store.ping = () => new Promise<void>(() => undefined); // never answers
+  const port = server.addresses.get('http')?.port ?? 0;
+  const response = fetch(`http://127.0.0.1:${port}/healthz`);
+  await new Promise((r) => setTimeout(r, 50));
+  const started = Date.now();
+  await server.close();
+  const took = Date.now() - started;
+  assert.ok(took >= 900 && took < 5000, `close took ${took} ms`);
+  await assert.rejects(response);
+});
