@@ -8,7 +8,7 @@ import type { Config, ListenAddress, ListenerName } from './config/index.js';
 import { formatAddress, LISTENER_NAMES } from './config/index.js';
 import type { Logger } from './log.js';
 import { openStore } from './store/open.js';
-import type { Store } from './store/store.js';
+import type { ChangeBus, Store } from './store/store.js';
 import { loadCertificate, type ServerCertificate } from './tls/index.js';
 import { createHttpListener } from './http/listener.js';
 import { ListenError, storeOptions, type Listener, type ServerContext } from './listener.js';
@@ -36,21 +36,19 @@ export interface StartServerOptions {
   logger: Logger;
   /** Replaces LISTENERS (tests). */
   listeners?: Partial<Record<ListenerName, ListenerFactory>>;
+  /** The embedded store's change bus (a worker passes one relayed through the primary). */
+  bus?: ChangeBus;
 }
 
 export async function startServer(options: StartServerOptions): Promise<ServerHandle> {
   const { config, logger } = options;
   const factories = options.listeners ?? LISTENERS;
   const graceMs = config.server.shutdownGraceSeconds * 1000;
-  if (config.server.workers > 1) {
-    logger.warn({ workers: config.server.workers }, 'server.workers > 1 is not supported yet; running one process');
-  }
-
   const opened = storeOptions(config);
   const store = await openStore(
     opened.driver === 'postgres'
       ? { ...opened, onBackgroundError: (err: unknown) => logger.error({ err }, 'store: background error (PostgreSQL connection)') }
-      : opened,
+      : { ...opened, ...(options.bus ? { bus: options.bus } : {}) },
   );
   const started: Listener[] = [];
   const addresses = new Map<ListenerName, ListenAddress>();

@@ -136,6 +136,8 @@ describe('admin commands', () => {
 interface Serving {
   child: ChildProcess;
   httpPort: number;
+  /** Pids that logged an HTTP listening line. */
+  listening: () => Set<number>;
   stderr: () => string;
   exited: Promise<number | null>;
 }
@@ -147,12 +149,14 @@ async function serve(dir: string, env: Record<string, string> = {}): Promise<Ser
   child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   const lines = createInterface({ input: child.stdout });
+  const listening = new Set<number>();
   const httpPort = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`serve did not report its HTTP port: ${stderr}`)), 10_000);
     void exited.then((code) => reject(new Error(`serve exited with ${code}: ${stderr}`)));
     lines.on('line', (line) => {
-      const entry = JSON.parse(line) as { listener?: string; port?: number; msg?: string };
+      const entry = JSON.parse(line) as { listener?: string; port?: number; msg?: string; pid?: number };
       if (entry.listener === 'http' && typeof entry.port === 'number' && entry.msg?.includes('listening')) {
+        if (entry.pid !== undefined) listening.add(entry.pid);
         clearTimeout(timer);
         resolve(entry.port);
       }
@@ -160,7 +164,7 @@ async function serve(dir: string, env: Record<string, string> = {}): Promise<Ser
   });
   // The banner is written right after the listeners start.
   for (let i = 0; i < 100 && !stderr.includes('is running'); i++) await new Promise((r) => setTimeout(r, 20));
-  return { child, httpPort, stderr: () => stderr, exited };
+  return { child, httpPort, listening: () => listening, stderr: () => stderr, exited };
 }
 
 async function stop(s: Serving, withinMs: number): Promise<void> {
@@ -233,6 +237,24 @@ describe('serve', () => {
       assert.match(r.stderr, new RegExp(`cannot listen for http on 127\\.0\\.0\\.1:${first.httpPort}`));
     } finally {
       await stop(first, 3000);
+    }
+  });
+});
+
+describe('workers', () => {
+  test('workers = 2: two processes share the port; SIGTERM stops both and exits 0', async () => {
+    const dir = fresh();
+    const s = await serve(dir, { STEADYMAIL_SERVER_WORKERS: '2', STEADYMAIL_SERVER_SHUTDOWN_GRACE_SECONDS: '3' });
+    try {
+      assert.match(s.stderr(), /with 2 worker processes/);
+      assert.equal((await fetch(`http://127.0.0.1:${s.httpPort}/healthz`)).status, 200);
+      // Both workers report listening on the same port.
+      for (let i = 0; i < 100 && s.listening().size < 2; i++) await new Promise((r) => setTimeout(r, 50));
+      assert.equal(s.listening().size, 2, 'two worker pids listening');
+      const r = await run(fresh(), ['serve'], { env: { STEADYMAIL_SERVER_WORKERS: '2', STEADYMAIL_LISTEN_HTTP: `127.0.0.1:${s.httpPort}` } });
+      assert.equal(r.code, 71, `a second server on the same port: ${r.stderr}`);
+    } finally {
+      await stop(s, 3000);
     }
   });
 });
