@@ -59,7 +59,26 @@ function tokenize(s: string): Tok[] {
 
 class Reader {
   pos = 0;
-  constructor(readonly toks: Tok[]) {}
+  /** For each token index, the index of the next '<', ',' or ';', and ':' or '>' (tokens.length if none). */
+  readonly nextAngle: Int32Array;
+  readonly nextStop: Int32Array;
+  readonly nextRouteEnd: Int32Array;
+
+  constructor(readonly toks: Tok[]) {
+    // Precomputed once so that look-aheads stay linear on hostile lists such as
+    // thousands of addresses without commas.
+    const n = toks.length;
+    this.nextAngle = new Int32Array(n + 1).fill(n);
+    this.nextStop = new Int32Array(n + 1).fill(n);
+    this.nextRouteEnd = new Int32Array(n + 1).fill(n);
+    for (let i = n - 1; i >= 0; i--) {
+      const t = toks[i] as Tok;
+      const v = t.t === 'special' ? t.v : '';
+      this.nextAngle[i] = v === '<' ? i : (this.nextAngle[i + 1] as number);
+      this.nextStop[i] = v === ',' || v === ';' ? i : (this.nextStop[i + 1] as number);
+      this.nextRouteEnd[i] = v === ':' || v === '>' ? i : (this.nextRouteEnd[i + 1] as number);
+    }
+  }
   peek(): Tok | undefined {
     return this.toks[this.pos];
   }
@@ -106,21 +125,17 @@ function readAddrSpec(r: Reader, stops: string): { mailbox: string | null; host:
   return { mailbox: local === '' ? null : local, host: host === '' ? null : host, comment };
 }
 
+const STOPS = ',;';
+
 /** Reads one mailbox (name-addr or addr-spec), stopping before ',' ';' or end. */
-function readMailbox(r: Reader, stops: string): ParsedMailbox | null {
+function readMailbox(r: Reader): ParsedMailbox | null {
+  const stops = STOPS;
   const start = r.pos;
   const phrase: string[] = [];
   let comment: string | null = null;
-  // Look ahead for '<' before the next stop: then what precedes it is a display name.
-  let angle = -1;
-  for (let i = r.pos; i < r.toks.length; i++) {
-    const t = r.toks[i] as Tok;
-    if (t.t === 'special' && stops.includes(t.v)) break;
-    if (t.t === 'special' && t.v === '<') {
-      angle = i;
-      break;
-    }
-  }
+  // A '<' before the next ',' or ';' means what precedes it is a display name.
+  const nextAngle = r.nextAngle[r.pos] as number;
+  const angle = nextAngle < (r.nextStop[r.pos] as number) ? nextAngle : -1;
   if (angle < 0) {
     const spec = readAddrSpec(r, stops);
     if (r.pos === start || (spec.mailbox === null && spec.host === null)) return null;
@@ -136,8 +151,9 @@ function readMailbox(r: Reader, stops: string): ParsedMailbox | null {
   let adl: string | null = null;
   if (r.isSpecial('@')) {
     const routeStart = r.pos;
-    const colon = r.toks.findIndex((t, i) => i >= routeStart && t.t === 'special' && (t.v === ':' || t.v === '>'));
-    if (colon >= 0 && (r.toks[colon] as Tok).v === ':') {
+    const routeEnd = r.nextRouteEnd[routeStart] as number;
+    const colon = r.toks[routeEnd]?.v === ':' ? routeEnd : -1;
+    if (colon >= 0) {
       adl = r.toks
         .slice(routeStart, colon)
         .filter((t) => t.t !== 'comment')
@@ -190,7 +206,7 @@ export function parseAddressList(s: string): ParsedAddress[] {
           continue;
         }
         const before = r.pos;
-        const m = readMailbox(r, ',;');
+        const m = readMailbox(r);
         if (m !== null) members.push(m);
         if (r.pos === before) r.pos++;
       }
@@ -199,7 +215,7 @@ export function parseAddressList(s: string): ParsedAddress[] {
       continue;
     }
     const before = r.pos;
-    const m = readMailbox(r, ',;');
+    const m = readMailbox(r);
     if (m !== null) out.push({ kind: 'mailbox', ...m });
     if (r.pos === before) r.pos++;
   }

@@ -16,6 +16,7 @@ const ZONES: Record<string, number> = {
 };
 
 function stripComments(s: string): string {
+  if (!s.includes('(')) return s;
   let out = '';
   let depth = 0;
   for (let i = 0; i < s.length; i++) {

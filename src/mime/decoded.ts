@@ -1,10 +1,10 @@
 // Decoded header values for SEARCH, SORT and display: RFC 2047 applied, dates
 // parsed, message ids normalised. Everything here is derived from the raw header
 // block, so it can be recomputed if the rules change (bump the index version).
-import { parseAddressList, type ParsedMailbox } from './address.js';
+import { parseAddressList, type ParsedAddress, type ParsedMailbox } from './address.js';
 import { parseDate } from './date.js';
 import { decodeMimeWords } from './encoded-words.js';
-import { headerValue, type HeaderField } from './headers.js';
+import type { HeaderView } from './header-view.js';
 import { baseSubject } from './subject.js';
 import type { DecodedAddress, DecodedHeaders, SortKeys } from './types.js';
 
@@ -15,11 +15,15 @@ function decodeMailbox(m: ParsedMailbox, group?: string): DecodedAddress {
   return out;
 }
 
-/** Decoded addresses of a header, group members flattened with their group's name. */
+/** Decoded addresses of a header value, group members flattened with their group's name. */
 export function decodeAddresses(value: string | null): DecodedAddress[] {
-  if (value === null) return [];
+  return decodeParsed(value === null ? null : parseAddressList(value));
+}
+
+function decodeParsed(list: readonly ParsedAddress[] | null): DecodedAddress[] {
+  if (list === null) return [];
   const out: DecodedAddress[] = [];
-  for (const a of parseAddressList(value)) {
+  for (const a of list) {
     if (a.kind === 'mailbox') out.push(decodeMailbox(a));
     else for (const m of a.members) out.push(decodeMailbox(m, a.name));
   }
@@ -35,30 +39,30 @@ export function messageIds(value: string | null): string[] {
   return value.split(/\s+/).filter((t) => t.includes('@')).map((t) => `<${t}>`);
 }
 
-export function buildDecoded(fields: readonly HeaderField[]): DecodedHeaders {
-  const subject = headerValue(fields, 'subject');
-  const date = headerValue(fields, 'date');
-  const from = decodeAddresses(headerValue(fields, 'from'));
-  const sender = decodeAddresses(headerValue(fields, 'sender'));
-  const replyTo = decodeAddresses(headerValue(fields, 'reply-to'));
+export function buildDecoded(header: HeaderView): DecodedHeaders {
+  const subject = header.value('subject');
+  const date = header.value('date');
+  const from = decodeParsed(header.addresses('from'));
+  const sender = decodeParsed(header.addresses('sender'));
+  const replyTo = decodeParsed(header.addresses('reply-to'));
   return {
     subject: subject === null ? null : decodeMimeWords(subject),
     from,
     sender: sender.length > 0 ? sender : from,
     replyTo: replyTo.length > 0 ? replyTo : from,
-    to: decodeAddresses(headerValue(fields, 'to')),
-    cc: decodeAddresses(headerValue(fields, 'cc')),
-    bcc: decodeAddresses(headerValue(fields, 'bcc')),
+    to: decodeParsed(header.addresses('to')),
+    cc: decodeParsed(header.addresses('cc')),
+    bcc: decodeParsed(header.addresses('bcc')),
     date: date === null ? null : parseDate(date),
-    messageId: messageIds(headerValue(fields, 'message-id'))[0] ?? null,
-    inReplyTo: messageIds(headerValue(fields, 'in-reply-to'))[0] ?? null,
-    references: messageIds(headerValue(fields, 'references')),
+    messageId: messageIds(header.value('message-id'))[0] ?? null,
+    inReplyTo: messageIds(header.value('in-reply-to'))[0] ?? null,
+    references: messageIds(header.value('references')),
   };
 }
 
-function firstMailbox(value: string | null): ParsedMailbox | null {
-  if (value === null) return null;
-  for (const a of parseAddressList(value)) {
+function firstMailbox(list: readonly ParsedAddress[] | null): ParsedMailbox | null {
+  if (list === null) return null;
+  for (const a of list) {
     if (a.kind === 'mailbox') return a;
     if (a.members[0] !== undefined) return a.members[0];
   }
@@ -73,11 +77,11 @@ function display(m: ParsedMailbox | null): string {
 }
 
 /** RFC 5256 3 SORT keys and RFC 5957 DISPLAYFROM/DISPLAYTO. */
-export function buildSortKeys(fields: readonly HeaderField[]): SortKeys {
-  const base = baseSubject(headerValue(fields, 'subject') ?? '');
-  const from = firstMailbox(headerValue(fields, 'from'));
-  const to = firstMailbox(headerValue(fields, 'to'));
-  const cc = firstMailbox(headerValue(fields, 'cc'));
+export function buildSortKeys(header: HeaderView): SortKeys {
+  const base = baseSubject(header.value('subject') ?? '');
+  const from = firstMailbox(header.addresses('from'));
+  const to = firstMailbox(header.addresses('to'));
+  const cc = firstMailbox(header.addresses('cc'));
   return {
     subject: base.subject,
     subjectIsReplyOrForward: base.isReplyOrForward,

@@ -1,7 +1,7 @@
 // ENVELOPE (RFC 9051 7.5.2) from a header block. Values are raw — unfolded but
 // not RFC 2047-decoded — because IMAP clients decode encoded-words themselves.
-import { parseAddressList, type ParsedAddress, type ParsedMailbox } from './address.js';
-import { headerValue, type HeaderField } from './headers.js';
+import type { ParsedAddress, ParsedMailbox } from './address.js';
+import type { HeaderView } from './header-view.js';
 import type { Envelope, EnvelopeAddress } from './types.js';
 
 /**
@@ -30,26 +30,26 @@ export function toEnvelopeAddresses(list: readonly ParsedAddress[]): EnvelopeAdd
   return out;
 }
 
-function addresses(fields: readonly HeaderField[], name: string): EnvelopeAddress[] | null {
-  const v = headerValue(fields, name);
-  if (v === null) return null;
-  const list = toEnvelopeAddresses(parseAddressList(v));
+function addresses(header: HeaderView, name: string): EnvelopeAddress[] | null {
+  const parsed = header.addresses(name);
+  if (parsed === null) return null;
+  const list = toEnvelopeAddresses(parsed);
   return list.length > 0 ? list : null;
 }
 
-export function buildEnvelope(fields: readonly HeaderField[]): Envelope {
-  const from = addresses(fields, 'from');
+export function buildEnvelope(header: HeaderView): Envelope {
+  const from = addresses(header, 'from');
   return {
-    date: headerValue(fields, 'date'),
-    subject: headerValue(fields, 'subject'),
+    date: header.value('date'),
+    subject: header.value('subject'),
     from,
     // RFC 9051 7.5.2: absent or empty Sender / Reply-To take the value of From.
-    sender: addresses(fields, 'sender') ?? from,
-    replyTo: addresses(fields, 'reply-to') ?? from,
-    to: addresses(fields, 'to'),
-    cc: addresses(fields, 'cc'),
-    bcc: addresses(fields, 'bcc'),
-    inReplyTo: headerValue(fields, 'in-reply-to'),
-    messageId: headerValue(fields, 'message-id'),
+    sender: addresses(header, 'sender') ?? from,
+    replyTo: addresses(header, 'reply-to') ?? from,
+    to: addresses(header, 'to'),
+    cc: addresses(header, 'cc'),
+    bcc: addresses(header, 'bcc'),
+    inReplyTo: header.value('in-reply-to'),
+    messageId: header.value('message-id'),
   };
 }

@@ -24,12 +24,16 @@ const TAB = 0x09;
 const COLON = 0x3a;
 
 /**
- * Reads the header block in raw[start, end). Fields starting more than maxBytes
- * after `start` are skipped but the block's end is still found, so the body
- * offset stays right however large the header is.
+ * Reads the header block in raw[start, end). Header lines starting more than
+ * maxBytes after `start` are skipped but the block's end is still found, so the
+ * body offset stays right however large the header is. With `wanted`, only those
+ * (lower-case) fields are kept, which spares decoding Received, DKIM-Signature, ….
  */
-export function parseHeaderBlock(raw: Buffer, start: number, end: number, maxBytes: number): HeaderBlock {
+export function parseHeaderBlock(raw: Buffer, start: number, end: number, maxBytes: number, wanted?: ReadonlySet<string>): HeaderBlock {
   const fields: HeaderField[] = [];
+  // Searches run in a view that ends at `end`, so a missing LF or colon never scans
+  // the rest of the message (which would make many short lines quadratic).
+  const view = raw.subarray(0, end);
   let pos = start;
   let bodyStart = end;
   let current: Buffer[] | null = null;
@@ -42,8 +46,7 @@ export function parseHeaderBlock(raw: Buffer, start: number, end: number, maxByt
     }
   };
   while (pos < end) {
-    let lf = raw.indexOf(LF, pos);
-    if (lf < 0 || lf >= end) lf = -1;
+    const lf = view.indexOf(LF, pos);
     const next = lf < 0 ? end : lf + 1;
     let lineEnd = lf < 0 ? end : lf;
     if (lineEnd > pos && raw[lineEnd - 1] === CR) lineEnd--;
@@ -54,15 +57,15 @@ export function parseHeaderBlock(raw: Buffer, start: number, end: number, maxByt
     }
     const first = raw[pos];
     if (first === SP || first === TAB) {
-      if (current !== null) current.push(raw.subarray(pos, lineEnd));
+      if (current !== null && pos - start < maxBytes) current.push(raw.subarray(pos, lineEnd));
     } else {
       flush();
       if (pos - start < maxBytes) {
-        const colon = raw.indexOf(COLON, pos);
-        if (colon >= 0 && colon < lineEnd) {
+        const colon = view.subarray(0, lineEnd).indexOf(COLON, pos);
+        if (colon >= 0) {
           // obs-optional (RFC 5322 4.5.2) allows whitespace before the colon.
           const name = raw.toString('latin1', pos, colon).trim().toLowerCase();
-          if (name.length > 0) {
+          if (name.length > 0 && (wanted === undefined || wanted.has(name))) {
             currentName = name;
             current = [raw.subarray(colon + 1, lineEnd)];
           }

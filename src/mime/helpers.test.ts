@@ -118,13 +118,13 @@ test('parseDate: RFC 5322 and obsolete forms', () => {
   assert.equal(iso(''), null);
 });
 
-test('countLines: LF-terminated lines plus a final unterminated one', () => {
+test('countLines: line feeds, as Dovecot counts them', () => {
   assert.equal(countLines(Buffer.from('')), 0);
-  assert.equal(countLines(Buffer.from('a')), 1);
+  assert.equal(countLines(Buffer.from('a')), 0);
   assert.equal(countLines(Buffer.from('a\r\n')), 1);
-  assert.equal(countLines(Buffer.from('a\r\nb')), 2);
+  assert.equal(countLines(Buffer.from('a\r\nb')), 1);
   assert.equal(countLines(Buffer.from('a\nb\n\n')), 3);
-  assert.equal(countLines(new Uint8Array([0x61, 0x0a, 0x62])), 2);
+  assert.equal(countLines(new Uint8Array([0x61, 0x0a, 0x62])), 1);
 });
 
 test('baseSubject: RFC 5256 2.1', () => {

@@ -66,10 +66,12 @@ test('RFC 3501 / RFC 9051 example: BODY of a multipart/mixed message', () => {
 });
 
 test('Dovecot shapes: default charset, missing headers', () => {
-  assert.equal(formatBodyStructure(indexMessage(crlf('Subject: x', '', 'Hello world!')), true), '("text" "plain" ("charset" "us-ascii") NIL NIL "7bit" 12 1 NIL NIL NIL NIL)');
+  assert.equal(formatBodyStructure(indexMessage(crlf('Subject: x', '', 'Hello worl', '')), true), '("text" "plain" ("charset" "us-ascii") NIL NIL "7bit" 12 1 NIL NIL NIL NIL)');
   assert.equal(formatBodyStructure(indexMessage(Buffer.from('\nhello world\n')), true), '("text" "plain" ("charset" "us-ascii") NIL NIL "7bit" 12 1 NIL NIL NIL NIL)');
   assert.equal(formatBodyStructure(indexMessage(Buffer.alloc(0)), false), '("text" "plain" ("charset" "us-ascii") NIL NIL "7bit" 0 0)');
   assert.equal(formatEnvelope(indexMessage(Buffer.alloc(0))), '(NIL NIL NIL NIL NIL NIL NIL NIL NIL NIL)');
+  // Lines are line feeds: the last line of this body has none.
+  assert.equal(formatBodyStructure(indexMessage(crlf('', 'Hello world!')), false), '("text" "plain" ("charset" "us-ascii") NIL NIL "7bit" 12 0)');
   // Non-text leaves carry no line count.
   assert.equal(
     formatBodyStructure(indexMessage(crlf('Content-Type: image/gif', 'Content-Transfer-Encoding: base64', '', 'R0lG')), true),
@@ -109,14 +111,14 @@ test('multipart/alternative inside mixed, with disposition, language and locatio
   const idx = indexMessage(raw);
   assert.equal(
     formatBodyStructure(idx, true),
-    '((("text" "plain" ("charset" "utf-8" "format" "flowed") NIL NIL "7bit" 10 1 NIL NIL NIL NIL)' +
-      '("text" "html" ("charset" "us-ascii") NIL NIL "7bit" 16 1 NIL NIL NIL NIL) "alternative" ("boundary" "inner") NIL NIL NIL)' +
+    '((("text" "plain" ("charset" "utf-8" "format" "flowed") NIL NIL "7bit" 10 0 NIL NIL NIL NIL)' +
+      '("text" "html" ("charset" "us-ascii") NIL NIL "7bit" 16 0 NIL NIL NIL NIL) "alternative" ("boundary" "inner") NIL NIL NIL)' +
       '("application" "octet-stream" NIL NIL NIL "base64" 4 NIL ("attachment" ("filename" "a.bin")) ("en" "de") "http://x.test/a.bin") ' +
       '"mixed" ("boundary" "outer") NIL ("en") NIL)',
   );
   assert.equal(
     formatBodyStructure(idx, false),
-    '((("text" "plain" ("charset" "utf-8" "format" "flowed") NIL NIL "7bit" 10 1)("text" "html" ("charset" "us-ascii") NIL NIL "7bit" 16 1) "alternative")' +
+    '((("text" "plain" ("charset" "utf-8" "format" "flowed") NIL NIL "7bit" 10 0)("text" "html" ("charset" "us-ascii") NIL NIL "7bit" 16 0) "alternative")' +
       '("application" "octet-stream" NIL NIL NIL "base64" 4) "mixed")',
   );
 });
@@ -139,15 +141,15 @@ test('message/rfc822: envelope, embedded body and line count (RFC 9051 body-type
   );
   assert.equal(
     formatBodyStructure(indexMessage(raw), true),
-    '(("text" "plain" ("charset" "us-ascii") NIL NIL "7bit" 12 1 NIL NIL NIL NIL)' +
+    '(("text" "plain" ("charset" "us-ascii") NIL NIL "7bit" 12 0 NIL NIL NIL NIL)' +
       '("message" "rfc822" NIL NIL NIL "7bit" 41 (NIL "inner" ((NIL NIL "a" "b.c")) ((NIL NIL "a" "b.c")) ((NIL NIL "a" "b.c")) NIL NIL NIL NIL NIL) ' +
-      '("text" "plain" ("charset" "us-ascii") NIL NIL "7bit" 10 1 NIL NIL NIL NIL) 4 NIL NIL NIL NIL) "mixed" ("boundary" "o") NIL NIL NIL)',
+      '("text" "plain" ("charset" "us-ascii") NIL NIL "7bit" 10 0 NIL NIL NIL NIL) 3 NIL NIL NIL NIL) "mixed" ("boundary" "o") NIL NIL NIL)',
   );
   assert.equal(
     formatBodyStructure(indexMessage(raw), false),
-    '(("text" "plain" ("charset" "us-ascii") NIL NIL "7bit" 12 1)' +
+    '(("text" "plain" ("charset" "us-ascii") NIL NIL "7bit" 12 0)' +
       '("message" "rfc822" NIL NIL NIL "7bit" 41 (NIL "inner" ((NIL NIL "a" "b.c")) ((NIL NIL "a" "b.c")) ((NIL NIL "a" "b.c")) NIL NIL NIL NIL NIL) ' +
-      '("text" "plain" ("charset" "us-ascii") NIL NIL "7bit" 10 1) 4) "mixed")',
+      '("text" "plain" ("charset" "us-ascii") NIL NIL "7bit" 10 0) 3) "mixed")',
   );
 });
 
@@ -205,4 +207,14 @@ test('ENVELOPE: encoded-words raw, groups, routes, missing parts, literals, defa
 test('ENVELOPE of a folded subject is unfolded, not a literal', () => {
   const raw = crlf('Subject: one', ' two', '', '');
   assert.equal(formatEnvelope(indexMessage(raw)), '(NIL "one two" NIL NIL NIL NIL NIL NIL NIL NIL)');
+});
+
+test('UTF-8 sessions (IMAP4rev2, UTF8=ACCEPT) get non-ASCII in quoted strings', () => {
+  assert.equal(imapString('Grüße', { utf8: true }), '"Grüße"');
+  assert.equal(imapString('a\r\nb', { utf8: true }), '{4}\r\na\r\nb');
+  const idx = indexMessage(crlf('Subject: Grüße', 'From: Jörg <j@x.test>', '', ''));
+  assert.equal(formatEnvelope(idx, { utf8: true }), '(NIL "Grüße" (("Jörg" NIL "j" "x.test")) (("Jörg" NIL "j" "x.test")) (("Jörg" NIL "j" "x.test")) NIL NIL NIL NIL NIL)');
+  const att = indexMessage(crlf('Content-Type: application/pdf; name="Grüße.pdf"', '', 'x'));
+  assert.equal(formatBodyStructure(att, false, { utf8: true }), '("application" "pdf" ("name" "Grüße.pdf") NIL NIL "7bit" 1)');
+  assert.equal(formatBodyStructure(att, false), '("application" "pdf" ("name" {11}\r\nGrüße.pdf) NIL NIL "7bit" 1)');
 });

@@ -9,8 +9,9 @@
 import { hasAttachments } from './attachments.js';
 import { buildDecoded, buildSortKeys } from './decoded.js';
 import { buildEnvelope } from './envelope.js';
+import { HeaderView, INDEXED_FIELDS } from './header-view.js';
 import { parseHeaderBlock } from './headers.js';
-import { newContext, parsePart } from './structure.js';
+import { buildPart, newContext } from './structure.js';
 import { DEFAULT_LIMITS, MESSAGE_INDEX_VERSION, type IndexLimits, type MessageIndex } from './types.js';
 
 export type {
@@ -33,29 +34,69 @@ export { parseDate } from './date.js';
 export { countLines } from './structure.js';
 export { baseSubject } from './subject.js';
 export { decodeAddresses } from './decoded.js';
-export { formatBodyStructure, formatEnvelope, formatPartStructure, imapString } from './imap-format.js';
-export { resolveSection, type ByteRange, type ResolvedSection } from './section.js';
-export { extractText, decodeTransferEncoding, type ExtractedText } from './text.js';
+export { formatBodyStructure, formatEnvelope, formatPartStructure, imapString, type ImapFormatOptions } from './imap-format.js';
+export { resolveSection, topRange, type ByteRange, type ResolvedSection } from './section.js';
+export { extractText, decodePartBody, decodeTransferEncoding, partText, type ExtractedText } from './text.js';
 export { decodeCharset } from './charset.js';
 export { parseHeaderBlock, type HeaderField, type HeaderBlock } from './headers.js';
+export { attachmentFilename } from './attachments.js';
 
-/** Parses raw message bytes into a MessageIndex; never throws on malformed input. */
+/** A limit given as NaN, negative or fractional would disable the guard it is meant to be. */
+function sane(value: number | undefined, fallback: number): number {
+  return value !== undefined && Number.isFinite(value) && value >= 0 ? Math.floor(value) : fallback;
+}
+
+/**
+ * Parses raw message bytes into a MessageIndex; never throws. Malformed input is
+ * indexed as well as it can be (the fuzz tests hold it to that). Should a bug still
+ * throw, delivery must not fail: the message is indexed as one opaque part and
+ * `error` says why, so the caller can log it and re-index after a fix.
+ */
 export function indexMessage(raw: Buffer, limits?: Partial<IndexLimits>): MessageIndex {
-  const lim: IndexLimits = { ...DEFAULT_LIMITS, ...limits };
-  const ctx = newContext(raw, lim);
-  const root = parsePart(ctx, 0, raw.length, 0, false);
-  // The top-level header is read again (cheaply) for the envelope and decoded fields.
-  const { fields } = parseHeaderBlock(raw, 0, raw.length, lim.maxHeaderBytes);
+  const lim: IndexLimits = {
+    maxDepth: sane(limits?.maxDepth, DEFAULT_LIMITS.maxDepth),
+    maxParts: sane(limits?.maxParts, DEFAULT_LIMITS.maxParts),
+    maxHeaderBytes: sane(limits?.maxHeaderBytes, DEFAULT_LIMITS.maxHeaderBytes),
+  };
+  try {
+    const ctx = newContext(raw, lim);
+    const block = parseHeaderBlock(raw, 0, raw.length, lim.maxHeaderBytes, INDEXED_FIELDS);
+    const root = buildPart(ctx, block.fields, 0, block.bodyStart, raw.length, 0, false);
+    const header = new HeaderView(block.fields);
+    return {
+      version: MESSAGE_INDEX_VERSION,
+      size: raw.length,
+      root,
+      envelope: buildEnvelope(header),
+      decoded: buildDecoded(header),
+      sort: buildSortKeys(header),
+      hasAttachments: hasAttachments(root),
+      partCount: ctx.parts,
+      limited: ctx.limited,
+      error: null,
+    };
+  } catch (err) {
+    return opaqueIndex(raw, err instanceof Error ? err.message : String(err));
+  }
+}
+
+function opaqueIndex(raw: Buffer, error: string): MessageIndex {
+  const none = { date: null, subject: null, from: null, sender: null, replyTo: null, to: null, cc: null, bcc: null, inReplyTo: null, messageId: null };
   return {
     version: MESSAGE_INDEX_VERSION,
     size: raw.length,
-    root,
-    envelope: buildEnvelope(fields),
-    decoded: buildDecoded(fields),
-    sort: buildSortKeys(fields),
-    hasAttachments: hasAttachments(root),
-    partCount: ctx.parts,
-    limited: ctx.limited,
+    root: {
+      headerStart: 0, bodyStart: 0, bodyEnd: raw.length, type: 'application', subtype: 'octet-stream', params: [],
+      id: null, description: null, encoding: '7bit', size: raw.length, lines: null, disposition: null,
+      language: null, location: null, children: [], message: null,
+    },
+    envelope: none,
+    decoded: { subject: null, from: [], sender: [], replyTo: [], to: [], cc: [], bcc: [], date: null, messageId: null, inReplyTo: null, references: [] },
+    sort: { subject: '', subjectIsReplyOrForward: false, from: '', to: '', cc: '', displayFrom: '', displayTo: '' },
+    hasAttachments: false,
+    partCount: 1,
+    limited: true,
+    error,
   };
 }
 

@@ -133,6 +133,7 @@ interface Section {
 function mergeRfc2231(raw: RawParam[]): MimeParam[] {
   const order: string[] = [];
   const groups = new Map<string, Section[]>();
+  const seen = new Set<string>();
   for (const p of raw) {
     const m = /^(.*?)\*(\d+)(\*?)$/.exec(p.name);
     let key: string;
@@ -156,7 +157,10 @@ function mergeRfc2231(raw: RawParam[]): MimeParam[] {
     } else if (!key.endsWith('*')) {
       continue;
     }
-    if (list.some((s) => s.n === section.n)) continue;
+    // A repeated section number: the first one wins.
+    const id = `${key}\u0000${section.n}`;
+    if (seen.has(id)) continue;
+    seen.add(id);
     list.push(section);
   }
   const out: MimeParam[] = [];

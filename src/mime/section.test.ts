@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { indexMessage, resolveSection, type ByteRange, type MessageIndex } from './index.js';
+import { indexMessage, resolveSection, topRange, type ByteRange, type MessageIndex } from './index.js';
 import { assertIndex, crlf, slice } from './test-fixtures.js';
 
 // The message of RFC 9051 6.4.5 (and RFC 3501 6.4.5), part for part.
@@ -139,4 +139,16 @@ test('message/rfc822 holding a single-part message: 2.1 is the embedded body', (
 test('a multipart with no parts has no part 1', () => {
   const idx = indexMessage(crlf('Content-Type: multipart/mixed; boundary=x', '', 'nothing'));
   assert.equal(resolveSection(idx, [1]), null);
+});
+
+test('POP3 TOP: header plus the first n body lines', () => {
+  const raw = crlf('Subject: top', '', 'one', 'two', 'three');
+  const idx = indexMessage(raw);
+  const top = (n: number): string => slice(raw, ...topRange(raw, idx, n));
+  assert.equal(top(0), 'Subject: top\r\n\r\n');
+  assert.equal(top(2), 'Subject: top\r\n\r\none\r\ntwo\r\n');
+  assert.equal(top(3), raw.toString('latin1'));
+  assert.equal(top(100), raw.toString('latin1'));
+  const noBody = crlf('Subject: x');
+  assert.equal(slice(noBody, ...topRange(noBody, indexMessage(noBody), 5)), 'Subject: x');
 });

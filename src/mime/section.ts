@@ -66,3 +66,18 @@ export function resolveSection(index: MessageIndex, sectionPath: readonly number
     text: embedded === null ? null : [embedded.root.bodyStart, embedded.root.bodyEnd],
   };
 }
+
+/**
+ * POP3 TOP (RFC 1939 7): the header, the blank line, and the first `lines` lines of
+ * the body, as one range from the start of the message. Only the requested body
+ * lines are scanned.
+ */
+export function topRange(raw: Buffer, index: MessageIndex, lines: number): ByteRange {
+  const { bodyStart, bodyEnd } = index.root;
+  let end = bodyStart;
+  for (let n = 0; n < lines && end < bodyEnd; n++) {
+    const lf = raw.indexOf(0x0a, end);
+    end = lf < 0 || lf >= bodyEnd ? bodyEnd : lf + 1;
+  }
+  return [0, end];
+}

@@ -9,6 +9,7 @@
 // - Limits turn the part that would exceed them into an opaque
 //   application/octet-stream leaf, as Dovecot does, so the bytes stay fetchable.
 import { buildEnvelope } from './envelope.js';
+import { HeaderView, INDEXED_FIELDS } from './header-view.js';
 import { headerValue, parseHeaderBlock, type HeaderField } from './headers.js';
 import { paramValue, parseContentType, parseDisposition, parseTokenHeader, skipCfws } from './params.js';
 import type { IndexLimits, MimePart } from './types.js';
@@ -23,19 +24,22 @@ interface Ctx {
   limited: boolean;
 }
 
-/** Lines in buf: every LF ends one, and a final unterminated line counts too. */
+/**
+ * Lines in buf, counted as line feeds, as Dovecot does: a part body ends before the
+ * CRLF that precedes its boundary, so "text\r\n--b" has a 4-octet, 0-line body.
+ * RFC 9051 only says "size of the body in text lines"; matching Dovecot keeps
+ * clients that compare the two servers quiet.
+ */
 export function countLines(buf: Uint8Array): number {
   let n = 0;
   let pos = 0;
   const b = Buffer.isBuffer(buf) ? buf : Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
   for (;;) {
     const lf = b.indexOf(LF, pos);
-    if (lf < 0) break;
+    if (lf < 0) return n;
     n++;
     pos = lf + 1;
   }
-  if (b.length > 0 && b[b.length - 1] !== LF) n++;
-  return n;
 }
 
 function isMessageType(type: string, subtype: string): boolean {
@@ -58,11 +62,12 @@ export function parseLanguage(value: string | null): string[] | null {
 
 /** Indexes the part whose header starts at `start` and which ends at `end`. */
 export function parsePart(ctx: Ctx, start: number, end: number, depth: number, defaultMessage: boolean): MimePart {
-  const block = parseHeaderBlock(ctx.raw, start, end, ctx.limits.maxHeaderBytes);
+  const block = parseHeaderBlock(ctx.raw, start, end, ctx.limits.maxHeaderBytes, INDEXED_FIELDS);
   return buildPart(ctx, block.fields, start, block.bodyStart, end, depth, defaultMessage);
 }
 
-function buildPart(
+/** Indexes a message's top part from its already-parsed header (the caller needs the fields too). */
+export function buildPart(
   ctx: Ctx,
   fields: HeaderField[],
   headerStart: number,
@@ -73,8 +78,11 @@ function buildPart(
 ): MimePart {
   ctx.parts++;
   const ctHeader = headerValue(fields, 'content-type');
-  // RFC 2045 5.2 / RFC 2046 5.1.5: missing or unreadable Content-Type means the default.
-  const ct = (ctHeader === null ? null : parseContentType(ctHeader)) ?? {
+  let parsed = ctHeader === null ? null : parseContentType(ctHeader);
+  // A multipart needs a boundary (RFC 2046 5.1.1); without one the header is invalid.
+  if (parsed?.type === 'multipart' && (paramValue(parsed.params, 'boundary') ?? '') === '') parsed = null;
+  // RFC 2045 5.2 / RFC 2046 5.1.5: missing or invalid Content-Type means the default.
+  const ct = parsed ?? {
     type: defaultMessage ? 'message' : 'text',
     subtype: defaultMessage ? 'rfc822' : 'plain',
     params: [],
@@ -108,21 +116,19 @@ function buildPart(
       type = 'application';
       subtype = 'octet-stream';
     } else if (type === 'multipart') {
-      const boundary = paramValue(params, 'boundary');
-      if (boundary !== null && boundary !== '') {
-        for (const [s, e] of splitMultipart(ctx.raw, bodyStart, bodyEnd, boundary)) {
-          if (ctx.parts >= ctx.limits.maxParts) {
-            ctx.limited = true;
-            break;
-          }
-          // RFC 2046 5.1.5: in multipart/digest the default part type is message/rfc822.
-          part.children.push(parsePart(ctx, s, e, depth + 1, subtype === 'digest'));
+      const boundary = paramValue(params, 'boundary') ?? '';
+      for (const [s, e] of splitMultipart(ctx.raw, bodyStart, bodyEnd, boundary)) {
+        if (ctx.parts >= ctx.limits.maxParts) {
+          ctx.limited = true;
+          break;
         }
+        // RFC 2046 5.1.5: in multipart/digest the default part type is message/rfc822.
+        part.children.push(parsePart(ctx, s, e, depth + 1, subtype === 'digest'));
       }
     } else {
-      const block = parseHeaderBlock(ctx.raw, bodyStart, bodyEnd, ctx.limits.maxHeaderBytes);
+      const block = parseHeaderBlock(ctx.raw, bodyStart, bodyEnd, ctx.limits.maxHeaderBytes, INDEXED_FIELDS);
       part.message = {
-        envelope: buildEnvelope(block.fields),
+        envelope: buildEnvelope(new HeaderView(block.fields)),
         root: buildPart(ctx, block.fields, bodyStart, block.bodyStart, bodyEnd, depth + 1, false),
       };
     }
@@ -145,18 +151,21 @@ function buildPart(
 /** Splits a multipart body into its parts' [start, end) ranges (RFC 2046 5.1.1). */
 export function splitMultipart(raw: Buffer, start: number, end: number, boundary: string): Array<[number, number]> {
   const delim = Buffer.from('--' + boundary, 'utf8');
+  // Search only up to `end`: a multipart whose delimiter is missing must not scan the
+  // rest of the message once per nesting level or sibling.
+  const view = raw.subarray(0, end);
   const out: Array<[number, number]> = [];
   let partStart = -1;
   let pos = start;
   while (pos < end) {
-    const idx = raw.indexOf(delim, pos);
-    if (idx < 0 || idx + delim.length > end) break;
+    const idx = view.indexOf(delim, pos);
+    if (idx < 0) break;
     pos = idx + 1;
     if (idx !== start && raw[idx - 1] !== LF) continue;
     let j = idx + delim.length;
     const close = j + 1 < end && raw[j] === 0x2d && raw[j + 1] === 0x2d;
-    let lineEnd = raw.indexOf(LF, j);
-    if (lineEnd < 0 || lineEnd >= end) lineEnd = end;
+    let lineEnd = view.indexOf(LF, j);
+    if (lineEnd < 0) lineEnd = end;
     if (!close) {
       // Only transport padding may follow a delimiter; otherwise this is a longer boundary.
       for (; j < lineEnd; j++) {
@@ -180,6 +189,9 @@ export function splitMultipart(raw: Buffer, start: number, end: number, boundary
   return out;
 }
 
+/** Deeper than this the recursion itself would be the risk, whatever the caller asks. */
+const HARD_MAX_DEPTH = 200;
+
 export function newContext(raw: Buffer, limits: IndexLimits): Ctx {
-  return { raw, limits, parts: 0, limited: false };
+  return { raw, limits: { ...limits, maxDepth: Math.min(limits.maxDepth, HARD_MAX_DEPTH) }, parts: 0, limited: false };
 }

