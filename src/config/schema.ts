@@ -1,0 +1,130 @@
+// The shape of steadymail.toml, snake_case as the operator writes it. Every object is
+// strict: an unknown key is an error, never silently ignored. docs/configuration.md
+// documents every key here; keep them in step.
+import { z } from 'zod';
+import { DNS_SERVER_FORMAT, LISTEN_FORMAT, parseDnsServer, parseListen } from './listen.js';
+
+export const MiB = 1024 * 1024;
+
+export const LISTENER_NAMES = [
+  'smtp',
+  'submission',
+  'submissions',
+  'pop3',
+  'pop3s',
+  'imap',
+  'imaps',
+  'http',
+  'snmp',
+  'managesieve',
+] as const;
+export type ListenerName = (typeof LISTENER_NAMES)[number];
+
+export const DEFAULT_LISTEN: Record<ListenerName, string> = {
+  smtp: '0.0.0.0:2525',
+  submission: '0.0.0.0:2587',
+  submissions: '0.0.0.0:2465',
+  pop3: '0.0.0.0:2110',
+  pop3s: '0.0.0.0:2995',
+  imap: '0.0.0.0:2143',
+  imaps: '0.0.0.0:2993',
+  http: '0.0.0.0:8080',
+  snmp: '0.0.0.0:1161',
+  managesieve: 'off',
+};
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+const listenValue = z.string().refine((v) => parseListen(v) !== undefined, { message: `expected ${LISTEN_FORMAT}` });
+const dnsServer = z.string().refine((v) => parseDnsServer(v) !== undefined, { message: `expected ${DNS_SERVER_FORMAT}` });
+const positiveInt = z.number().int().min(1);
+const nonNegativeInt = z.number().int().min(0);
+
+const listenShape = Object.fromEntries(LISTENER_NAMES.map((name) => [name, listenValue.default(DEFAULT_LISTEN[name])])) as Record<
+  ListenerName,
+  z.ZodDefault<typeof listenValue>
+>;
+
+export const fileSchema = z.strictObject({
+  hostname: z.string().min(1).optional(),
+  data_dir: z.string().min(1).default('./data'),
+  server: z
+    .strictObject({
+      workers: positiveInt.default(1),
+      shutdown_grace_seconds: nonNegativeInt.default(10),
+    })
+    .prefault({}),
+  listen: z.strictObject(listenShape).prefault({}),
+  store: z
+    .strictObject({
+      driver: z.enum(['sqlite', 'postgres']).default('sqlite'),
+      url: z.string().min(1).optional(),
+    })
+    .prefault({})
+    .refine((s) => s.driver !== 'postgres' || s.url !== undefined, {
+      message: 'required when store.driver is "postgres" (e.g. "postgres://user:pass@host/db")',
+      path: ['url'],
+    }),
+  limits: z
+    .strictObject({
+      max_message_bytes: positiveInt.default(50 * MiB),
+      max_line_bytes: z.number().int().min(1000).default(65536),
+      max_literal_bytes: positiveInt.optional(),
+      max_connections_per_ip: positiveInt.default(50),
+      idle_timeout_seconds: positiveInt.default(1800),
+      command_timeout_seconds: positiveInt.default(300),
+      auth_failures_before_delay: nonNegativeInt.default(5),
+    })
+    .prefault({}),
+  tls: z
+    .strictObject({
+      cert: z.string().min(1).optional(),
+      key: z.string().min(1).optional(),
+    })
+    .prefault({})
+    .refine((t) => (t.cert === undefined) === (t.key === undefined), {
+      message: 'set both tls.cert and tls.key, or neither (a self-signed certificate is then generated)',
+      path: ['cert'],
+    }),
+  auth: z.strictObject({ allow_plaintext_without_tls: z.boolean().default(false) }).prefault({}),
+  dns: z.strictObject({ servers: z.array(dnsServer).default([]) }).prefault({}),
+  log: z.strictObject({ level: z.enum(LOG_LEVELS).default('info') }).prefault({}),
+});
+
+export type FileConfig = z.output<typeof fileSchema>;
+
+/** How an environment variable's text is turned into a value for a key. */
+export type EnvKind = 'string' | 'integer' | 'boolean' | 'list';
+
+/** Every key that can be set, as `section.key` (or `key` at the top), with its kind. */
+export const KEYS: Record<string, EnvKind> = {
+  hostname: 'string',
+  data_dir: 'string',
+  'server.workers': 'integer',
+  'server.shutdown_grace_seconds': 'integer',
+  ...Object.fromEntries(LISTENER_NAMES.map((n) => [`listen.${n}`, 'string' as const])),
+  'store.driver': 'string',
+  'store.url': 'string',
+  'limits.max_message_bytes': 'integer',
+  'limits.max_line_bytes': 'integer',
+  'limits.max_literal_bytes': 'integer',
+  'limits.max_connections_per_ip': 'integer',
+  'limits.idle_timeout_seconds': 'integer',
+  'limits.command_timeout_seconds': 'integer',
+  'limits.auth_failures_before_delay': 'integer',
+  'tls.cert': 'string',
+  'tls.key': 'string',
+  'auth.allow_plaintext_without_tls': 'boolean',
+  'dns.servers': 'list',
+  'log.level': 'string',
+};
+
+export const SECTIONS = ['server', 'listen', 'store', 'limits', 'tls', 'auth', 'dns', 'log'] as const;
+
+/** The keys allowed inside `section` (or at the top level for ''), for error messages. */
+export function keysOf(section: string): string[] {
+  if (section === '') return [...Object.keys(KEYS).filter((k) => !k.includes('.')), ...SECTIONS.map((s) => `[${s}]`)];
+  return Object.keys(KEYS)
+    .filter((k) => k.startsWith(`${section}.`))
+    .map((k) => k.slice(section.length + 1));
+}

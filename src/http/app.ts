@@ -1,0 +1,45 @@
+// The HTTP side: one Fastify app. Later features (webmail API, admin console, status
+// page, metrics, autoconfig) each register a plugin here; they receive the same context.
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Config } from '../config/index.js';
+import type { Logger } from '../log.js';
+import type { Store } from '../store/store.js';
+import { VERSION } from '../version.js';
+
+export interface HttpContext {
+  config: Config;
+  store: Store;
+  logger: Logger;
+}
+
+export type HttpApp = FastifyInstance;
+
+/** A feature's routes: registered in order, each with the shared context. */
+export type HttpFeature = (app: HttpApp, context: HttpContext) => Promise<void> | void;
+
+export async function buildHttpApp(context: HttpContext, features: HttpFeature[] = []): Promise<HttpApp> {
+  // Typed as Fastify's base logger so every feature sees one FastifyInstance type.
+  const loggerInstance: FastifyBaseLogger = context.logger.child({ listener: 'http' });
+  const app = Fastify({
+    loggerInstance,
+    // Request lines at info would be a hot path; errors are still logged.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: context.config.limits.maxMessageBytes,
+    // On close, idle keep-alive sockets go at once; busy ones get the grace period.
+    forceCloseConnections: 'idle',
+  });
+
+  // A load balancer's liveness probe: 200 while the store answers, 503 when it does not.
+  app.get('/healthz', async (_request, reply) => {
+    try {
+      await context.store.ping();
+      return { status: 'ok', version: VERSION };
+    } catch (err) {
+      app.log.warn({ err }, 'health check: the store does not answer');
+      return reply.code(503).send({ status: 'unavailable', version: VERSION });
+    }
+  });
+
+  for (const feature of features) await feature(app, context);
+  return app;
+}

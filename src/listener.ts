@@ -1,0 +1,40 @@
+// What a protocol server implements to be started by server.ts. Kept apart from
+// server.ts so that importing the shape does not load every protocol.
+import { formatAddress, type Config, type ListenAddress, type ListenerName } from './config/index.js';
+import type { Logger } from './log.js';
+import type { Store } from './store/store.js';
+import type { ServerCertificate } from './tls/index.js';
+
+export interface Listener {
+  readonly name: ListenerName;
+  /** Binds and starts accepting; resolves with the address actually bound (port 0 → the real port). */
+  start(): Promise<ListenAddress>;
+  /** Stops accepting at once; in-flight work may finish within graceMs, then is cut off. */
+  stop(graceMs: number): Promise<void>;
+}
+
+export interface ServerContext {
+  config: Config;
+  logger: Logger;
+  store: Store;
+  certificate: ServerCertificate;
+}
+
+/** A listener could not bind its address (in use, not permitted, no such address). */
+export class ListenError extends Error {
+  readonly listener: ListenerName;
+  constructor(listener: ListenerName, address: ListenAddress, cause: unknown) {
+    super(`cannot listen for ${listener} on ${formatAddress(address)}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    this.name = 'ListenError';
+    this.listener = listener;
+  }
+}
+
+/** The options openStore() takes, from the configuration. */
+export function storeOptions(
+  config: Config,
+): { driver: 'sqlite'; dataDir: string } | { driver: 'postgres'; url: string; dataDir: string } {
+  return config.store.driver === 'postgres'
+    ? { driver: 'postgres', url: config.store.url, dataDir: config.dataDir }
+    : { driver: 'sqlite', dataDir: config.dataDir };
+}
