@@ -1,0 +1,201 @@
+// What happens after the final "." of DATA (RFC 5321 4.1.1.4): trace headers,
+// verification, loop check, one blob for every local recipient, the outbound queue
+// for remote ones, and only then 250.
+//
+// Rules:
+// - 250 only once every copy is durable (DESIGN.md durability rule): the Store's
+//   promises resolve after fsync and commit.
+// - Nothing half-delivered: if a later step fails after local copies committed, those
+//   copies are expunged again (audited) before the sender gets 451 and retries. The
+//   Store has no transaction spanning deliverMessage and enqueueOutbound, so this
+//   compensation is the way to keep the rule; the queue step runs last because a
+//   queue entry cannot be withdrawn.
+// - SMTP has one reply for all recipients after DATA. A recipient whose quota filled
+//   up between RCPT and DATA makes the whole message 452 (nothing delivered); the
+//   recipient is then refused at RCPT on the retry (QuotaDeferrals), so the others
+//   get the message without waiting for it. Postfix+Dovecot LMTP reach the same end
+//   with per-recipient LMTP replies; SMTP has none.
+// - Local copies get Return-Path (RFC 5321 4.4, added at final delivery); copies
+//   leaving through the queue do not.
+
+import type { Store } from '../store/store.js';
+import type { Account, NewMessage } from '../store/types.js';
+import { OverQuota, isStoreError } from '../store/errors.js';
+import { indexMessage, toStoredStructure } from '../mime/index.js';
+import { countReceived, type ReceivedMessage } from './message-reader.js';
+import { QuotaDeferrals, overQuota, type ResolvedRecipient } from './recipients.js';
+import { SmtpReply, reply } from './replies.js';
+import type { Verification, VerifyInput } from './auth-results.js';
+
+export interface Logger {
+  info(o: object, msg?: string): void;
+  warn(o: object, msg?: string): void;
+  error(o: object, msg?: string): void;
+  debug(o: object, msg?: string): void;
+}
+
+export interface TraceInfo {
+  sessionId: string;
+  remoteAddress: string;
+  helo: string;
+  /** RFC 3848 protocol: ESMTP, ESMTPS, ESMTPSA, … */
+  protocol: string;
+  tls: { version: string; cipher: string } | null;
+}
+
+export interface DeliveryRequest {
+  kind: 'inbound' | 'submission';
+  mailFrom: string;
+  recipients: ResolvedRecipient[];
+  message: ReceivedMessage;
+  trace: TraceInfo;
+  /** The authenticated sender (submission). */
+  account: Account | null;
+}
+
+export interface DeliveryDeps {
+  store: Store;
+  logger: Logger;
+  hostname: string;
+  maxMessageBytes: number;
+  maxReceivedHeaders: number;
+  dmarcRejectEnforced: boolean;
+  copyToSent: boolean;
+  deferrals: QuotaDeferrals;
+  /** Inbound only: SPF/DKIM/DMARC/ARC verification. */
+  verify: ((input: VerifyInput) => Promise<Verification>) | null;
+}
+
+/** Delivers one message and returns the 250 reply text, or throws an SmtpReply. */
+export async function deliverMessage(deps: DeliveryDeps, req: DeliveryRequest): Promise<string> {
+  const body = Buffer.concat(req.message.chunks, req.message.size);
+  const received = countReceived(body);
+  if (received >= deps.maxReceivedHeaders) throw reply.loop(received);
+
+  let authHeaders = '';
+  if (deps.verify) {
+    const v = await verifySafely(deps, deps.verify, req, body);
+    authHeaders = v.headers;
+    if (deps.dmarcRejectEnforced && v.dmarc?.result === 'fail' && v.dmarc.policy === 'reject') {
+      throw reply.dmarcReject(v.dmarc.domain ?? 'the sender domain');
+    }
+  }
+
+  const local = distinctLocalTargets(req.recipients);
+  const remote = [...new Set(req.recipients.flatMap((r) => r.remote))];
+  const trace = receivedHeader(deps.hostname, req) + authHeaders;
+  const localForm = Buffer.concat([Buffer.from(`Return-Path: <${req.mailFrom}>\r\n` + trace), body]);
+  const outboundForm = Buffer.concat([Buffer.from(trace), body]);
+
+  await checkQuotaNow(deps, local, localForm.length);
+
+  const done: Array<{ mailboxId: number; uid: number }> = [];
+  try {
+    if (local.length > 0) {
+      const stored = await storeBlob(deps, localForm);
+      const results = await deps.store.deliverMessage(
+        local.map((t) => t.inboxId),
+        stored,
+      );
+      for (const r of results) if (!(r instanceof Error)) done.push({ mailboxId: r.mailboxId, uid: r.uid });
+      const failed = results.find((r): r is Error => r instanceof Error);
+      if (failed) throw failed;
+    }
+    const sent = req.account && deps.copyToSent ? await sentMailboxOf(deps.store, req.account) : null;
+    if (remote.length > 0 || sent !== null) {
+      const stored = await storeBlob(deps, outboundForm);
+      if (sent !== null) {
+        const r = await deps.store.appendMessage(sent, { ...stored, flags: ['\\Seen'] });
+        done.push({ mailboxId: r.mailboxId, uid: r.uid });
+      }
+      if (remote.length > 0) {
+        await deps.store.enqueueOutbound({ blobId: stored.blobId, size: stored.size, mailFrom: req.mailFrom, recipients: remote, accountId: req.account?.id ?? null });
+      }
+    }
+  } catch (err) {
+    await undo(deps, done, err);
+    if (err instanceof SmtpReply) throw err;
+    if (err instanceof OverQuota) {
+      for (const t of local) deps.deferrals.remember(t.accountId, localForm.length);
+      throw reply.quotaAtData();
+    }
+    deps.logger.error({ err, session: req.trace.sessionId }, 'smtp delivery failed; sender told to retry');
+    throw reply.storeFailure(err);
+  }
+  deps.logger.debug({ session: req.trace.sessionId, local: local.length, remote: remote.length, size: localForm.length }, 'smtp delivered');
+  return `2.0.0 Ok: message accepted (${req.trace.sessionId})`;
+}
+
+async function verifySafely(
+  deps: DeliveryDeps,
+  verify: (input: VerifyInput) => Promise<Verification>,
+  req: DeliveryRequest,
+  body: Buffer,
+): Promise<Verification> {
+  try {
+    return await verify({ raw: body, ip: req.trace.remoteAddress, helo: req.trace.helo, sender: req.mailFrom, mta: deps.hostname });
+  } catch (err) {
+    // Verification must not lose mail: record that nothing was verified (RFC 8601 2.2).
+    deps.logger.warn({ err, session: req.trace.sessionId }, 'smtp message verification failed');
+    return { headers: `Authentication-Results: ${deps.hostname}; none\r\n`, spf: 'none', dkim: [], dmarc: null };
+  }
+}
+
+function distinctLocalTargets(recipients: ResolvedRecipient[]) {
+  const byInbox = new Map<number, ResolvedRecipient['local'][number]>();
+  for (const r of recipients) for (const t of r.local) byInbox.set(t.inboxId, t);
+  return [...byInbox.values()];
+}
+
+/** Quota may have filled since RCPT: re-read it so that nothing is half-delivered. */
+async function checkQuotaNow(deps: DeliveryDeps, local: ResolvedRecipient['local'], size: number): Promise<void> {
+  const accounts = await Promise.all(local.map((t) => deps.store.getAccountById(t.accountId)));
+  const full = accounts.filter((a): a is Account => a !== undefined && overQuota(a, size));
+  if (full.length === 0) return;
+  for (const a of full) deps.deferrals.remember(a.id, size);
+  throw reply.quotaAtData();
+}
+
+async function storeBlob(deps: DeliveryDeps, bytes: Buffer): Promise<NewMessage> {
+  const blob = await deps.store.blobs.putStream(once(bytes), deps.maxMessageBytes + 64 * 1024);
+  const index = indexMessage(bytes);
+  return { blobId: blob.id, size: blob.size, internalDate: new Date(), structure: toStoredStructure(index) };
+}
+
+async function* once(bytes: Buffer): AsyncIterable<Uint8Array> {
+  yield bytes;
+}
+
+async function sentMailboxOf(store: Store, account: Account): Promise<number | null> {
+  const boxes = await store.listMailboxes(account.id);
+  return boxes.find((m) => m.specialUse === '\\Sent')?.id ?? null;
+}
+
+async function undo(deps: DeliveryDeps, done: Array<{ mailboxId: number; uid: number }>, cause: unknown): Promise<void> {
+  const byMailbox = new Map<number, number[]>();
+  for (const d of done) byMailbox.set(d.mailboxId, [...(byMailbox.get(d.mailboxId) ?? []), d.uid]);
+  for (const [mailboxId, uids] of byMailbox) {
+    try {
+      await deps.store.expungeMessages(mailboxId, uids, {
+        actor: 'system:smtp',
+        reason: `delivery aborted before the reply (${isStoreError(cause) ? cause.code : 'error'}); the sender retries`,
+      });
+    } catch (err) {
+      deps.logger.error({ err, mailboxId, uids }, 'smtp could not withdraw a partial delivery; the retry will duplicate it');
+    }
+  }
+}
+
+/** RFC 5321 4.4 trace header; TLS details as Postfix writes them; "for" only with one recipient. */
+export function receivedHeader(hostname: string, req: DeliveryRequest): string {
+  const t = req.trace;
+  const lines = [`Received: from ${t.helo || 'unknown'} ([${t.remoteAddress}])`, `\tby ${hostname} (Steadymail) with ${t.protocol} id ${t.sessionId}`];
+  if (t.tls) lines.push(`\t(version=${t.tls.version} cipher=${t.tls.cipher})`);
+  const only = req.recipients.length === 1 ? req.recipients[0] : undefined;
+  lines.push(`\t${only ? `for <${only.address}>` : ''}; ${rfc5322Date(new Date())}`);
+  return lines.join('\r\n') + '\r\n';
+}
+
+function rfc5322Date(d: Date): string {
+  return d.toUTCString().replace(/GMT$/, '+0000');
+}
