@@ -175,7 +175,8 @@ export class SmtpTalk {
     }
     const d = await this.cmd('DATA');
     if (!d.startsWith('354')) return d;
-    return this.cmd(`${message.replace(/\r?\n/g, '\r\n').replace(/^\./gm, '..')}\r\n.`);
+    const data = message.replace(/\r?\n/g, '\r\n').replace(/^\./gm, '..');
+    return this.cmd(`${data.endsWith('\r\n') ? data : `${data}\r\n`}.`);
   }
 
   close(): void {
