@@ -26,21 +26,13 @@ import { countReceived, type ReceivedMessage } from './message-reader.js';
 import { QuotaDeferrals, overQuota, type ResolvedRecipient } from './recipients.js';
 import { SmtpReply, reply } from './replies.js';
 import type { Verification, VerifyInput } from './auth-results.js';
+import { receivedHeader, withoutForgedAuthResults, type TraceInfo } from './trace.js';
 
 export interface Logger {
   info(o: object, msg?: string): void;
   warn(o: object, msg?: string): void;
   error(o: object, msg?: string): void;
   debug(o: object, msg?: string): void;
-}
-
-export interface TraceInfo {
-  sessionId: string;
-  remoteAddress: string;
-  helo: string;
-  /** RFC 3848 protocol: ESMTP, ESMTPS, ESMTPSA, … */
-  protocol: string;
-  tls: { version: string; cipher: string } | null;
 }
 
 export interface DeliveryRequest {
@@ -68,13 +60,14 @@ export interface DeliveryDeps {
 
 /** Delivers one message and returns the 250 reply text, or throws an SmtpReply. */
 export async function deliverMessage(deps: DeliveryDeps, req: DeliveryRequest): Promise<string> {
-  const body = Buffer.concat(req.message.chunks, req.message.size);
-  const received = countReceived(body);
-  if (received >= deps.maxReceivedHeaders) throw reply.loop(received);
+  const received = Buffer.concat(req.message.chunks, req.message.size);
+  const hops = countReceived(received);
+  if (hops >= deps.maxReceivedHeaders) throw reply.loop(hops);
 
   let authHeaders = '';
   if (deps.verify) {
-    const v = await verifySafely(deps, deps.verify, req, body);
+    // Verified as it arrived, before anything of ours changes it.
+    const v = await verifySafely(deps, deps.verify, req, received);
     authHeaders = v.headers;
     if (deps.dmarcRejectEnforced && v.dmarc?.result === 'fail' && v.dmarc.policy === 'reject') {
       throw reply.dmarcReject(v.dmarc.domain ?? 'the sender domain');
@@ -83,7 +76,8 @@ export async function deliverMessage(deps: DeliveryDeps, req: DeliveryRequest): 
 
   const local = distinctLocalTargets(req.recipients);
   const remote = [...new Set(req.recipients.flatMap((r) => r.remote))];
-  const trace = receivedHeader(deps.hostname, req) + authHeaders;
+  const body = withoutForgedAuthResults(received, deps.hostname);
+  const trace = receivedHeader(deps.hostname, req.trace, req.recipients.map((r) => r.address)) + authHeaders;
   const localForm = Buffer.concat([Buffer.from(`Return-Path: <${req.mailFrom}>\r\n` + trace), body]);
   const outboundForm = Buffer.concat([Buffer.from(trace), body]);
 
@@ -184,18 +178,4 @@ async function undo(deps: DeliveryDeps, done: Array<{ mailboxId: number; uid: nu
       deps.logger.error({ err, mailboxId, uids }, 'smtp could not withdraw a partial delivery; the retry will duplicate it');
     }
   }
-}
-
-/** RFC 5321 4.4 trace header; TLS details as Postfix writes them; "for" only with one recipient. */
-export function receivedHeader(hostname: string, req: DeliveryRequest): string {
-  const t = req.trace;
-  const lines = [`Received: from ${t.helo || 'unknown'} ([${t.remoteAddress}])`, `\tby ${hostname} (Steadymail) with ${t.protocol} id ${t.sessionId}`];
-  if (t.tls) lines.push(`\t(version=${t.tls.version} cipher=${t.tls.cipher})`);
-  const only = req.recipients.length === 1 ? req.recipients[0] : undefined;
-  lines.push(`\t${only ? `for <${only.address}>` : ''}; ${rfc5322Date(new Date())}`);
-  return lines.join('\r\n') + '\r\n';
-}
-
-function rfc5322Date(d: Date): string {
-  return d.toUTCString().replace(/GMT$/, '+0000');
 }

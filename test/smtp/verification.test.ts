@@ -74,6 +74,16 @@ test('a DKIM-signed message from an SPF-authorised IP: spf, dkim and dmarc pass'
   assert.match(h, /Received-SPF: pass/);
 });
 
+test('a forged Authentication-Results claiming our authserv-id is removed before ours is added', async () => {
+  const mx = await startListener('inbound', env.store, { dnsServers: [dns.server] });
+  const forged = Buffer.concat([Buffer.from('Authentication-Results: mx.example.org; dkim=pass header.d=bank.example\r\n'), message('alerts@bank.example', 'forged-ar')]);
+  assert.match(await deliver(mx.port, 'alerts@bank.example', forged), /^250/);
+  await mx.close();
+  const h = await lastHeaders();
+  assert.equal(h.match(/^Authentication-Results:/gm)?.length, 1);
+  assert.doesNotMatch(h, /dkim=pass/);
+});
+
 test('a tampered body fails DKIM; SPF still passes, so DMARC passes on SPF alignment', async () => {
   const mx = await startListener('inbound', env.store, { dnsServers: [dns.server] });
   const raw = Buffer.from((await signed('tampered')).toString().replace('Signed body.', 'Changed body.'));
