@@ -111,7 +111,9 @@ export function createSmtpListener(kind: SmtpListenerKind, opts: SmtpOptions): S
       (value) => cb(null, value),
       (err: unknown) => {
         if (err instanceof SmtpReply) return cb(err);
-        logger.error({ err, session: session.id }, 'smtp handler failed');
+        // smtp-server ends the DATA stream with ECONNECTION when the client goes away mid-message.
+        if ((err as { code?: unknown } | null)?.code === 'ECONNECTION') logger.debug({ session: session.id }, 'smtp client left during DATA');
+        else logger.error({ err, session: session.id }, 'smtp handler failed');
         cb(reply.storeFailure(err));
       },
     );

@@ -211,6 +211,24 @@ describe('inbound rejections', () => {
   });
 });
 
+describe('inbound dropped connections', () => {
+  test('a client that disconnects in the middle of DATA leaves nothing behind', async () => {
+    const before = (await inboxOf(env.store, 'alice@example.org')).length;
+    const c = await session();
+    await c.cmd('MAIL FROM:<sender@remote.test>');
+    await c.cmd('RCPT TO:<alice@example.org>');
+    assert.match(await c.cmd('DATA'), /^354/);
+    c.write('Subject: half\r\n\r\nhalf a mess');
+    c.close();
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const d = await session();
+    assert.match(await d.send('sender@remote.test', ['alice@example.org'], sampleMessage('after-drop')), /^250/);
+    d.close();
+    const msgs = await inboxOf(env.store, 'alice@example.org');
+    assert.equal(msgs.length, before + 1);
+  });
+});
+
 describe('inbound store failures', () => {
   function failing(store: Store, method: 'deliverMessage' | 'enqueueOutbound'): Store {
     return new Proxy(store, {
