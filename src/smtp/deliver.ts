@@ -91,8 +91,17 @@ export async function deliverMessage(deps: DeliveryDeps, req: DeliveryRequest): 
         local.map((t) => t.inboxId),
         stored,
       );
-      for (const r of results) if (!(r instanceof Error)) done.push({ mailboxId: r.mailboxId, uid: r.uid });
-      const failed = results.find((r): r is Error => r instanceof Error);
+      let failed: Error | undefined;
+      for (const [i, r] of results.entries()) {
+        if (!(r instanceof Error)) {
+          done.push({ mailboxId: r.mailboxId, uid: r.uid });
+          continue;
+        }
+        failed ??= r;
+        // Filled up since checkQuotaNow (a concurrent delivery): refuse it at the next RCPT.
+        const target = local[i];
+        if (r instanceof OverQuota && target) deps.deferrals.remember(target.accountId, localForm.length);
+      }
       if (failed) throw failed;
     }
     const sent = req.account && deps.copyToSent ? await sentMailboxOf(deps.store, req.account) : null;
@@ -109,10 +118,7 @@ export async function deliverMessage(deps: DeliveryDeps, req: DeliveryRequest): 
   } catch (err) {
     await undo(deps, done, err);
     if (err instanceof SmtpReply) throw err;
-    if (err instanceof OverQuota) {
-      for (const t of local) deps.deferrals.remember(t.accountId, localForm.length);
-      throw reply.quotaAtData();
-    }
+    if (err instanceof OverQuota) throw reply.quotaAtData();
     deps.logger.error({ err, session: req.trace.sessionId }, 'smtp delivery failed; sender told to retry');
     throw reply.storeFailure(err);
   }

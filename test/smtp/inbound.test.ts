@@ -240,6 +240,32 @@ describe('inbound store failures', () => {
     });
   }
 
+  test('a mailbox fills up inside the delivery transaction: the other copies are withdrawn, 452 4.2.2', async () => {
+    // getAccountById says "unlimited", so only the store's own quota check catches carol.
+    const racing = new Proxy(env.store, {
+      get(target, prop, receiver) {
+        if (prop === 'getAccountById') {
+          return async (id: number) => {
+            const a = await target.getAccountById(id);
+            return a && { ...a, quotaBytes: 0 };
+          };
+        }
+        const v = Reflect.get(target, prop, receiver) as unknown;
+        return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+      },
+    });
+    const l = await startListener('inbound', racing, { dnsServers: [dns.server] });
+    const before = (await inboxOf(env.store, 'bob@example.org')).length;
+    const c = await session(l.port);
+    const msg = sampleMessage('quota-in-tx', `${'q'.repeat(70)}\r\n`.repeat(20));
+    assert.match(await c.send('sender@remote.test', ['bob@example.org', 'carol@example.org'], msg), /^452 4\.2\.2 /);
+    assert.equal((await inboxOf(env.store, 'bob@example.org')).length, before, "bob's copy was withdrawn");
+    await c.cmd('MAIL FROM:<sender@remote.test>');
+    assert.match(await c.cmd('RCPT TO:<carol@example.org>'), /^452 4\.2\.2 /);
+    c.close();
+    await l.close();
+  });
+
   test('the metadata commit fails: 451 4.3.0 and nothing stored', async () => {
     const l = await startListener('inbound', failing(env.store, 'deliverMessage'), { dnsServers: [dns.server] });
     const before = (await inboxOf(env.store, 'alice@example.org')).length;
