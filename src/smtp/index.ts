@@ -18,6 +18,7 @@ import { deliverMessage, type DeliveryDeps, type Logger } from './deliver.js';
 import { patchSmtpServer, refusePlaintextAuth } from './library.js';
 import { readMessage } from './message-reader.js';
 import { QuotaDeferrals, resolveRecipient, type ResolvedRecipient } from './recipients.js';
+import { ConnectionRate } from './connection-rate.js';
 import { SmtpReply, reply } from './replies.js';
 import { authenticateClient, checkSenderOwned, type Authenticate } from './submission.js';
 
@@ -34,6 +35,8 @@ export interface SmtpLimits {
   maxLineBytes: number;
   /** Concurrent connections from one IP address; more get 421 4.7.0. */
   maxConnectionsPerIp: number;
+  /** New connections from one IP address per minute (0 or absent: no limit); more get 421 4.7.0. */
+  maxConnectionsPerIpPerMinute?: number;
   /** Idle time before the server closes the connection (RFC 5321 4.5.3.2.7). */
   idleTimeoutMs: number;
   /** A message with this many Received headers is a loop: 554 5.4.6 (RFC 5321 6.3). */
@@ -80,6 +83,7 @@ export function createSmtpListener(kind: SmtpListenerKind, opts: SmtpOptions): S
   const { store, logger, limits } = opts;
   const sessions = new WeakMap<SMTPServerSession, SessionState>();
   const perIp = new Map<string, number>();
+  const rate = new ConnectionRate(limits.maxConnectionsPerIpPerMinute ?? 0, 60_000);
   const inflight = new Set<Promise<unknown>>();
   const deferrals = new QuotaDeferrals();
   const throttle = new AuthThrottle(opts.authThrottle ?? DEFAULT_AUTH_THROTTLE);
@@ -151,7 +155,7 @@ export function createSmtpListener(kind: SmtpListenerKind, opts: SmtpOptions): S
       const st = stateOf(session);
       const ip = session.remoteAddress;
       const n = perIp.get(ip) ?? 0;
-      if (n >= limits.maxConnectionsPerIp) return cb(reply.tooManyConnections());
+      if (n >= limits.maxConnectionsPerIp || !rate.admit(ip)) return cb(reply.tooManyConnections());
       perIp.set(ip, n + 1);
       st.countedIp = true;
       if (kind === 'submission') refusePlaintextAuth(session, !opts.allowPlaintextAuth(ip, false));

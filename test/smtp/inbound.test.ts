@@ -201,6 +201,19 @@ describe('inbound rejections', () => {
     await l.close();
   });
 
+  test('per-IP connection rate: 421 4.7.0 past the limit per minute', async () => {
+    const l = await startListener('inbound', env.store, { dnsServers: [dns.server], limits: { ...defaultLimits, maxConnectionsPerIpPerMinute: 3 } });
+    for (let i = 0; i < 3; i++) {
+      const c = await SmtpTalk.connect(l.port);
+      assert.match(await c.reply(), /^220/);
+      c.close();
+    }
+    const c = await SmtpTalk.connect(l.port);
+    assert.match(await c.reply(), /^421 4\.7\.0 /);
+    c.close();
+    await l.close();
+  });
+
   test('idle timeout closes the session with 421', async () => {
     const l = await startListener('inbound', env.store, { dnsServers: [dns.server], limits: { ...defaultLimits, idleTimeoutMs: 300 } });
     const c = await SmtpTalk.connect(l.port);
