@@ -178,6 +178,8 @@ export function createSmtpListener(kind: SmtpListenerKind, opts: SmtpOptions): S
 
     onAuth(auth, session, cb) {
       if (kind === 'inbound') return cb(reply.authFailed());
+      // RFC 4616 2: acting as another identity (authzid) is not something accounts may do.
+      if (auth.authzid && auth.username && auth.authzid.toLowerCase() !== auth.username.toLowerCase()) return cb(reply.authFailed());
       const work = authenticateClient({ authenticate: opts.authenticate, throttle, logger }, auth.username ?? '', auth.password ?? '', session.remoteAddress);
       settle(
         work.then((r) => {

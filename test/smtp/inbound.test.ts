@@ -62,6 +62,20 @@ describe('inbound delivery', () => {
     assert.equal(last.size, Buffer.byteLength(text, 'latin1'));
   });
 
+  test('SMTPUTF8 and 8BITMIME: a UTF-8 address and an 8-bit body arrive byte for byte', async () => {
+    const c = await session();
+    assert.match(await c.cmd('MAIL FROM:<jörg@remote.test> SMTPUTF8 BODY=8BITMIME'), /^250/);
+    assert.match(await c.cmd('RCPT TO:<alice@example.org>'), /^250/);
+    assert.match(await c.cmd('DATA'), /^354/);
+    const body = 'From: Jörg <jörg@remote.test>\r\nSubject: Grüße\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\nÄpfel und Bäume ✓\r\n';
+    assert.match(await c.cmd(`${body}.`), /^250/);
+    c.close();
+    const m = (await inboxOf(env.store, 'alice@example.org')).at(-1)!;
+    const raw = await env.store.blobs.get(m.blobId);
+    assert.ok(raw.subarray(raw.length - Buffer.byteLength(body)).equals(Buffer.from(body)));
+    assert.match(raw.toString(), /^Return-Path: <jörg@remote\.test>/);
+  });
+
   test('several local recipients share one blob', async () => {
     const c = await session();
     assert.match(await c.send('sender@remote.test', ['alice@example.org', 'bob@example.org'], sampleMessage('shared-1')), /^250 2\.0\.0/);

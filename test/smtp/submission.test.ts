@@ -109,10 +109,12 @@ describe('submission after STARTTLS', () => {
     c.close();
   });
 
-  test('a disabled account cannot authenticate', async () => {
+  test('a disabled account cannot authenticate, nor can one account act as another (authzid)', async () => {
     const c = await tlsSession();
     await c.cmd('EHLO client.example.org');
     assert.match(await c.cmd(`AUTH PLAIN ${plain('dave@example.org')}`), /^535 5\.7\.8 /);
+    const asBob = Buffer.from(`bob@example.org\0alice@example.org\0${PASSWORD}`).toString('base64');
+    assert.match(await c.cmd(`AUTH PLAIN ${asBob}`), /^535 5\.7\.8 /);
     c.close();
   });
 });
