@@ -59,6 +59,8 @@ export interface SmtpOptions {
   /** Also store submitted mail in the sender's Sent mailbox (clients usually APPEND it). */
   copyToSent?: boolean;
   authThrottle?: AuthThrottleConfig;
+  /** The operator's mailbox for postmaster@ every hosted domain that has none (RFC 5321 4.5.1). */
+  postmaster?: string;
 }
 
 export type SmtpListenerKind = 'inbound' | 'submission' | 'submissions';
@@ -207,7 +209,7 @@ export function createSmtpListener(kind: SmtpListenerKind, opts: SmtpOptions): S
     onRcptTo(address, session, cb) {
       const st = stateOf(session);
       if (kind !== 'inbound' && !st.account) return cb(reply.authRequired());
-      const work = resolveRecipient(store, address.address, { sizeHint: st.sizeHint, allowRemote: kind !== 'inbound', deferrals }).then((r) => {
+      const work = resolveRecipient(store, address.address, { sizeHint: st.sizeHint, allowRemote: kind !== 'inbound', deferrals, postmaster: opts.postmaster }).then((r) => {
         st.recipients.set(address.address.toLowerCase(), r);
       });
       settle(work, session, (err) => cb(err));

@@ -67,12 +67,20 @@ export interface ResolveOptions {
   /** Submission may send to other domains; the MX refuses to relay. */
   allowRemote: boolean;
   deferrals: QuotaDeferrals;
+  /** Where postmaster@ a hosted domain without its own postmaster, and bare <postmaster>, go. */
+  postmaster?: string | undefined;
 }
 
 /** Resolves one RCPT TO address or throws the SmtpReply to refuse it with. */
 export async function resolveRecipient(store: Store, address: string, options: ResolveOptions): Promise<ResolvedRecipient> {
-  if (!address.includes('@')) throw reply.badAddress();
-  const first = await store.resolveRecipient(address);
+  // RFC 5321 4.5.1: postmaster must work at every domain we serve, and without a domain.
+  const isPostmaster = /^postmaster(?:@|$)/i.test(address);
+  if (!address.includes('@')) {
+    if (!isPostmaster || !options.postmaster) throw reply.badAddress();
+    return resolveRecipient(store, options.postmaster, { ...options, postmaster: undefined });
+  }
+  let first = await store.resolveRecipient(address);
+  if (first.kind === 'unknown-user' && isPostmaster && options.postmaster) first = await store.resolveRecipient(options.postmaster);
   switch (first.kind) {
     case 'unknown-domain':
       if (!options.allowRemote) throw reply.relayDenied();

@@ -107,6 +107,17 @@ describe('inbound delivery', () => {
     assert.match(qText, /Subject: forwarded/);
   });
 
+  test('postmaster: at every hosted domain and without a domain (RFC 5321 4.5.1)', async () => {
+    const l = await startListener('inbound', env.store, { dnsServers: [dns.server], postmaster: 'bob@example.org' });
+    const before = (await inboxOf(env.store, 'bob@example.org')).length;
+    const c = await session(l.port);
+    assert.match(await c.send('sender@remote.test', ['postmaster@example.org'], sampleMessage('pm-1')), /^250/);
+    assert.match(await c.send('sender@remote.test', ['Postmaster'], sampleMessage('pm-2')), /^250/);
+    c.close();
+    await l.close();
+    assert.equal((await inboxOf(env.store, 'bob@example.org')).length, before + 2);
+  });
+
   test('pipelined commands (RFC 2920) get their replies in order', async () => {
     const c = await session();
     c.write('MAIL FROM:<sender@remote.test>\r\nRCPT TO:<alice@example.org>\r\nRCPT TO:<nobody@example.org>\r\nRCPT TO:<bob@example.org>\r\nDATA\r\n');
