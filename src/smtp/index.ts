@@ -228,7 +228,8 @@ export function createSmtpListener(kind: SmtpListenerKind, opts: SmtpOptions): S
           message,
           account: st.account,
           trace: {
-            sessionId: session.id,
+            // One id per message: the session's id and its transaction number.
+            sessionId: `${session.id}.${session.transaction}`,
             remoteAddress: session.remoteAddress,
             helo: session.hostNameAppearsAs || '',
             protocol: session.transmissionType,

@@ -63,8 +63,8 @@ test(`SIGKILL during deliveries loses no acknowledged message (${KILLS} kills, $
     for (let round = 0; round < KILLS; round++) {
       const { child, port } = await startServer(dir);
       const exited = new Promise((resolve) => child.once('exit', resolve));
-      // Kill at a random point in the stream: after 10 to 40 acknowledgements.
-      const killAfter = 10 + Math.floor(Math.random() * 30);
+      // Kill at a random point in the stream: after 5 to 30 acknowledgements.
+      const killAfter = 5 + Math.floor(Math.random() * 25);
       let acks = 0;
       const senders: Array<Promise<string[]>> = [];
       const killed = new Promise<void>((resolve) => {
@@ -83,7 +83,7 @@ test(`SIGKILL during deliveries loses no acknowledged message (${KILLS} kills, $
       for (const got of await Promise.all(senders)) acked.push(...got);
     }
     t.diagnostic(`${acked.length} messages acknowledged before the kills`);
-    assert.ok(acked.length > KILLS * 5, `the senders got some messages through (${acked.length})`);
+    assert.ok(acked.length >= KILLS * 5, `the senders got some messages through (${acked.length})`);
 
     const store = await openStore({ driver: 'sqlite', dataDir: dir });
     try {
