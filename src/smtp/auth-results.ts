@@ -21,7 +21,8 @@ export interface Verification {
   headers: string;
   spf: string;
   dkim: string[];
-  dmarc: { result: string; policy: string | null; domain: string | null } | null;
+  /** pct: the share of failing mail the policy applies to (RFC 7489 6.3), 100 when absent. */
+  dmarc: { result: string; policy: string | null; domain: string | null; pct: number } | null;
 }
 
 type DnsLookup = (name: string, rrtype: string) => Promise<unknown>;
@@ -30,7 +31,7 @@ interface MailauthResult {
   headers?: unknown;
   spf?: { status?: { result?: unknown } } | false;
   dkim?: { results?: Array<{ status?: { result?: unknown } }> };
-  dmarc?: { status?: { result?: unknown }; policy?: unknown; domain?: unknown } | false;
+  dmarc?: { status?: { result?: unknown }; policy?: unknown; domain?: unknown; pct?: unknown } | false;
 }
 
 type Authenticate = (input: Buffer, opts: Record<string, unknown>) => Promise<unknown>;
@@ -61,6 +62,13 @@ export async function verifyInbound(input: VerifyInput, lookup: DnsLookup): Prom
     headers: headers.endsWith('\r\n') ? headers : `${headers}\r\n`,
     spf: (res.spf && str(res.spf.status?.result)) || 'none',
     dkim: (res.dkim?.results ?? []).map((r) => str(r.status?.result) ?? 'none'),
-    dmarc: res.dmarc ? { result: str(res.dmarc.status?.result) ?? 'none', policy: str(res.dmarc.policy), domain: str(res.dmarc.domain) } : null,
+    dmarc: res.dmarc
+      ? {
+          result: str(res.dmarc.status?.result) ?? 'none',
+          policy: str(res.dmarc.policy),
+          domain: str(res.dmarc.domain),
+          pct: typeof res.dmarc.pct === 'number' ? res.dmarc.pct : 100,
+        }
+      : null,
   };
 }

@@ -69,8 +69,10 @@ export async function deliverMessage(deps: DeliveryDeps, req: DeliveryRequest): 
     // Verified as it arrived, before anything of ours changes it.
     const v = await verifySafely(deps, deps.verify, req, received);
     authHeaders = v.headers;
-    if (deps.dmarcRejectEnforced && v.dmarc?.result === 'fail' && v.dmarc.policy === 'reject') {
-      throw reply.dmarcReject(v.dmarc.domain ?? 'the sender domain');
+    // RFC 7489 6.6.4: with pct below 100 the policy applies to that share of failing mail.
+    const d = v.dmarc;
+    if (deps.dmarcRejectEnforced && d?.result === 'fail' && d.policy === 'reject' && Math.random() * 100 < d.pct) {
+      throw reply.dmarcReject(d.domain ?? 'the sender domain');
     }
   }
 

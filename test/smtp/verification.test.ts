@@ -26,6 +26,8 @@ before(async () => {
     '_dmarc.signed.example': 'v=DMARC1; p=reject',
     'bank.example': 'v=spf1 ip4:192.0.2.1 -all',
     '_dmarc.bank.example': 'v=DMARC1; p=reject',
+    'trial.example': 'v=spf1 -all',
+    '_dmarc.trial.example': 'v=DMARC1; p=reject; pct=0',
   });
 });
 after(async () => {
@@ -105,8 +107,10 @@ test('DMARC p=reject with failing alignment: marked by default, 550 5.7.1 when e
   const enforcing = await startListener('inbound', env.store, { dnsServers: [dns.server], dmarcRejectEnforced: true });
   const before = (await inboxOf(env.store, 'alice@example.org')).length;
   assert.match(await deliver(enforcing.port, 'alerts@bank.example', message('alerts@bank.example', 'phish-2')), /^550 5\.7\.1 .*bank\.example/);
+  // pct=0 (RFC 7489 6.3): the domain is trying the policy out on none of its mail.
+  assert.match(await deliver(enforcing.port, 'x@trial.example', message('x@trial.example', 'trial')), /^250/);
   // A passing message still goes through the enforcing listener.
   assert.match(await deliver(enforcing.port, 'news@signed.example', await signed('good-2')), /^250/);
   await enforcing.close();
-  assert.equal((await inboxOf(env.store, 'alice@example.org')).length, before + 1);
+  assert.equal((await inboxOf(env.store, 'alice@example.org')).length, before + 2);
 });
