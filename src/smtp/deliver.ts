@@ -1,0 +1,189 @@
+// What happens after the final "." of DATA (RFC 5321 4.1.1.4): trace headers,
+// verification, loop check, one blob for every local recipient, the outbound queue
+// for remote ones, and only then 250.
+//
+// Rules:
+// - 250 only once every copy is durable (DESIGN.md durability rule): the Store's
+//   promises resolve after fsync and commit.
+// - Nothing half-delivered: if a later step fails after local copies committed, those
+//   copies are expunged again (audited) before the sender gets 451 and retries. The
+//   Store has no transaction spanning deliverMessage and enqueueOutbound, so this
+//   compensation is the way to keep the rule; the queue step runs last because a
+//   queue entry cannot be withdrawn.
+// - SMTP has one reply for all recipients after DATA. A recipient whose quota filled
+//   up between RCPT and DATA makes the whole message 452 (nothing delivered); the
+//   recipient is then refused at RCPT on the retry (QuotaDeferrals), so the others
+//   get the message without waiting for it. Postfix+Dovecot LMTP reach the same end
+//   with per-recipient LMTP replies; SMTP has none.
+// - Local copies get Return-Path (RFC 5321 4.4, added at final delivery); copies
+//   leaving through the queue do not.
+
+import type { Store } from '../store/store.js';
+import type { Account, NewMessage } from '../store/types.js';
+import { OverQuota, isStoreError } from '../store/errors.js';
+import { indexMessage, toStoredStructure } from '../mime/index.js';
+import { countReceived, type ReceivedMessage } from './message-reader.js';
+import { QuotaDeferrals, overQuota, type ResolvedRecipient } from './recipients.js';
+import { SmtpReply, reply } from './replies.js';
+import type { Verification, VerifyInput } from './auth-results.js';
+import { receivedHeader, withoutForgedAuthResults, type TraceInfo } from './trace.js';
+
+export interface Logger {
+  info(o: object, msg?: string): void;
+  warn(o: object, msg?: string): void;
+  error(o: object, msg?: string): void;
+  debug(o: object, msg?: string): void;
+}
+
+export interface DeliveryRequest {
+  kind: 'inbound' | 'submission';
+  mailFrom: string;
+  recipients: ResolvedRecipient[];
+  message: ReceivedMessage;
+  trace: TraceInfo;
+  /** The authenticated sender (submission). */
+  account: Account | null;
+}
+
+export interface DeliveryDeps {
+  store: Store;
+  logger: Logger;
+  hostname: string;
+  maxMessageBytes: number;
+  maxReceivedHeaders: number;
+  dmarcRejectEnforced: boolean;
+  copyToSent: boolean;
+  deferrals: QuotaDeferrals;
+  /** Inbound only: SPF/DKIM/DMARC/ARC verification. */
+  verify: ((input: VerifyInput) => Promise<Verification>) | null;
+}
+
+/** Delivers one message and returns the 250 reply text, or throws an SmtpReply. */
+export async function deliverMessage(deps: DeliveryDeps, req: DeliveryRequest): Promise<string> {
+  const received = Buffer.concat(req.message.chunks, req.message.size);
+  const hops = countReceived(received);
+  if (hops >= deps.maxReceivedHeaders) throw reply.loop(hops);
+
+  let authHeaders = '';
+  if (deps.verify) {
+    // Verified as it arrived, before anything of ours changes it.
+    const v = await verifySafely(deps, deps.verify, req, received);
+    authHeaders = v.headers;
+    // RFC 7489 6.6.4: with pct below 100 the policy applies to that share of failing mail.
+    const d = v.dmarc;
+    if (deps.dmarcRejectEnforced && d?.result === 'fail' && d.policy === 'reject' && Math.random() * 100 < d.pct) {
+      throw reply.dmarcReject(d.domain ?? 'the sender domain');
+    }
+  }
+
+  const local = distinctLocalTargets(req.recipients);
+  const remote = [...new Set(req.recipients.flatMap((r) => r.remote))];
+  const body = withoutForgedAuthResults(received, deps.hostname);
+  const trace = receivedHeader(deps.hostname, req.trace, req.recipients.map((r) => r.address)) + authHeaders;
+  const localForm = Buffer.concat([Buffer.from(`Return-Path: <${req.mailFrom}>\r\n` + trace), body]);
+  const outboundForm = Buffer.concat([Buffer.from(trace), body]);
+
+  await checkQuotaNow(deps, local, localForm.length);
+
+  const done: Array<{ mailboxId: number; uid: number }> = [];
+  try {
+    if (local.length > 0) {
+      const stored = await storeBlob(deps, localForm);
+      const results = await deps.store.deliverMessage(
+        local.map((t) => t.inboxId),
+        stored,
+      );
+      let failed: Error | undefined;
+      for (const [i, r] of results.entries()) {
+        if (!(r instanceof Error)) {
+          done.push({ mailboxId: r.mailboxId, uid: r.uid });
+          continue;
+        }
+        failed ??= r;
+        // Filled up since checkQuotaNow (a concurrent delivery): refuse it at the next RCPT.
+        const target = local[i];
+        if (r instanceof OverQuota && target) deps.deferrals.remember(target.accountId, localForm.length);
+      }
+      if (failed) throw failed;
+    }
+    const sent = req.account && deps.copyToSent ? await sentMailboxOf(deps.store, req.account) : null;
+    if (remote.length > 0 || sent !== null) {
+      const stored = await storeBlob(deps, outboundForm);
+      if (sent !== null) {
+        const r = await deps.store.appendMessage(sent, { ...stored, flags: ['\\Seen'] });
+        done.push({ mailboxId: r.mailboxId, uid: r.uid });
+      }
+      if (remote.length > 0) {
+        await deps.store.enqueueOutbound({ blobId: stored.blobId, size: stored.size, mailFrom: req.mailFrom, recipients: remote, accountId: req.account?.id ?? null });
+      }
+    }
+  } catch (err) {
+    await undo(deps, done, err);
+    if (err instanceof SmtpReply) throw err;
+    if (err instanceof OverQuota) throw reply.quotaAtData();
+    deps.logger.error({ err, session: req.trace.sessionId }, 'smtp delivery failed; sender told to retry');
+    throw reply.storeFailure(err);
+  }
+  deps.logger.debug({ session: req.trace.sessionId, local: local.length, remote: remote.length, size: localForm.length }, 'smtp delivered');
+  return `2.0.0 Ok: message accepted (${req.trace.sessionId})`;
+}
+
+async function verifySafely(
+  deps: DeliveryDeps,
+  verify: (input: VerifyInput) => Promise<Verification>,
+  req: DeliveryRequest,
+  body: Buffer,
+): Promise<Verification> {
+  try {
+    return await verify({ raw: body, ip: req.trace.remoteAddress, helo: req.trace.helo, sender: req.mailFrom, mta: deps.hostname });
+  } catch (err) {
+    // Verification must not lose mail: record that nothing was verified (RFC 8601 2.2).
+    deps.logger.warn({ err, session: req.trace.sessionId }, 'smtp message verification failed');
+    return { headers: `Authentication-Results: ${deps.hostname}; none\r\n`, spf: 'none', dkim: [], dmarc: null };
+  }
+}
+
+function distinctLocalTargets(recipients: ResolvedRecipient[]) {
+  const byInbox = new Map<number, ResolvedRecipient['local'][number]>();
+  for (const r of recipients) for (const t of r.local) byInbox.set(t.inboxId, t);
+  return [...byInbox.values()];
+}
+
+/** Quota may have filled since RCPT: re-read it so that nothing is half-delivered. */
+async function checkQuotaNow(deps: DeliveryDeps, local: ResolvedRecipient['local'], size: number): Promise<void> {
+  const accounts = await Promise.all(local.map((t) => deps.store.getAccountById(t.accountId)));
+  const full = accounts.filter((a): a is Account => a !== undefined && overQuota(a, size));
+  if (full.length === 0) return;
+  for (const a of full) deps.deferrals.remember(a.id, size);
+  throw reply.quotaAtData();
+}
+
+async function storeBlob(deps: DeliveryDeps, bytes: Buffer): Promise<NewMessage> {
+  const blob = await deps.store.blobs.putStream(once(bytes), deps.maxMessageBytes + 64 * 1024);
+  const index = indexMessage(bytes);
+  return { blobId: blob.id, size: blob.size, internalDate: new Date(), structure: toStoredStructure(index) };
+}
+
+async function* once(bytes: Buffer): AsyncIterable<Uint8Array> {
+  yield bytes;
+}
+
+async function sentMailboxOf(store: Store, account: Account): Promise<number | null> {
+  const boxes = await store.listMailboxes(account.id);
+  return boxes.find((m) => m.specialUse === '\\Sent')?.id ?? null;
+}
+
+async function undo(deps: DeliveryDeps, done: Array<{ mailboxId: number; uid: number }>, cause: unknown): Promise<void> {
+  const byMailbox = new Map<number, number[]>();
+  for (const d of done) byMailbox.set(d.mailboxId, [...(byMailbox.get(d.mailboxId) ?? []), d.uid]);
+  for (const [mailboxId, uids] of byMailbox) {
+    try {
+      await deps.store.expungeMessages(mailboxId, uids, {
+        actor: 'system:smtp',
+        reason: `delivery aborted before the reply (${isStoreError(cause) ? cause.code : 'error'}); the sender retries`,
+      });
+    } catch (err) {
+      deps.logger.error({ err, mailboxId, uids }, 'smtp could not withdraw a partial delivery; the retry will duplicate it');
+    }
+  }
+}

@@ -1,0 +1,60 @@
+// The one place that reaches into smtp-server beyond its public options. The library
+// picks enhanced status codes (RFC 3463) from the basic code alone and has no
+// per-connection policy for AUTH without TLS; Steadymail needs both, so this module
+// adjusts SMTPConnection once, in ways that change nothing for sessions that did not
+// opt in:
+// - a reply text that starts with an enhanced code keeps it (RFC 2034 3: one code
+//   per reply) instead of getting the library's guess prepended;
+// - a session marked "no plaintext AUTH" does not see AUTH in EHLO before TLS and
+//   gets 538 5.7.11 (RFC 4954 6) if it tries, before any credentials are sent.
+
+import { SMTPConnection } from 'smtp-server/lib/smtp-connection.js';
+import type { SMTPServerSession } from 'smtp-server';
+
+const ENHANCED = /^[245]\.\d{1,3}\.\d{1,3} /;
+const plaintextAuthRefused = new WeakSet<SMTPServerSession>();
+let patched = false;
+
+/** Marks a session whose client must start TLS before AUTH (RFC 3207, RFC 4954 4). */
+export function refusePlaintextAuth(session: SMTPServerSession, refuse: boolean): void {
+  if (refuse) plaintextAuthRefused.add(session);
+  else plaintextAuthRefused.delete(session);
+}
+
+export function patchSmtpServer(): void {
+  if (patched) return;
+  patched = true;
+  const proto = SMTPConnection.prototype;
+
+  // eslint-disable-next-line @typescript-eslint/unbound-method -- always called with .call(this)
+  const send = proto.send;
+  proto.send = function (this: SMTPConnection, code, data, context) {
+    if (typeof data === 'string' && ENHANCED.test(data)) return send.call(this, code, data, false);
+    return send.call(this, code, data, context);
+  };
+
+  // eslint-disable-next-line @typescript-eslint/unbound-method -- always called with .call(this)
+  const ehlo = proto.handler_EHLO;
+  proto.handler_EHLO = function (this: SMTPConnection, command, callback) {
+    const session = this.session;
+    if (this.secure || !plaintextAuthRefused.has(session)) return ehlo.call(this, command, callback);
+    const before = session.disabledCommands;
+    session.disabledCommands = [...this._server.options.disabledCommands, 'AUTH'];
+    try {
+      ehlo.call(this, command, callback);
+    } finally {
+      session.disabledCommands = before;
+    }
+  };
+
+  // eslint-disable-next-line @typescript-eslint/unbound-method -- always called with .call(this)
+  const auth = proto.handler_AUTH;
+  proto.handler_AUTH = function (this: SMTPConnection, command, callback) {
+    if (!this.secure && plaintextAuthRefused.has(this.session)) {
+      this.send(538, '5.7.11 Encryption required: issue STARTTLS first');
+      callback();
+      return;
+    }
+    auth.call(this, command, callback);
+  };
+}
