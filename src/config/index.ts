@@ -35,6 +35,17 @@ export interface Config {
   /** Both null: use (or generate) the self-signed certificate in dataDir/tls/. */
   tls: { cert: string | null; key: string | null };
   auth: { allowPlaintextWithoutTls: boolean };
+  smtp: {
+    maxRecipients: number;
+    maxReceivedHeaders: number;
+    /** 0: no limit. */
+    maxConnectionsPerIpPerMinute: number;
+    dmarcReject: boolean;
+    copyToSent: boolean;
+    /** Where postmaster@ of every hosted domain goes; null: the first account of that domain is not assumed. */
+    postmaster: string | null;
+  };
+  pop3: { markSeen: boolean; loginDelaySeconds: number };
   /** Empty: the system resolvers. */
   dns: { servers: ListenAddress[] };
   log: { level: LogLevel };
@@ -216,6 +227,15 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
       key: raw.tls.key === undefined ? null : resolve(cwd, raw.tls.key),
     },
     auth: { allowPlaintextWithoutTls: raw.auth.allow_plaintext_without_tls },
+    smtp: {
+      maxRecipients: raw.smtp.max_recipients,
+      maxReceivedHeaders: raw.smtp.max_received_headers,
+      maxConnectionsPerIpPerMinute: raw.smtp.max_connections_per_ip_per_minute,
+      dmarcReject: raw.smtp.dmarc_reject,
+      copyToSent: raw.smtp.copy_to_sent,
+      postmaster: raw.smtp.postmaster ?? null,
+    },
+    pop3: { markSeen: raw.pop3.mark_seen, loginDelaySeconds: raw.pop3.login_delay_seconds },
     dns: { servers: raw.dns.servers.map((s) => parseDnsServer(s)).filter((s): s is ListenAddress => s !== undefined) },
     log: { level: raw.log.level },
     file,

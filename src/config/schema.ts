@@ -87,6 +87,22 @@ export const fileSchema = z.strictObject({
       path: ['cert'],
     }),
   auth: z.strictObject({ allow_plaintext_without_tls: z.boolean().default(false) }).prefault({}),
+  smtp: z
+    .strictObject({
+      max_recipients: positiveInt.default(100),
+      max_received_headers: z.number().int().min(10).default(50),
+      max_connections_per_ip_per_minute: nonNegativeInt.default(120),
+      dmarc_reject: z.boolean().default(false),
+      copy_to_sent: z.boolean().default(false),
+      postmaster: z.string().min(3).optional(),
+    })
+    .prefault({}),
+  pop3: z
+    .strictObject({
+      mark_seen: z.boolean().default(true),
+      login_delay_seconds: nonNegativeInt.default(0),
+    })
+    .prefault({}),
   dns: z.strictObject({ servers: z.array(dnsServer).default([]) }).prefault({}),
   log: z.strictObject({ level: z.enum(LOG_LEVELS).default('info') }).prefault({}),
 });
@@ -115,11 +131,19 @@ export const KEYS: Record<string, EnvKind> = {
   'tls.cert': 'string',
   'tls.key': 'string',
   'auth.allow_plaintext_without_tls': 'boolean',
+  'smtp.max_recipients': 'integer',
+  'smtp.max_received_headers': 'integer',
+  'smtp.max_connections_per_ip_per_minute': 'integer',
+  'smtp.dmarc_reject': 'boolean',
+  'smtp.copy_to_sent': 'boolean',
+  'smtp.postmaster': 'string',
+  'pop3.mark_seen': 'boolean',
+  'pop3.login_delay_seconds': 'integer',
   'dns.servers': 'list',
   'log.level': 'string',
 };
 
-export const SECTIONS = ['server', 'listen', 'store', 'limits', 'tls', 'auth', 'dns', 'log'] as const;
+export const SECTIONS = ['server', 'listen', 'store', 'limits', 'tls', 'auth', 'smtp', 'pop3', 'dns', 'log'] as const;
 
 /** The keys allowed inside `section` (or at the top level for ''), for error messages. */
 export function keysOf(section: string): string[] {
