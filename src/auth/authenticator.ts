@@ -136,9 +136,8 @@ export async function authenticate(
     good = false;
   }
   if (!account || !good) {
-    const delayMs = throttle.delayFor(remoteAddress, login);
     throttle.recordFailure(remoteAddress, login);
-    return { ok: false, failure: 'bad-credentials', delayMs: Math.max(delayMs, throttle.limits.baseDelayMs) };
+    return { ok: false, failure: 'bad-credentials', delayMs: throttle.delayFor(remoteAddress, login) };
   }
   throttle.recordSuccess(remoteAddress, login);
   if (account.disabled) return { ok: false, failure: 'disabled', delayMs: 0 };
