@@ -32,6 +32,7 @@ export interface ServerConfig extends SessionConfig {
 
 const MAX_BAD_COMMANDS = 20;
 const MAX_QUEUED_LINES = 64;
+const WRITE_SLICE = 16 * 1024;
 
 export class Pop3Listener {
   private readonly server: net.Server;
@@ -270,10 +271,14 @@ class Connection {
       for await (const chunk of stream as AsyncIterable<Buffer>) {
         if (this.closed) return;
         const out = enc.write(chunk);
-        if (out.length > 0 && !this.socket.write(out)) {
-          this.socket.uncork();
-          await this.drained();
-          this.socket.cork();
+        // Small writes, so that each wait for 'drain' is short for a client
+        // that is reading, and the stall timer below measures real progress.
+        for (let off = 0; off < out.length && !this.closed; off += WRITE_SLICE) {
+          if (!this.socket.write(out.subarray(off, off + WRITE_SLICE))) {
+            this.socket.uncork();
+            await this.drained();
+            this.socket.cork();
+          }
         }
         if (enc.finished) break;
       }

@@ -106,3 +106,33 @@ export async function harness(overrides: Partial<Pop3Options> = {}, options: { n
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+let certPromise: Promise<{ key: string; cert: string }> | undefined;
+/** A self-signed certificate for 127.0.0.1 / localhost, generated once per test process. */
+export function testCertificate(): Promise<{ key: string; cert: string }> {
+  certPromise ??= (async () => {
+    const { generate } = await import('selfsigned');
+    const pems = await generate([{ name: 'commonName', value: 'localhost' }], { keySize: 2048, algorithm: 'sha256' });
+    return { key: pems.private, cert: pems.cert };
+  })();
+  return certPromise;
+}
+
+/** The store with some methods replaced (to inject failures). */
+export function storeWith(store: Store, replace: Partial<Record<keyof Store, unknown>>): Store {
+  return new Proxy(store, {
+    get(target, prop, receiver) {
+      if (typeof prop === 'string' && prop in replace) return replace[prop as keyof Store];
+      const v: unknown = Reflect.get(target, prop, receiver);
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+    },
+  });
+}
+
+export async function waitFor(cond: () => boolean | Promise<boolean>, timeoutMs = 3000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!(await cond())) {
+    if (Date.now() > end) throw new Error('condition not met in time');
+    await sleep(10);
+  }
+}
