@@ -292,20 +292,35 @@ class Connection {
     if (markSeen && this.session.state.kind === 'transaction') this.session.state.seen.add(msg.uid);
   }
 
-  /** Waits for the socket to drain; a client that reads nothing for the idle period is dropped. */
+  /**
+   * Waits for the socket to drain. A client that keeps reading, however
+   * slowly, is waited for; one that took nothing for a whole idle period
+   * (no write completed) is dropped.
+   */
   private drained(): Promise<void> {
+    const idle = this.listener.config.idleTimeoutMs;
+    // Bytes the kernel has accepted: written minus still queued in Node and libuv.
+    const flushed = (): number => this.socket.bytesWritten - this.socket.writableLength;
     return new Promise<void>((resolve) => {
+      let last = flushed();
       const finish = (): void => {
         this.drainWaiter = undefined;
         this.disarm();
         resolve();
       };
-      this.drainWaiter = finish;
-      this.timer = setTimeout(() => {
+      const check = (): void => {
+        const now = flushed();
+        if (now > last) {
+          last = now;
+          this.timer = setTimeout(check, idle);
+          return;
+        }
         this.log.debug({ session: this.session.conn.id }, 'POP3 client stopped reading');
         this.socket.destroy();
         finish();
-      }, this.listener.config.idleTimeoutMs);
+      };
+      this.drainWaiter = finish;
+      this.timer = setTimeout(check, idle);
     });
   }
 

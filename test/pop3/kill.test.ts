@@ -54,6 +54,7 @@ test('server SIGKILLed during QUIT: all or none of the marked messages are delet
   const ROUNDS = Number(process.env.POP3_KILL_ROUNDS ?? 3);
   const MESSAGES = 40;
   const outcomes: string[] = [];
+  let children: Array<{ child: ChildProcess; port: number }> = [];
   try {
     // One account per round: a killed server's lease outlives it by design (it expires after its TTL).
     const setup = await openStore({ driver: 'sqlite', dataDir: dir });
@@ -71,8 +72,10 @@ test('server SIGKILLed during QUIT: all or none of the marked messages are delet
     }
     await setup.close();
 
+    // Start every round's server up front (in parallel: process start-up dominates this test).
+    children = await Promise.all(Array.from({ length: ROUNDS }, () => startChild(dir)));
     for (let r = 0; r < ROUNDS; r++) {
-      const { child, port } = await startChild(dir);
+      const { child, port } = children[r]!;
       const exited = new Promise((resolve) => child.once('exit', resolve));
       const c = await Pop3TestClient.connect(port);
       await c.greeting();
@@ -83,7 +86,7 @@ test('server SIGKILLed during QUIT: all or none of the marked messages are delet
       for (let i = 3; i <= MESSAGES; i++) await c.readLine();
       c.write('QUIT\r\n');
       // Kill at a different moment each round: right away, or a little into the UPDATE state.
-      await sleep([0, 4, 8][r % 3]! + Math.floor(r / 3));
+      await sleep([0, 8, 30][r % 3]! + Math.floor(r / 3));
       child.kill('SIGKILL');
       await exited;
       c.destroy();
@@ -102,6 +105,7 @@ test('server SIGKILLed during QUIT: all or none of the marked messages are delet
       }
     }
   } finally {
+    for (const { child } of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     await rm(dir, { recursive: true, force: true });
   }
   // Not asserted (timing-dependent), but shown: which outcome each kill produced.

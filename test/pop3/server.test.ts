@@ -187,7 +187,8 @@ test('a large message streams to a slow reader longer than the idle timeout; a s
     const status = `+OK ${expected.length} octets\r\n`;
     const want = status.length + expected.length + 3;
     const started = Date.now();
-    const all = await new Promise<Buffer>((resolve) => {
+    const all = await new Promise<Buffer>((resolve, reject) => {
+      sock.once('close', () => reject(new Error('the server closed the connection during the transfer')));
       const got: Buffer[] = [];
       let size = 0;
       sock.on('data', (d: Buffer) => {
