@@ -101,6 +101,9 @@ export class Pop3Listener {
       return;
     }
     this.perIp.set(ip, count);
+    // Replies are batched with cork/uncork; Nagle would hold back the last
+    // small segment of each reply for the client's delayed ACK (~40 ms).
+    socket.setNoDelay(true);
     const conn = new Connection(this, socket, ip, secure);
     this.conns.add(conn);
     void conn.done.then(() => {
