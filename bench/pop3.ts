@@ -130,7 +130,7 @@ export async function benchPop3(): Promise<{ retr: Pop3BenchResult[]; firstListM
     logger: silent,
     hostname: 'bench.test',
     allowPlaintext: () => true,
-    markSeenOnRetr: true,
+    markSeenOnRetr: process.env.BENCH_POP3_SEEN !== '0',
     idleTimeoutMs: 600_000,
     maxLineBytes: 8192,
     maxConnectionsPerIp: 1000,
@@ -165,7 +165,7 @@ export async function benchPop3(): Promise<{ retr: Pop3BenchResult[]; firstListM
     first.close();
 
     const retr: Pop3BenchResult[] = [];
-    for (const sessions of [1, 50]) {
+    for (const sessions of (process.env.BENCH_POP3_SESSIONS ?? '1,50').split(',').map(Number)) {
       const start = performance.now();
       let received = 0;
       await Promise.all(

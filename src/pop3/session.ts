@@ -101,10 +101,15 @@ export class Pop3Session {
   }
 }
 
-/** Writes \Seen for retrieved messages, several at a time when they come quickly. */
+/**
+ * Writes \Seen for retrieved messages. Marks wait up to SEEN_BATCH_MS so that
+ * a client fetching many messages costs a few flag commits, not one each;
+ * QUIT and disconnects flush at once.
+ */
 export class SeenMarker {
   private readonly pending = new Set<number>();
   private running: Promise<void> | undefined;
+  private timer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly store: Store,
@@ -114,11 +119,19 @@ export class SeenMarker {
 
   add(uid: number): void {
     this.pending.add(uid);
-    this.running ??= this.drain();
+    if (this.running || this.timer) return;
+    this.timer = setTimeout(() => this.start(), SEEN_BATCH_MS);
   }
 
   async flush(): Promise<void> {
+    if (this.timer) this.start();
     await this.running;
+  }
+
+  private start(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    this.running ??= this.drain();
   }
 
   private async drain(): Promise<void> {
@@ -135,3 +148,5 @@ export class SeenMarker {
     this.running = undefined;
   }
 }
+
+const SEEN_BATCH_MS = 200;
