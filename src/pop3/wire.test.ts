@@ -33,8 +33,22 @@ test('TOP n: headers, the empty line and n body lines (RFC 1939 7)', () => {
   assert.equal(enc('A: 1', 0), 'A: 1\r\n\r\n');
 });
 
+test('a message already in wire form passes through unchanged, and still gets its terminator right', () => {
+  const raw = Buffer.from('A: 1\r\n\r\n' + 'line of text\r\n'.repeat(1000));
+  assert.deepEqual(encodeMessage(raw), raw);
+  const noEnd = Buffer.from('A: 1\r\n\r\nlast line');
+  assert.equal(encodeMessage(noEnd).toString(), 'A: 1\r\n\r\nlast line\r\n');
+});
+
 test('chunk boundaries anywhere give the same bytes and the counted size matches', async () => {
-  const samples = ['A: 1\r\n\r\n.x\r\n\r\n.\r\n', 'A: 1\n.\n\r\r\n\0.', 'X: y\r', '\r\n\r\n..\r\n', 'a'.repeat(50) + '\n.' + '\r\n'.repeat(5)];
+  const samples = [
+    'A: 1\r\n\r\nplain\r\nbody\r\n\r\nlines\r\n',
+    'A: 1\r\n\r\nplain\r\nbody\r\n.dot\r\nx\r\n',
+    'A: 1\r\n\r\nplain\r\nbo\0dy\r\nend',
+    'A: 1\r\n\r\nplain\r\nbare\nlf\r\n',
+    'A: 1\r\n\r\nplain\r\nbare\rcr\r\n',
+    'A: 1\r\n\r\n\nplain\r\n',
+    'A: 1\r\n\r\n.x\r\n\r\n.\r\n', 'A: 1\n.\n\r\r\n\0.', 'X: y\r', '\r\n\r\n..\r\n', 'a'.repeat(50) + '\n.' + '\r\n'.repeat(5)];
   for (const s of samples) {
     const whole = encodeMessage(Buffer.from(s, 'latin1'));
     for (let cut = 0; cut <= s.length; cut++) {
@@ -45,6 +59,12 @@ test('chunk boundaries anywhere give the same bytes and the counted size matches
         assert.deepEqual(out, whole, `sample ${JSON.stringify(s)} cut at ${cut}/${cut2}`);
         assert.equal(e.total, whole.length);
       }
+    }
+    for (const top of [0, 1, 2, 5]) {
+      const e = new WireEncoder(top);
+      const whole2 = encodeMessage(Buffer.from(s, 'latin1'), top);
+      const out = Buffer.concat([...[...s].map((ch) => e.write(Buffer.from(ch, 'latin1'))), e.end()]);
+      assert.deepEqual(out, whole2, `TOP ${top} of ${JSON.stringify(s)} byte by byte`);
     }
     const counted = await wireSizeOf((async function* () {
       for (const ch of s) yield Buffer.from(ch, 'latin1');

@@ -50,8 +50,11 @@ export class WireEncoder {
 
   write(chunk: Uint8Array): Buffer {
     if (this.done || chunk.length === 0) return EMPTY;
+    const input = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    // Fast path: a body chunk already in wire form goes out as it is.
+    if (this.canPassThrough(input)) return this.passThrough(input, EMPTY);
     // Worst case: every byte becomes CRLF, or "." + "." at a line start.
-    const need = chunk.length * 2 + 4;
+    const need = input.length * 2 + 4;
     let out: Buffer;
     if (this.scratch) {
       if (this.scratch.buf.length < need) this.scratch.buf = Buffer.allocUnsafe(need);
@@ -60,12 +63,17 @@ export class WireEncoder {
       out = Buffer.allocUnsafe(need);
     }
     let o = 0;
-    const n = chunk.length;
+    const n = input.length;
     for (let i = 0; i < n; i++) {
-      const b = chunk[i]!;
+      const b = input[i]!;
       if (this.pendingCR) {
         this.pendingCR = false;
-        if (b === LF) continue; // the CR already ended the line
+        if (b === LF) {
+          // The CR already ended the line. Past the headers, the rest may need no work.
+          const rest = input.subarray(i + 1);
+          if (rest.length > 0 && this.canPassThrough(rest)) return this.passThrough(rest, out.subarray(0, this.count(o)));
+          continue;
+        }
       }
       if (b === CR || b === LF) {
         out[o++] = CR;
@@ -80,8 +88,31 @@ export class WireEncoder {
       }
       out[o++] = b === NUL ? 0x80 : b;
     }
-    this.total += o;
-    return out.subarray(0, o);
+    return out.subarray(0, this.count(o));
+  }
+
+  private count(n: number): number {
+    this.total += n;
+    return n;
+  }
+
+  /**
+   * True if `data` needs no change: we are in the body of a whole-message
+   * transfer, between lines, and it has only CRLF line ends, no NUL and no
+   * line starting with ".". Checked with native scans, not byte by byte.
+   */
+  private canPassThrough(data: Buffer): boolean {
+    if (this.inHeaders || this.pendingCR || this.bodyLinesLeft !== Infinity || !this.atLineStart) return false;
+    if (data[0] === DOT || data.indexOf(NUL) >= 0 || data.indexOf(LF_DOT) >= 0) return false;
+    return !BARE_LINE_END.test(data.toString('latin1'));
+  }
+
+  private passThrough(data: Buffer, before: Buffer): Buffer {
+    // canPassThrough() saw no bare CR, so the data ends with CRLF or mid-line.
+    this.atLineStart = data[data.length - 1] === LF;
+    this.total += data.length;
+    if (this.scratch) return EMPTY;
+    return before.length === 0 ? data : Buffer.concat([before, data]);
   }
 
   /** The bytes that complete the message after the input ended (not the "." line). */
@@ -117,6 +148,9 @@ export class WireEncoder {
 }
 
 const EMPTY = Buffer.alloc(0);
+const LF_DOT = Buffer.from('\n.');
+/** A CR not followed by LF, or an LF not preceded by CR (also at the very start or end). */
+const BARE_LINE_END = /[^\r]\n|\r[^\n]|^\n|\r$/;
 
 /** Encodes a whole message held in memory (small messages, tests). */
 export function encodeMessage(raw: Uint8Array, topLines?: number): Buffer {
