@@ -206,7 +206,7 @@ export async function benchPop3(): Promise<{ retr: Pop3BenchResult[]; firstListM
 }
 
 export function pop3Section(r: Awaited<ReturnType<typeof benchPop3>>): string[] {
-  const lines = ['## POP3: RETR throughput and login latency', ''];
+  const lines = ['## POP3: RETR throughput and login latency', '', `Machine: ${machineLine()}`, ''];
   lines.push(
     `Each session logs in (USER/PASS), LISTs and RETRs all ${MESSAGES} messages of its own mailbox (${r.mailboxMB.toFixed(1)} MB: 2–60 KiB messages), one command at a time, then QUITs. \\Seen is written as messages are retrieved. Clients run in the server's process, on the same event loop.`,
     '',
@@ -234,5 +234,5 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const before = start < 0 ? current.trimEnd() + '\n\n' : current.slice(0, start);
   const afterStart = start < 0 ? -1 : current.indexOf('\n## ', start + 1);
   const after = afterStart < 0 ? '' : current.slice(afterStart + 1);
-  await writeFile(path, before + [`Machine (POP3 run): ${machineLine()}`, '', ...pop3Section(r)].join('\n') + after);
+  await writeFile(path, before + pop3Section(r).join('\n') + after);
 }

@@ -4,6 +4,7 @@
 import { writeFile } from 'node:fs/promises';
 import { machineLine } from './machine.js';
 import { benchAppend } from './store-append.js';
+import { benchPop3, pop3Section } from './pop3.js';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 5);
 const lines: string[] = [];
@@ -22,5 +23,6 @@ for (const writers of [1, 20]) {
 }
 const speedup = results[1]!.perSecond / results[0]!.perSecond;
 lines.push('', `20 writers are ${speedup.toFixed(1)}× as fast as 1.`, '');
+lines.push(...pop3Section(await benchPop3()));
 await writeFile(new URL('../docs/benchmarks.md', import.meta.url), lines.join('\n'));
 console.log(`speed-up 20 vs 1: ${speedup.toFixed(1)}×; written to docs/benchmarks.md`);
