@@ -10,6 +10,7 @@
 //   bug and is thrown to the server, which ends this session only.
 
 import { isStoreError } from '../store/errors.js';
+import { BlobMissing } from '../store/blobs/blob-store.js';
 import { cmdAuth, cmdPass, cmdStls, cmdUser, saslContinue } from './auth-commands.js';
 import type { MaildropMessage } from './maildrop.js';
 import { parseCommand, type Command } from './parser.js';
@@ -68,6 +69,11 @@ export async function dispatch(s: Pop3Session, line: string): Promise<Response> 
     if (isStoreError(err)) {
       s.config.logger.warn({ session: s.conn.id, err }, 'POP3 command failed on a store error');
       return { status: '-ERR [SYS/TEMP] The mail store is temporarily unavailable; try again later' };
+    }
+    if (err instanceof BlobMissing || isIoError(err)) {
+      // A message body that cannot be read: tell the client, keep the session.
+      s.config.logger.error({ session: s.conn.id, err }, 'POP3 cannot read a message body');
+      return { status: '-ERR [SYS/TEMP] A message could not be read; the administrator has been told' };
     }
     throw err;
   }
@@ -205,6 +211,10 @@ async function cmdQuit(s: Pop3Session): Promise<Response> {
   }
   const left = maildrop.messages.length - uids.length;
   return { status: `+OK Signing off, ${uids.length} deleted, ${left} left`, then: 'close' };
+}
+
+function isIoError(err: unknown): boolean {
+  return err instanceof Error && typeof (err as NodeJS.ErrnoException).code === 'string' && 'syscall' in err;
 }
 
 function sum(xs: number[]): number {
