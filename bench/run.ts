@@ -5,6 +5,7 @@ import { writeFile } from 'node:fs/promises';
 import { machineLine } from './machine.js';
 import { benchAppend } from './store-append.js';
 import { benchSmtp } from './smtp.js';
+import { benchPop3, pop3Section } from './pop3.js';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 5);
 const lines: string[] = [];
@@ -35,5 +36,6 @@ for (const senders of [1, 20]) {
   console.log(`smtp inbound, ${senders} sender(s): ${r.perSecond.toFixed(0)}/s, p50 ${r.p50Ms.toFixed(1)} ms, p99 ${r.p99Ms.toFixed(1)} ms, rss ${r.rssMiB.toFixed(0)} MiB`);
 }
 lines.push('');
+lines.push(...pop3Section(await benchPop3()));
 await writeFile(new URL('../docs/benchmarks.md', import.meta.url), lines.join('\n'));
 console.log(`speed-up 20 vs 1: ${speedup.toFixed(1)}×; written to docs/benchmarks.md`);
