@@ -11,6 +11,7 @@ import { openStore } from './store/open.js';
 import type { ChangeBus, Store } from './store/store.js';
 import { loadCertificate, type ServerCertificate } from './tls/index.js';
 import { createHttpListener } from './http/listener.js';
+import { PROTOCOL_LISTENERS } from './listeners.js';
 import { ListenError, storeOptions, type Listener, type ServerContext } from './listener.js';
 
 export { ListenError, storeOptions, type Listener, type ServerContext } from './listener.js';
@@ -19,6 +20,7 @@ export type ListenerFactory = (context: ServerContext, address: ListenAddress) =
 
 /** The protocols this build serves. Names without a factory are not implemented yet. */
 export const LISTENERS: Partial<Record<ListenerName, ListenerFactory>> = {
+  ...PROTOCOL_LISTENERS,
   http: createHttpListener,
 };
 

@@ -1,0 +1,100 @@
+// Wires each protocol server to the configuration: the only place that knows
+// both the Config shape and every protocol's options. Protocol folders never
+// import each other or the config; they take what they need by injection.
+
+import type { ListenAddress, ListenerName } from './config/index.js';
+import { formatAddress, plaintextAllowed } from './config/index.js';
+import type { Listener, ServerContext } from './listener.js';
+import { authenticate } from './auth/authenticator.js';
+import { createSmtpListener } from './smtp/index.js';
+import { createPop3Server } from './pop3/index.js';
+
+/** What every protocol server returns; adapted here to the Listener shape. */
+interface ProtocolServer {
+  listen(host: string, port: number): Promise<{ address: string; port: number }>;
+  close(graceMs: number): Promise<void>;
+}
+
+function asListener(name: ListenerName, address: ListenAddress, create: () => ProtocolServer): Listener {
+  let server: ProtocolServer | undefined;
+  return {
+    name,
+    async start() {
+      server = create();
+      const bound = await server.listen(address.host, address.port);
+      return { host: bound.address, port: bound.port };
+    },
+    async stop(graceMs) {
+      await server?.close(graceMs);
+    },
+  };
+}
+
+/** The shared authenticator in the shape the SMTP and IMAP servers take. */
+export function passwordAuthenticator(context: ServerContext) {
+  return async (username: string, password: string, remoteAddress: string) => {
+    const r = await authenticate(context.store, username, password, remoteAddress);
+    return r.ok ? r : ({ ok: false, reason: r.failure } as const);
+  };
+}
+
+function smtpFactory(kind: 'inbound' | 'submission' | 'submissions', name: ListenerName) {
+  return (context: ServerContext, address: ListenAddress): Listener => {
+    const { config } = context;
+    return asListener(name, address, () =>
+      createSmtpListener(kind, {
+        store: context.store,
+        logger: context.logger,
+        hostname: config.hostname,
+        tls: context.certificate.options,
+        limits: {
+          maxMessageBytes: config.limits.maxMessageBytes,
+          maxRecipients: config.smtp.maxRecipients,
+          // SMTP lines stay short (RFC 5321 4.5.3.1.6 asks for 1000); a long line limit is for IMAP literals.
+          maxLineBytes: Math.min(config.limits.maxLineBytes, 65536),
+          maxConnectionsPerIp: config.limits.maxConnectionsPerIp,
+          maxConnectionsPerIpPerMinute: config.smtp.maxConnectionsPerIpPerMinute,
+          // RFC 5321 4.5.3.2.7: at least 5 minutes.
+          idleTimeoutMs: Math.min(config.limits.idleTimeoutSeconds, 300) * 1000,
+          maxReceivedHeaders: config.smtp.maxReceivedHeaders,
+        },
+        dnsServers: config.dns.servers.map(formatAddress),
+        dmarcRejectEnforced: config.smtp.dmarcReject,
+        allowPlaintextAuth: (remote, secure) => plaintextAllowed(config, remote, secure),
+        authenticate: passwordAuthenticator(context),
+        copyToSent: config.smtp.copyToSent,
+        ...(config.smtp.postmaster !== null ? { postmaster: config.smtp.postmaster } : {}),
+      }),
+    );
+  };
+}
+
+function pop3Factory(implicitTls: boolean, name: ListenerName) {
+  return (context: ServerContext, address: ListenAddress): Listener => {
+    const { config } = context;
+    return asListener(name, address, () =>
+      createPop3Server({
+        store: context.store,
+        logger: context.logger,
+        hostname: config.hostname,
+        tls: context.certificate.options,
+        implicitTls,
+        allowPlaintext: (remote, secure) => plaintextAllowed(config, remote, secure),
+        markSeenOnRetr: config.pop3.markSeen,
+        ...(config.pop3.loginDelaySeconds > 0 ? { loginDelaySeconds: config.pop3.loginDelaySeconds } : {}),
+        // RFC 1939 3: an autologout timer of at least 10 minutes.
+        idleTimeoutMs: Math.min(config.limits.idleTimeoutSeconds, 600) * 1000,
+        maxLineBytes: Math.min(config.limits.maxLineBytes, 8192),
+        maxConnectionsPerIp: config.limits.maxConnectionsPerIp,
+      }),
+    );
+  };
+}
+
+export const PROTOCOL_LISTENERS: Partial<Record<ListenerName, (context: ServerContext, address: ListenAddress) => Listener>> = {
+  smtp: smtpFactory('inbound', 'smtp'),
+  submission: smtpFactory('submission', 'submission'),
+  submissions: smtpFactory('submissions', 'submissions'),
+  pop3: pop3Factory(false, 'pop3'),
+  pop3s: pop3Factory(true, 'pop3s'),
+};
