@@ -24,6 +24,9 @@ import type {
   Mailbox,
   MessageMeta,
   NewMessage,
+  NewOutbound,
+  QueueEntry,
+  QueueState,
   RecipientResolution,
   SpecialUse,
   SystemFlag,
@@ -166,6 +169,11 @@ export interface Store {
   moveMessages(fromMailboxId: number, uids: number[], toMailboxId: number, audit?: AuditContext): Promise<CopyResult>;
   /** RFC 7162: messages changed and UIDs vanished after `modseq`. */
   changesSince(mailboxId: number, modseq: number): Promise<ChangesSince>;
+
+  // Outbound queue (entries per recipient domain; delivery is smtp/queue's work)
+  /** Queues a durable blob for remote recipients: one entry per recipient domain, in one transaction. */
+  enqueueOutbound(message: NewOutbound): Promise<QueueEntry[]>;
+  listQueue(options?: { state?: QueueState; limit?: number }): Promise<QueueEntry[]>;
 
   // Audit log of removals and administrative actions
   audit(entry: Omit<AuditEntry, 'id' | 'at'>): Promise<void>;

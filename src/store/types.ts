@@ -142,3 +142,32 @@ export const DEFAULT_MAILBOXES: ReadonlyArray<{ name: string; specialUse: Specia
   { name: 'Junk', specialUse: '\\Junk' },
   { name: 'Archive', specialUse: '\\Archive' },
 ];
+
+export type QueueState = 'queued' | 'delivered' | 'failed';
+
+/** One outbound delivery: a message to the recipients at one domain. */
+export interface QueueEntry {
+  id: number;
+  blobId: string;
+  size: number;
+  /** Envelope sender; '' for the null sender of bounces. */
+  mailFrom: string;
+  domain: string;
+  recipients: string[];
+  /** The submitting account, when the message came from submission. */
+  accountId: number | null;
+  state: QueueState;
+  attempts: number;
+  nextAttemptAt: Date;
+  lastError: string | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface NewOutbound {
+  blobId: string;
+  size: number;
+  mailFrom: string;
+  recipients: string[];
+  accountId?: number | null;
+}

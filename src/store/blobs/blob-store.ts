@@ -36,7 +36,8 @@ export interface BlobStore {
   createReadStream(id: string, range?: BlobRange): Readable;
   stat(id: string): Promise<BlobInfo | undefined>;
   list(): AsyncIterable<BlobInfo>;
-  delete(id: string): Promise<void>;
+  /** Removes a blob, unless it was re-put after `unlessTouchedAfter` (the GC race). */
+  delete(id: string, unlessTouchedAfter?: Date): Promise<void>;
   close(): Promise<void>;
 }
 

@@ -1,0 +1,49 @@
+// Appends/s into one SQLite store for 1 and 20 concurrent writers of 10 KiB
+// messages: each append is a durable blob write (fsync) plus a metadata
+// commit; group commit lets concurrent writers share commits.
+
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openStore } from '../src/store/open.js';
+import type { SqlStore } from '../src/store/sql/sql-store.js';
+
+export interface AppendResult {
+  writers: number;
+  appends: number;
+  seconds: number;
+  perSecond: number;
+  commits: number;
+}
+
+export async function benchAppend(writers: number, durationMs: number): Promise<AppendResult> {
+  const dir = await mkdtemp(join(tmpdir(), 'steadymail-bench-'));
+  const store = await openStore({ driver: 'sqlite', dataDir: dir });
+  try {
+    await store.createDomain('bench.test');
+    const account = await store.createAccount({ address: 'bench@bench.test', passwordHash: 'x' });
+    const inbox = (await store.getMailbox(account.id, 'INBOX'))!;
+    const header = Buffer.from('From: a@bench.test\r\nTo: bench@bench.test\r\nSubject: bench\r\n\r\n');
+    let appends = 0;
+    const before = { ...(store as SqlStore).writes.counters };
+    const start = performance.now();
+    const deadline = start + durationMs;
+    await Promise.all(
+      Array.from({ length: writers }, async () => {
+        while (performance.now() < deadline) {
+          const raw = Buffer.concat([header, randomBytes(10 * 1024 - header.length)]);
+          const blob = await store.blobs.put(raw);
+          await store.appendMessage(inbox.id, { blobId: blob.id, size: blob.size, internalDate: new Date(), structure: {} });
+          appends++;
+        }
+      }),
+    );
+    const seconds = (performance.now() - start) / 1000;
+    const commits = (store as SqlStore).writes.counters.batches - before.batches;
+    return { writers, appends, seconds, perSecond: appends / seconds, commits };
+  } finally {
+    await store.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,324 @@
+// The store contract: one suite every backend must pass. A backend's test file
+// calls runStoreContract() with a factory that opens a fresh, empty store.
+
+import { describe, test, beforeEach, afterEach } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import type { ChangeEvent, Store } from '../store.js';
+import { AlreadyExists, InvalidInput, NotFound, OverQuota } from '../errors.js';
+import type { Account, NewMessage } from '../types.js';
+
+export interface ContractBackend {
+  name: string;
+  open(): Promise<{ store: Store; cleanup: () => Promise<void> }>;
+}
+
+const AUDIT = { actor: 'test', reason: 'contract suite' };
+
+export async function storeMessage(store: Store, body: string, extra: Partial<NewMessage> = {}): Promise<NewMessage> {
+  const raw = Buffer.from(body);
+  const { id, size } = await store.blobs.put(raw);
+  return { blobId: id, size, internalDate: new Date('2026-01-02T03:04:05Z'), structure: { test: true }, ...extra };
+}
+
+export function runStoreContract(backend: ContractBackend): void {
+  describe(`store contract: ${backend.name}`, () => {
+    let store: Store;
+    let cleanup: () => Promise<void>;
+    let alice: Account;
+    let inbox: number;
+
+    beforeEach(async () => {
+      const opened = await backend.open();
+      store = opened.store;
+      cleanup = () => opened.cleanup();
+      await store.createDomain('example.org');
+      alice = await store.createAccount({ address: 'Alice@Example.org', passwordHash: 'x' });
+      inbox = (await store.getMailbox(alice.id, 'INBOX'))!.id;
+    });
+    afterEach(async () => {
+      await store.close();
+      await cleanup();
+    });
+
+    test('domains, accounts and default mailboxes', async () => {
+      assert.equal(alice.address, 'alice@example.org');
+      await assert.rejects(store.createDomain('EXAMPLE.org'), AlreadyExists);
+      await assert.rejects(store.createDomain('not a domain'), InvalidInput);
+      await assert.rejects(store.createAccount({ address: 'alice@example.org', passwordHash: 'y' }), AlreadyExists);
+      await assert.rejects(store.createAccount({ address: 'bob@nowhere.test', passwordHash: 'y' }), NotFound);
+      await assert.rejects(store.createAccount({ address: 'no-at-sign', passwordHash: 'y' }), InvalidInput);
+      const boxes = await store.listMailboxes(alice.id);
+      assert.deepEqual(boxes.map((b) => [b.name, b.specialUse]).sort(), [
+        ['Archive', '\\Archive'],
+        ['Drafts', '\\Drafts'],
+        ['INBOX', null],
+        ['Junk', '\\Junk'],
+        ['Sent', '\\Sent'],
+        ['Trash', '\\Trash'],
+      ]);
+      const updated = await store.updateAccount(alice.id, { disabled: true, quotaBytes: 1000 });
+      assert.equal(updated.disabled, true);
+      assert.equal(updated.quotaBytes, 1000);
+      await assert.rejects(store.deleteDomain('example.org', AUDIT), InvalidInput);
+      await store.deleteAccount(alice.id, AUDIT);
+      assert.equal(await store.getAccount('alice@example.org'), undefined);
+      const audit = await store.listAudit();
+      assert.equal(audit[0]?.action, 'account.delete');
+      await store.deleteDomain('example.org', AUDIT);
+      assert.deepEqual(await store.listDomains(), []);
+    });
+
+    test('aliases and catch-all resolution', async () => {
+      await store.createAccount({ address: 'bob@example.org', passwordHash: 'x' });
+      await store.addAlias('sales@example.org', ['alice@example.org', 'bob@example.org']);
+      await store.addAlias('@example.org', ['alice@example.org']);
+      await assert.rejects(store.addAlias('bob@example.org', ['alice@example.org']), AlreadyExists);
+      await assert.rejects(store.addAlias('x@unknown.test', ['alice@example.org']), NotFound);
+      assert.equal((await store.resolveRecipient('ALICE@example.org')).kind, 'account');
+      const sales = await store.resolveRecipient('sales@example.org');
+      assert.equal(sales.kind, 'alias');
+      assert.deepEqual(sales.kind === 'alias' && sales.targets, ['alice@example.org', 'bob@example.org']);
+      const other = await store.resolveRecipient('anything@example.org');
+      assert.deepEqual(other.kind === 'alias' && other.alias.source, '@example.org');
+      assert.equal((await store.resolveRecipient('x@elsewhere.test')).kind, 'unknown-domain');
+      await store.removeAlias('@example.org');
+      assert.equal((await store.resolveRecipient('anything@example.org')).kind, 'unknown-user');
+      await assert.rejects(store.removeAlias('@example.org'), NotFound);
+    });
+
+    test('UIDs are unique and increasing under concurrent appends', async () => {
+      const msg = await storeMessage(store, 'Subject: hi\r\n\r\nbody\r\n');
+      const results = await Promise.all(Array.from({ length: 200 }, () => store.appendMessage(inbox, msg)));
+      const uids = results.map((r) => r.uid).sort((a, b) => a - b);
+      assert.deepEqual(uids, Array.from({ length: 200 }, (_, i) => i + 1));
+      assert.equal(new Set(results.map((r) => r.messageId)).size, 200);
+      const mb = (await store.getMailboxById(inbox))!;
+      assert.equal(mb.uidNext, 201);
+      assert.equal(mb.messages, 200);
+      assert.equal(mb.unseen, 200);
+      // Expunged UIDs are never reused.
+      await store.expungeMessages(inbox, [200, 199]);
+      const next = await store.appendMessage(inbox, msg);
+      assert.equal(next.uid, 201);
+    });
+
+    test('modseq grows with every change and tombstones report vanished UIDs', async () => {
+      const msg = await storeMessage(store, 'a');
+      const a = await store.appendMessage(inbox, msg);
+      const b = await store.appendMessage(inbox, msg);
+      assert.ok(b.modseq > a.modseq);
+      const f = await store.updateFlags(inbox, { uids: [a.uid], operation: 'add', flags: ['\\Seen'], keywords: ['$Important'] });
+      assert.ok(f.highestModseq > b.modseq);
+      assert.deepEqual(f.changed.map((c) => c.uid), [a.uid]);
+      // A no-op change does not bump modseq.
+      const same = await store.updateFlags(inbox, { uids: [a.uid], operation: 'add', flags: ['\\Seen'], keywords: ['$important'] });
+      assert.equal(same.changed.length, 0);
+      assert.equal(same.highestModseq, f.highestModseq);
+      const removed = await store.expungeMessages(inbox, [b.uid, 999]);
+      assert.deepEqual(removed, [b.uid]);
+      const mb = (await store.getMailboxById(inbox))!;
+      assert.ok(mb.highestModseq > f.highestModseq);
+      const changes = await store.changesSince(inbox, b.modseq);
+      assert.deepEqual(changes.vanished, [b.uid]);
+      assert.deepEqual(changes.changed.map((m) => [m.uid, m.flags, m.keywords]), [[a.uid, ['\\Seen'], ['$Important']]]);
+      assert.equal(changes.highestModseq, mb.highestModseq);
+      assert.deepEqual((await store.changesSince(inbox, mb.highestModseq)).changed, []);
+    });
+
+    test('flag operations, unseen counter and UNCHANGEDSINCE', async () => {
+      const msg = await storeMessage(store, 'x');
+      const r1 = await store.appendMessage(inbox, { ...msg, flags: ['\\Seen'] });
+      const r2 = await store.appendMessage(inbox, msg);
+      assert.equal((await store.getMailboxById(inbox))!.unseen, 1);
+      await store.updateFlags(inbox, { uids: [r1.uid, r2.uid], operation: 'set', flags: ['\\Flagged'], keywords: ['Work'] });
+      assert.equal((await store.getMailboxById(inbox))!.unseen, 2);
+      await store.updateFlags(inbox, { uids: [r2.uid], operation: 'remove', flags: ['\\Flagged'], keywords: ['WORK'] });
+      const [m1, m2] = await store.getMessages(inbox, [r1.uid, r2.uid]);
+      assert.deepEqual([m1!.flags, m1!.keywords], [['\\Flagged'], ['Work']]);
+      assert.deepEqual([m2!.flags, m2!.keywords], [[], []]);
+      const cond = await store.updateFlags(inbox, { uids: [r1.uid, r2.uid], operation: 'add', flags: ['\\Seen'], keywords: [], unchangedSince: m1!.modseq });
+      assert.deepEqual(cond.modified, [r2.uid]);
+      assert.deepEqual(cond.changed.map((c) => c.uid), [r1.uid]);
+      assert.equal((await store.getMailboxById(inbox))!.unseen, 1);
+    });
+
+    test('quota is charged, enforced and released', async () => {
+      await store.updateAccount(alice.id, { quotaBytes: 25 });
+      const msg = await storeMessage(store, '0123456789');
+      await store.appendMessage(inbox, msg);
+      await store.appendMessage(inbox, msg);
+      await assert.rejects(store.appendMessage(inbox, msg), OverQuota);
+      assert.equal((await store.getAccountById(alice.id))!.usedBytes, 20);
+      const bob = await store.createAccount({ address: 'bob@example.org', passwordHash: 'x' });
+      const bobInbox = (await store.getMailbox(bob.id, 'INBOX'))!.id;
+      const results = await store.deliverMessage([inbox, bobInbox], msg);
+      assert.ok(results[0] instanceof OverQuota);
+      assert.ok(!(results[1] instanceof Error));
+      assert.equal((await store.getMailboxById(bobInbox))!.messages, 1);
+      const sent = (await store.getMailbox(alice.id, 'Sent'))!.id;
+      await assert.rejects(store.copyMessages(inbox, [1], sent), OverQuota);
+      await store.expungeMessages(inbox, [1]);
+      assert.equal((await store.getAccountById(alice.id))!.usedBytes, 10);
+      await store.moveMessages(inbox, [2], sent);
+      assert.equal((await store.getAccountById(alice.id))!.usedBytes, 10);
+      await store.deleteMailbox(alice.id, 'Sent', AUDIT);
+      assert.equal((await store.getAccountById(alice.id))!.usedBytes, 0);
+    });
+
+    test('copy makes new messages; move keeps the message id and leaves a tombstone', async () => {
+      const msg = await storeMessage(store, 'copy me');
+      const a = await store.appendMessage(inbox, { ...msg, keywords: ['k1'] });
+      const archive = (await store.getMailbox(alice.id, 'Archive'))!;
+      const copy = await store.copyMessages(inbox, [a.uid, 42], archive.id);
+      assert.equal(copy.uidValidity, archive.uidValidity);
+      assert.deepEqual(copy.mapping, [[a.uid, 1]]);
+      const [copied] = await store.getMessages(archive.id, [1]);
+      assert.notEqual(copied!.messageId, a.messageId);
+      assert.deepEqual(copied!.keywords, ['k1']);
+      assert.equal(copied!.blobId, msg.blobId);
+      const move = await store.moveMessages(inbox, [a.uid], archive.id, AUDIT);
+      assert.deepEqual(move.mapping, [[a.uid, 2]]);
+      const [moved] = await store.getMessages(archive.id, [2]);
+      assert.equal(moved!.messageId, a.messageId);
+      assert.deepEqual(await store.listMessages(inbox), []);
+      assert.deepEqual((await store.changesSince(inbox, a.modseq)).vanished, [a.uid]);
+      const ib = (await store.getMailboxById(inbox))!;
+      assert.deepEqual([ib.messages, ib.bytes], [0, 0]);
+      const ar = (await store.getMailboxById(archive.id))!;
+      assert.deepEqual([ar.messages, ar.bytes], [2, 2 * msg.size]);
+      assert.equal((await store.listAudit({ accountId: alice.id }))[0]?.action, 'message.move');
+    });
+
+    test('mailbox create, rename (INBOX too), delete and UIDVALIDITY', async () => {
+      const created = await store.createMailbox(alice.id, 'Projects/2026/Q1');
+      assert.ok(await store.getMailbox(alice.id, 'Projects'));
+      assert.ok(await store.getMailbox(alice.id, 'Projects/2026'));
+      await assert.rejects(store.createMailbox(alice.id, 'projects/2026/Q1'.replace('projects', 'Projects')), AlreadyExists);
+      await assert.rejects(store.createMailbox(alice.id, 'bad*name'), InvalidInput);
+      await store.renameMailbox(alice.id, 'Projects', 'Work/Projects');
+      assert.ok(await store.getMailbox(alice.id, 'Work/Projects/2026/Q1'));
+      assert.equal(await store.getMailbox(alice.id, 'Projects/2026'), undefined);
+      assert.equal((await store.getMailbox(alice.id, 'Work/Projects/2026/Q1'))!.uidValidity, created.uidValidity);
+      await assert.rejects(store.deleteMailbox(alice.id, 'Work/Projects', AUDIT), InvalidInput);
+      await store.deleteMailbox(alice.id, 'Work/Projects/2026/Q1', AUDIT);
+      const again = await store.createMailbox(alice.id, 'Work/Projects/2026/Q1');
+      assert.ok(again.uidValidity > created.uidValidity, 'a recreated mailbox gets a new UIDVALIDITY');
+      await assert.rejects(store.deleteMailbox(alice.id, 'inbox', AUDIT), InvalidInput);
+
+      const msg = await storeMessage(store, 'in inbox');
+      await store.appendMessage(inbox, msg);
+      await store.appendMessage(inbox, msg);
+      await store.renameMailbox(alice.id, 'INBOX', 'Old Inbox');
+      const old = (await store.getMailbox(alice.id, 'Old Inbox'))!;
+      assert.equal(old.messages, 2);
+      assert.deepEqual((await store.listMessages(old.id)).map((m) => m.uid), [1, 2]);
+      const ib = (await store.getMailbox(alice.id, 'INBOX'))!;
+      assert.deepEqual([ib.id, ib.messages, ib.uidNext], [inbox, 0, 3]);
+      await store.setSubscribed(alice.id, 'Old Inbox', false);
+      assert.equal((await store.getMailbox(alice.id, 'Old Inbox'))!.subscribed, false);
+    });
+
+    test('removals are audited with who, why and what', async () => {
+      const msg = await storeMessage(store, 'audited');
+      const a = await store.appendMessage(inbox, msg);
+      await store.expungeMessages(inbox, [a.uid], { actor: 'admin:root', reason: 'spam complaint' });
+      const [entry] = await store.listAudit({ accountId: alice.id });
+      assert.equal(entry?.actor, 'admin:root');
+      assert.equal(entry?.reason, 'spam complaint');
+      assert.equal(entry?.action, 'message.expunge');
+      assert.deepEqual(entry?.detail.messageIds, [a.messageId]);
+      assert.ok(entry.at.getTime() <= Date.now());
+    });
+
+    test('events are published after commit only', async () => {
+      const seen: Array<{ event: ChangeEvent; messagesAtEvent: number }> = [];
+      const pending: Array<Promise<void>> = [];
+      const unsubscribe: () => void = store.bus.subscribe(alice.id, (event) => {
+        pending.push(
+          (async () => {
+            const mb = 'mailboxId' in event ? await store.getMailboxById(event.mailboxId) : undefined;
+            seen.push({ event, messagesAtEvent: mb?.messages ?? -1 });
+          })(),
+        );
+      });
+      const msg = await storeMessage(store, 'evented');
+      const r = await store.appendMessage(inbox, msg);
+      await store.updateAccount(alice.id, { quotaBytes: 1 });
+      await assert.rejects(store.appendMessage(inbox, msg), OverQuota);
+      await store.updateFlags(inbox, { uids: [r.uid], operation: 'add', flags: ['\\Seen'], keywords: [] });
+      await store.expungeMessages(inbox, [r.uid]);
+      await Promise.all(pending);
+      unsubscribe();
+      assert.deepEqual(
+        seen.map((s) => ('kind' in s.event ? s.event.kind : '')),
+        ['exists', 'flags', 'expunge'],
+      );
+      assert.equal(seen[0]!.messagesAtEvent, 1, 'a listener reading the store sees the committed change');
+      assert.deepEqual((seen[0]!.event as { uids?: number[] }).uids, [r.uid]);
+    });
+
+    test('blobs are content-addressed, deduplicated and collected only after the grace period', async () => {
+      const bytes = Buffer.from('dedup me\r\n');
+      const one = await store.blobs.put(bytes);
+      const two = await store.blobs.put(bytes);
+      assert.equal(one.id, two.id);
+      assert.equal(one.id, createHash('sha256').update(bytes).digest('hex'));
+      assert.deepEqual(await store.blobs.get(one.id), bytes);
+      assert.deepEqual(await store.blobs.getRange(one.id, { start: 2, end: 4 }), Buffer.from('dup'));
+      const streamed = await store.blobs.putStream((async function* () {
+        yield Buffer.from('dedup ');
+        yield Buffer.from('me\r\n');
+      })());
+      assert.equal(streamed.id, one.id);
+      await assert.rejects(store.blobs.putStream((async function* () { yield Buffer.alloc(100); })(), 10));
+      const kept = await storeMessage(store, 'referenced');
+      await store.appendMessage(inbox, kept);
+      const fresh = await store.collectGarbage(60_000);
+      assert.equal(fresh.removed, 0, 'nothing younger than the grace period is removed');
+      await new Promise((r) => setTimeout(r, 20));
+      const gc = await store.collectGarbage(1);
+      assert.equal(gc.removed, 1);
+      assert.equal(await store.blobs.stat(one.id), undefined);
+      assert.ok(await store.blobs.stat(kept.blobId), 'a referenced blob survives');
+    });
+
+    test('outbound messages are queued per recipient domain and keep their blob alive', async () => {
+      const msg = await storeMessage(store, 'to the world');
+      const entries = await store.enqueueOutbound({
+        blobId: msg.blobId,
+        size: msg.size,
+        mailFrom: 'alice@example.org',
+        recipients: ['a@remote.test', 'b@REMOTE.test', 'c@other.test'],
+        accountId: alice.id,
+      });
+      assert.deepEqual(entries.map((e) => [e.domain, e.recipients, e.state, e.attempts]), [
+        ['remote.test', ['a@remote.test', 'b@REMOTE.test'], 'queued', 0],
+        ['other.test', ['c@other.test'], 'queued', 0],
+      ]);
+      assert.equal((await store.listQueue({ state: 'queued' })).length, 2);
+      await assert.rejects(store.enqueueOutbound({ blobId: msg.blobId, size: msg.size, mailFrom: '', recipients: [] }), InvalidInput);
+      await new Promise((r) => setTimeout(r, 20));
+      const gc = await store.collectGarbage(1);
+      assert.equal(gc.removed, 0, 'a queued message keeps its blob');
+    });
+
+    test('leases are exclusive until released or expired', async () => {
+      assert.equal(await store.acquireLease('pop3:1', 'node-a', 60_000), true);
+      assert.equal(await store.acquireLease('pop3:1', 'node-b', 60_000), false);
+      assert.equal(await store.renewLease('pop3:1', 'node-b', 60_000), false);
+      assert.equal(await store.renewLease('pop3:1', 'node-a', 60_000), true);
+      await store.releaseLease('pop3:1', 'node-a');
+      assert.equal(await store.acquireLease('pop3:1', 'node-b', 1), true);
+      await new Promise((r) => setTimeout(r, 10));
+      assert.equal(await store.acquireLease('pop3:1', 'node-c', 60_000), true, 'an expired lease can be taken over');
+    });
+
+    test('stats count what is stored', async () => {
+      const msg = await storeMessage(store, '12345');
+      await store.appendMessage(inbox, msg);
+      assert.deepEqual(await store.stats(), { domains: 1, accounts: 1, messages: 1, bytes: 5 });
+      await store.ping();
+    });
+  });
+}

@@ -1,0 +1,122 @@
+// Opens the configured Store: SQLite (embedded default) or PostgreSQL (farm).
+
+import { mkdir, open } from 'node:fs/promises';
+import { join } from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import { Kysely, PostgresDialect, SqliteDialect, type SqliteDatabase } from 'kysely';
+import pg from 'pg';
+import type { Database } from './sql/schema.js';
+import { migrate } from './sql/migrate.js';
+import { SqlStore } from './sql/sql-store.js';
+import { FsBlobStore } from './blobs/fs.js';
+import { LocalChangeBus } from './bus.js';
+import { StoreUnavailable } from './errors.js';
+import { PgBlobStore } from './blobs/postgres.js';
+import { PgChangeBus } from './pg-bus.js';
+import type { ChangeBus, Store } from './store.js';
+
+export type StoreOptions =
+  | { driver: 'sqlite'; dataDir: string; bus?: ChangeBus; busyTimeoutMs?: number }
+  | { driver: 'postgres'; url: string; dataDir: string; poolSize?: number; onBackgroundError?: (err: unknown) => void };
+
+// BIGINT columns (ids, sizes, times, modseqs) stay below 2^53: read them as numbers.
+pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
+
+async function openPostgres(options: Extract<StoreOptions, { driver: 'postgres' }>): Promise<Store> {
+  const onError = options.onBackgroundError ?? (() => undefined);
+  const pool = new pg.Pool({ connectionString: options.url, max: options.poolSize ?? 10 });
+  // An idle client losing its connection must not crash the process.
+  pool.on('error', onError);
+  try {
+    await pool.query('select 1');
+  } catch (err) {
+    await pool.end().catch(() => undefined);
+    throw new StoreUnavailable(`cannot connect to PostgreSQL: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+  }
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  let bus: PgChangeBus | undefined;
+  try {
+    await migrate(db, 'postgres');
+    const blobs = await PgBlobStore.open(pool);
+    bus = new PgChangeBus(pool, options.url, onError);
+    await bus.ready;
+    // db.destroy() ends the pool.
+    return new SqlStore({ db, dialect: 'postgres', blobs, bus });
+  } catch (err) {
+    await bus?.close();
+    await db.destroy();
+    throw err;
+  }
+}
+
+export async function openStore(options: StoreOptions): Promise<Store> {
+  if (options.driver === 'postgres') return openPostgres(options);
+  await mkdir(options.dataDir, { recursive: true });
+  const blobs = await FsBlobStore.open(join(options.dataDir, 'blobs'));
+  const sqlite = new BetterSqlite3(join(options.dataDir, 'steadymail.db'), { timeout: options.busyTimeoutMs ?? 15_000 });
+  // WAL lets readers in other processes run during a write. With
+  // synchronous=NORMAL a commit is written to the WAL without fsync (a killed
+  // process loses nothing: the bytes are in the OS); durability against power
+  // loss comes from the barrier below, which fsyncs the WAL off the event loop
+  // before any write is acknowledged, so concurrent writers share one fsync.
+  sqlite.pragma('journal_mode = WAL');
+  sqlite.pragma('synchronous = NORMAL');
+  sqlite.pragma('foreign_keys = ON');
+  sqlite.pragma('wal_autocheckpoint = 4000');
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: cachingStatements(sqlite) }) });
+  try {
+    await migrate(db, 'sqlite');
+  } catch (err) {
+    await db.destroy();
+    throw err;
+  }
+  const walPath = join(options.dataDir, 'steadymail.db-wal');
+  return new SqlStore({
+    db,
+    dialect: 'sqlite',
+    blobs,
+    bus: options.bus ?? new LocalChangeBus(),
+    durabilityBarrier: () => syncFile(walPath),
+  });
+}
+
+async function syncFile(path: string): Promise<void> {
+  let fh;
+  try {
+    fh = await open(path, 'r');
+  } catch (err) {
+    // No WAL file: the last checkpoint moved everything into the (synced) database.
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw err;
+  }
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+/**
+ * Kysely prepares every query anew; preparing is a large share of a small
+ * query's cost in SQLite, so keep prepared statements by SQL text. Kysely never
+ * iterates two results of one statement at once, so reuse is safe.
+ */
+function cachingStatements(sqlite: BetterSqlite3.Database): SqliteDatabase {
+  const cache = new Map<string, BetterSqlite3.Statement>();
+  return {
+    close: () => {
+      cache.clear();
+      sqlite.close();
+    },
+    prepare: (text: string) => {
+      let stmt = cache.get(text);
+      if (!stmt) {
+        stmt = sqlite.prepare(text);
+        // Queries with generated IN lists vary; don't let them grow the cache without bound.
+        if (cache.size >= 2000) cache.clear();
+        cache.set(text, stmt);
+      }
+      return stmt;
+    },
+  };
+}

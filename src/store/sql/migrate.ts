@@ -1,0 +1,64 @@
+// Schema migrations: numbered, each applied once in its own transaction, in
+// order. Several processes may start at once: SQLite serialises them with
+// BEGIN IMMEDIATE, PostgreSQL with a transaction-scoped advisory lock.
+
+import { sql, type Kysely } from 'kysely';
+import type { Database } from './schema.js';
+import { migration0001 } from './migrations/0001_initial.js';
+import { migration0002 } from './migrations/0002_pg_blobs.js';
+import { migration0003 } from './migrations/0003_outbound_queue.js';
+
+export type Dialect = 'sqlite' | 'postgres';
+
+export interface Migration {
+  version: number;
+  name: string;
+  up(db: Kysely<unknown>, dialect: Dialect): Promise<void>;
+}
+
+export const MIGRATIONS: readonly Migration[] = [migration0001, migration0002, migration0003];
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+const PG_MIGRATION_LOCK = 0x5354_4d4c; // "STML"
+
+export async function currentSchemaVersion(db: Kysely<Database>): Promise<number> {
+  await ensureVersionTable(db);
+  const row = await db.selectFrom('schema_version').select((eb) => eb.fn.max('version').as('v')).executeTakeFirst();
+  return Number(row?.v ?? 0);
+}
+
+/** Applies every pending migration; returns the versions applied. */
+export async function migrate(db: Kysely<Database>, dialect: Dialect): Promise<number[]> {
+  await ensureVersionTable(db);
+  const applied: number[] = [];
+  for (const m of MIGRATIONS) {
+    const done = await db.connection().execute(async (conn) => {
+      await sql.raw(dialect === 'sqlite' ? 'begin immediate' : 'begin').execute(conn);
+      try {
+        if (dialect === 'postgres') await sql`select pg_advisory_xact_lock(${PG_MIGRATION_LOCK})`.execute(conn);
+        const row = await conn.selectFrom('schema_version').select('version').where('version', '=', m.version).executeTakeFirst();
+        if (row) {
+          await sql.raw('commit').execute(conn);
+          return false;
+        }
+        await m.up(conn as unknown as Kysely<unknown>, dialect);
+        await conn.insertInto('schema_version').values({ version: m.version, name: m.name, applied_at: Date.now() }).execute();
+        await sql.raw('commit').execute(conn);
+        return true;
+      } catch (err) {
+        await sql.raw('rollback').execute(conn);
+        throw err;
+      }
+    });
+    if (done) applied.push(m.version);
+  }
+  return applied;
+}
+
+async function ensureVersionTable(db: Kysely<Database>): Promise<void> {
+  await sql`create table if not exists schema_version (
+    version integer primary key,
+    name text not null,
+    applied_at bigint not null
+  )`.execute(db);
+}
