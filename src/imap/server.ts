@@ -46,7 +46,7 @@ export function createImapServer(opts: ImapOptions): ImapServer {
   };
 
   const server: net.Server = opts.implicitTls && secureContext
-    ? tls.createServer({ secureContext }, (socket) => accept(socket, true))
+    ? tls.createServer({ key: opts.tls?.key, cert: opts.tls?.cert, minVersion: 'TLSv1.2' }, (socket) => accept(socket, true))
     : net.createServer((socket) => accept(socket, false));
   server.on('tlsClientError', (err: Error) => opts.logger.debug({ err: err.message }, 'imaps handshake failed'));
 

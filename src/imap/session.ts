@@ -109,7 +109,7 @@ export class Session {
       return undefined;
     }
     if (!entry.states.includes(this.state.kind)) {
-      yield tagged(cmd.tag, 'BAD', stateText(this.state.kind, cmd.name));
+      yield tagged(cmd.tag, 'BAD', stateText(this.state.kind, entry.states, cmd.name));
       return undefined;
     }
     const msnStable = MSN_STABLE.has(cmd.name);
@@ -141,8 +141,8 @@ export class Session {
   }
 }
 
-function stateText(kind: StateKind, name: string): string {
-  if (kind === 'not-authenticated') return `${name} not allowed before authentication`;
-  if (kind === 'authenticated') return `${name} needs a selected mailbox`;
+function stateText(kind: StateKind, allowed: readonly StateKind[], name: string): string {
+  if (kind === 'not-authenticated' && allowed.includes('authenticated')) return `${name} not allowed before authentication`;
+  if (kind === 'authenticated' && allowed.includes('selected')) return `${name} needs a selected mailbox`;
   return `${name} not allowed in this state`;
 }
