@@ -33,6 +33,7 @@ export function capabilities(session: Session): string[] {
       'QUOTA=RES-STORAGE',
       'SORT',
       'STATUS=SIZE',
+      'BINARY',
       'UTF8=ACCEPT',
       `APPENDLIMIT=${o.limits.maxLiteralBytes}`,
     );
