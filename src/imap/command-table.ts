@@ -57,7 +57,7 @@ function add<N extends ImapCommandName>(names: N[], states: readonly StateKind[]
 
 // RFC 9051 6.1: any state
 add(['CAPABILITY'], ANY, capability);
-add(['NOOP', 'CHECK'], ANY, noop);
+add(['NOOP'], ANY, noop);
 add(['LOGOUT'], ANY, logout);
 add(['ID'], ANY, id);
 // RFC 9051 6.2: not authenticated
@@ -81,6 +81,7 @@ add(['GETQUOTA'], AUTH, getQuota);
 add(['GETQUOTAROOT'], AUTH, getQuotaRoot);
 add(['SETQUOTA'], AUTH, setQuota);
 // RFC 9051 6.4: selected
+add(['CHECK'], SELECTED, noop);
 add(['CLOSE'], SELECTED, close);
 add(['UNSELECT'], SELECTED, unselect);
 add(['EXPUNGE'], SELECTED, expunge);

@@ -27,6 +27,11 @@ const FLUSH_BYTES = 64 * 1024;
 const MIN_IDLE_TIMEOUT_MS = 31 * 60_000;
 const DEFAULT_KEEPALIVE_MS = 2 * 60_000;
 
+/** RFC 2177 3: `DONE` ends IDLE. In command mode it frames as a bare, tag-only line. */
+function isDone(ev: FrameEvent): boolean {
+  return ev.type === 'command' && ev.bytes.length === 4 && ev.bytes.toString('latin1').toUpperCase() === 'DONE';
+}
+
 export interface ConnectionHooks {
   secureContext: tls.SecureContext | null;
   onClose(): void;
@@ -209,8 +214,8 @@ export class Connection {
     this.touch();
   }
 
-  /** The next line in IDLE or AUTHENTICATE mode; null when the connection closed. */
-  private readModeLine(mode: FramerMode): Promise<FrameEvent | null> {
+  /** The next framer event, read in `mode`; null when the connection closed. */
+  private nextEvent(mode: FramerMode = 'command'): Promise<FrameEvent | null> {
     this.framer.setMode(mode);
     const ev = this.framer.next();
     if (ev) return Promise.resolve(ev);
@@ -224,7 +229,7 @@ export class Connection {
   private async challenge(data: Buffer): Promise<Buffer> {
     await this.send(saslChallenge(data));
     await this.flush();
-    const ev = await this.readModeLine('authenticate');
+    const ev = await this.nextEvent('authenticate');
     if (ev?.type === 'auth-response') return ev.response;
     if (ev?.type === 'auth-cancel') throw bad('Authentication cancelled');
     if (ev?.type === 'error') throw bad(ev.error.message);
@@ -247,7 +252,10 @@ export class Connection {
         .catch((err: unknown) => this.fail(err));
     }, this.options.limits.idleKeepaliveMs ?? DEFAULT_KEEPALIVE_MS);
     push(); // anything that changed between the IDLE command and now
-    const ev = await this.readModeLine('idle');
+    // The framer stays in command mode: `DONE` arrives as a one-word line, and a
+    // client that sends a command instead of DONE (old Outlook) gets its IDLE
+    // ended and the command run, rather than an error.
+    const ev = await this.nextEvent();
     this.idling = false;
     this.session.onMailboxChange = () => undefined;
     if (this.keepalive) clearInterval(this.keepalive);
@@ -256,9 +264,9 @@ export class Connection {
     this.touch();
     if (ev === null || this.closed) return;
     for await (const b of this.session.updates(true)) await this.send(b);
-    if (ev.type === 'idle-done') await this.send(tagged(tag, 'OK', 'IDLE terminated'));
-    else await this.send(tagged(tag, 'BAD', 'Expected DONE'));
+    await this.send(tagged(tag, 'OK', 'IDLE terminated'));
     await this.flush();
+    if (!isDone(ev)) await this.handle(ev);
   }
 
   private async pushUpdates(): Promise<void> {

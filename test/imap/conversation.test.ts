@@ -41,8 +41,9 @@ test('EXISTS, FETCH FLAGS and EXPUNGE reach the other session at the allowed mom
   await b.cmd('s2', 'STORE 1 +FLAGS.SILENT (\\Deleted)');
   assert.deepEqual(await b.cmd('e1', 'EXPUNGE'), ['* 1 EXPUNGE', 'e1 OK EXPUNGE completed']);
   const af = await a.cmd('f1', 'FETCH 1:3 (UID)');
-  assert.ok(!af.some((l) => l.includes('EXPUNGE')), af.join('\n'));
+  assert.ok(!af.some((l) => /^\* \d+ EXPUNGE/.test(l)), af.join('\n'));
   assert.ok(af.includes('* 2 FETCH (UID 2)') && af.includes('* 3 FETCH (UID 3)'), af.join('\n'));
+  assert.equal(af.at(-1), 'f1 OK [EXPUNGEISSUED] Some messages were expunged meanwhile');
   const as = await a.cmd('f2', 'SEARCH ALL');
   assert.ok(!as.some((l) => l.includes('EXPUNGE')));
   assert.equal(as[0], '* SEARCH 2 3', 'numbers of the still-visible expunged message are not reused');
@@ -72,6 +73,19 @@ test('IDLE pushes changes from another session immediately, with keep-alives and
   assert.equal(await a.next(), 'i1 OK IDLE terminated');
   a.close();
   b.close();
+});
+
+test('IDLE: DONE pipelined with IDLE; a command instead of DONE ends IDLE and runs', async () => {
+  const a = await session();
+  a.write('i1 IDLE\r\nDONE\r\n');
+  assert.equal(await a.next(), '+ idling');
+  assert.equal(await a.next(), 'i1 OK IDLE terminated');
+  a.write('i2 IDLE\r\n');
+  assert.equal(await a.next(), '+ idling');
+  a.write('n NOOP\r\n');
+  assert.equal(await a.next(), 'i2 OK IDLE terminated');
+  assert.equal(await a.next(), 'n OK NOOP completed');
+  a.close();
 });
 
 test('IDLE keep-alive and QRESYNC sessions get VANISHED', async () => {

@@ -36,8 +36,11 @@ export async function* fetch(cmd: Cmd<'FETCH'>, ctx: CommandContext): Reply {
     if (gone.length > 0) yield untagged(`VANISHED (EARLIER) ${formatSequenceSet(gone)}`);
   }
   const markSeen = !view.readOnly && cmd.items.some(setsSeen);
+  let missing = 0;
   for (let i = 0; i < uids.length; i += BATCH) {
-    let metas = await ctx.store.getMessages(view.mailboxId, uids.slice(i, i + BATCH));
+    const batch = uids.slice(i, i + BATCH);
+    let metas = await ctx.store.getMessages(view.mailboxId, batch);
+    missing += batch.length - metas.length;
     metas.sort((a, b) => a.uid - b.uid);
     if (cmd.changedSince !== null) metas = metas.filter((m) => m.modseq > (cmd.changedSince ?? 0));
     const seenNow = new Set<number>();
@@ -59,6 +62,8 @@ export async function* fetch(cmd: Cmd<'FETCH'>, ctx: CommandContext): Reply {
       yield await fetchResponse(ctx, view, cmd, m, seenNow.has(m.uid));
     }
   }
+  // Messages another session expunged keep their numbers until we may say so (RFC 9051 7.5.1).
+  if (missing > 0 && !cmd.uid) return { code: 'EXPUNGEISSUED', text: 'Some messages were expunged meanwhile' };
   return undefined;
 }
 
