@@ -32,6 +32,8 @@ export function capabilities(session: Session): string[] {
       'QUOTA',
       'QUOTA=RES-STORAGE',
       'SORT',
+      'THREAD=ORDEREDSUBJECT',
+      'THREAD=REFERENCES',
       'STATUS=SIZE',
       'BINARY',
       'UTF8=ACCEPT',
