@@ -37,6 +37,7 @@ export function capabilities(session: Session): string[] {
       'STATUS=SIZE',
       'BINARY',
       'UTF8=ACCEPT',
+      'COMPRESS=DEFLATE',
       `APPENDLIMIT=${o.limits.maxLiteralBytes}`,
     );
   }

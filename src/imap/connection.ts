@@ -15,6 +15,8 @@
 
 import net from 'node:net';
 import tls from 'node:tls';
+import type { Writable } from 'node:stream';
+import zlib from 'node:zlib';
 import { Framer, tryParseCommand, type FrameEvent, type FramerMode, type ImapCommand } from './parser/index.js';
 import { ProtocolError, bad } from './errors.js';
 import type { CommandContext } from './handler.js';
@@ -39,6 +41,8 @@ export interface ConnectionHooks {
 
 export class Connection {
   private socket: net.Socket;
+  /** Where responses go: the socket, or the deflate stream in front of it (RFC 4978). */
+  private output: Writable;
   private readonly framer: Framer;
   readonly session: Session;
   private readonly ctx: CommandContext;
@@ -63,6 +67,7 @@ export class Connection {
     secure: boolean,
   ) {
     this.socket = socket;
+    this.output = socket;
     const limits = options.limits;
     this.framer = new Framer({
       maxLineBytes: limits.maxLineBytes,
@@ -184,6 +189,7 @@ export class Connection {
     await this.flush();
     const done = r.value;
     if (done?.after === 'starttls') this.startTls();
+    else if (done?.after === 'compress') this.startCompress();
     else if (done?.after === 'logout') this.end();
     else if (done?.after === 'idle') await this.runIdle(cmd.tag);
   }
@@ -200,8 +206,11 @@ export class Connection {
     this.out = [];
     this.outBytes = 0;
     if (this.closed) return;
-    if (this.socket.write(data)) return;
-    const socket = this.socket;
+    const ok = this.output.write(data);
+    // RFC 4978 4: every response is flushed so the client can decompress it now.
+    if (this.output instanceof zlib.DeflateRaw) this.output.flush(zlib.constants.Z_SYNC_FLUSH);
+    if (ok) return;
+    const socket = this.output;
     await new Promise<void>((resolve) => {
       const done = (): void => {
         socket.off('drain', done);
@@ -285,6 +294,29 @@ export class Connection {
     secure.on('close', () => raw.destroy());
     this.session.secure = true;
     this.attach(secure);
+    this.output = secure;
+  }
+
+  /** RFC 4978 COMPRESS=DEFLATE: both directions raw deflate from the byte after the tagged OK. */
+  private startCompress(): void {
+    if (this.closed) return;
+    const pending = this.framer.takeBuffered();
+    const socket = this.socket;
+    const inflate = zlib.createInflateRaw();
+    const deflate = zlib.createDeflateRaw();
+    const onError = (err: Error): void => {
+      this.options.logger.debug({ err: err.message, remote: this.session.remoteAddress }, 'imap compression error');
+      socket.destroy();
+    };
+    inflate.on('error', onError);
+    deflate.on('error', onError);
+    socket.off('data', this.onData);
+    socket.on('data', (chunk: Buffer) => inflate.write(chunk));
+    inflate.on('data', this.onData);
+    deflate.pipe(socket);
+    this.output = deflate;
+    this.session.compressed = true;
+    if (pending.length > 0) inflate.write(pending);
   }
 
   /** (Re)arms the inactivity timer (RFC 9051 5.4 autologout). */
@@ -299,14 +331,14 @@ export class Connection {
   private bye(text: string): void {
     if (this.closed) return;
     this.out = [];
-    this.socket.write(untaggedStatus('BYE', text));
+    this.output.write(untaggedStatus('BYE', text));
     this.end();
   }
 
   private end(): void {
     if (this.closed) return;
     this.closed = true;
-    this.socket.end();
+    this.output.end();
     // A client that never reads must not keep the socket forever.
     setTimeout(() => this.socket.destroy(), 5000).unref();
     this.cleanup();

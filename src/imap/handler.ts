@@ -17,7 +17,7 @@ export interface Done {
    * What the connection does after the tagged OK: upgrade to TLS, close, or
    * (IDLE) wait for DONE before sending the tagged OK itself.
    */
-  after?: 'starttls' | 'logout' | 'idle';
+  after?: 'starttls' | 'logout' | 'idle' | 'compress';
 }
 
 export type Reply = AsyncGenerator<Buffer, Done | undefined, undefined>;

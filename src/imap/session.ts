@@ -42,6 +42,8 @@ export class Session {
   /** Set by the connection: called when the selected mailbox changed elsewhere (IDLE pushes it). */
   onMailboxChange: () => void = () => undefined;
   failedLogins = 0;
+  /** COMPRESS DEFLATE is active (RFC 4978). */
+  compressed = false;
 
   constructor(
     readonly options: ImapOptions,
