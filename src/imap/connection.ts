@@ -272,7 +272,7 @@ export class Connection {
     await this.idleChain;
     this.touch();
     if (ev === null || this.closed) return;
-    for await (const b of this.session.updates(true)) await this.send(b);
+    if (!(await this.sendUpdates())) return;
     await this.send(tagged(tag, 'OK', 'IDLE terminated'));
     await this.flush();
     if (!isDone(ev)) await this.handle(ev);
@@ -280,8 +280,20 @@ export class Connection {
 
   private async pushUpdates(): Promise<void> {
     if (!this.idling || this.closed) return;
-    for await (const b of this.session.updates(true)) await this.send(b);
-    await this.flush();
+    if (await this.sendUpdates()) await this.flush();
+  }
+
+  /** Queues pending mailbox changes; false when the session had to end (selected mailbox deleted). */
+  private async sendUpdates(): Promise<boolean> {
+    try {
+      for await (const b of this.session.updates(true)) await this.send(b);
+      return true;
+    } catch (err) {
+      if (!(err instanceof ProtocolError) || err.kind !== 'bye') throw err;
+      await this.flush();
+      this.bye(err.message);
+      return false;
+    }
   }
 
   private startTls(): void {

@@ -37,7 +37,10 @@ export const SYSTEM_FLAG_LIST = ['\\Answered', '\\Flagged', '\\Deleted', '\\Seen
 
 export class MailboxView {
   readonly mailboxId: number;
-  readonly name: string;
+  /** Follows RENAMEs done elsewhere. */
+  name: string;
+  /** Another session deleted the mailbox: the session must end (as Dovecot does). */
+  deleted = false;
   readonly uidValidity: number;
   readonly readOnly: boolean;
   /** Highest modseq whose changes this view has applied. */
@@ -68,9 +71,16 @@ export class MailboxView {
   static async open(store: Store, mailbox: Mailbox, readOnly: boolean, onChange: () => void): Promise<MailboxView> {
     const view = new MailboxView(store, mailbox, readOnly);
     view.unsubscribe = store.bus.subscribe(mailbox.accountId, (ev) => {
-      if ('mailboxId' in ev && ev.mailboxId === view.mailboxId) {
+      if ('mailboxId' in ev) {
+        if (ev.mailboxId !== view.mailboxId) return;
         view.dirty = true;
         onChange();
+      } else if (ev.kind === 'mailbox-deleted' && ev.name === view.name) {
+        view.deleted = true;
+        onChange();
+      } else if (ev.kind === 'mailbox-renamed' && ev.newName !== undefined) {
+        if (view.name === ev.name) view.name = ev.newName;
+        else if (view.name.startsWith(ev.name + '/')) view.name = ev.newName + view.name.slice(ev.name.length);
       }
     });
     try {

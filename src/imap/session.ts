@@ -118,6 +118,8 @@ export class Session {
     let done: Done | undefined;
     try {
       done = yield* entry.run(cmd, ctx);
+      if (done?.after === 'idle') return done;
+      if (done?.after !== 'logout') yield* this.updates(!msnStable);
     } catch (err) {
       const pe = err instanceof ProtocolError ? err : fromStoreError(err);
       if (!pe) throw err;
@@ -125,19 +127,22 @@ export class Session {
         yield untaggedStatus('BYE', pe.message, pe.code);
         return { after: 'logout' };
       }
-      yield* this.updates(false);
+      if (!this.mailboxDeleted()) yield* this.updates(false);
       yield tagged(cmd.tag, pe.kind === 'no' ? 'NO' : 'BAD', pe.message, pe.code);
       return undefined;
     }
-    if (done?.after === 'idle') return done;
-    if (done?.after !== 'logout') yield* this.updates(!msnStable);
     yield tagged(cmd.tag, 'OK', done?.text ?? `${cmd.name} completed`, done?.code);
     return done;
+  }
+
+  private mailboxDeleted(): boolean {
+    return this.state.kind === 'selected' && this.state.view.deleted;
   }
 
   /** Pending changes of the selected mailbox as untagged responses. */
   async *updates(allowExpunge: boolean): AsyncGenerator<Buffer, void, undefined> {
     if (this.state.kind !== 'selected') return;
+    if (this.state.view.deleted) throw new ProtocolError('bye', 'Selected mailbox was deleted, have to disconnect');
     const lines = await this.state.view.sync({ allowExpunge, condstore: this.condstore, qresync: this.qresync });
     yield* lines;
   }

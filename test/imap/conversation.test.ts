@@ -190,3 +190,20 @@ test('EXPUNGE, UID EXPUNGE, CLOSE and UNSELECT', async () => {
   assert.equal((await c.cmd('st4', 'STORE 1 +FLAGS (\\Seen)')).at(-1), 'st4 NO [READ-ONLY] Mailbox is read-only');
   c.close();
 });
+
+test('a session whose selected mailbox is deleted elsewhere is told BYE (also in IDLE)', async () => {
+  const b = await session();
+  await b.cmd('c', 'CREATE Doomed1');
+  await b.cmd('c2', 'CREATE Doomed2');
+  const a1 = await session('Doomed1');
+  const a2 = await session('Doomed2');
+  a2.write('i IDLE\r\n');
+  assert.equal(await a2.next(), '+ idling');
+  await b.cmd('d', 'DELETE Doomed1');
+  await b.cmd('d2', 'DELETE Doomed2');
+  assert.equal(await a2.next(), '* BYE Selected mailbox was deleted, have to disconnect');
+  a1.write('n NOOP\r\n');
+  assert.equal(await a1.next(), '* BYE Selected mailbox was deleted, have to disconnect');
+  assert.deepEqual(h.logs.filter((l) => l.level === 'error'), []);
+  for (const c of [a1, a2, b]) c.close();
+});
