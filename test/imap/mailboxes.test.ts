@@ -66,6 +66,12 @@ test('SUBSCRIBE, LSUB with special-use, LIST (SUBSCRIBED), LIST-STATUS', async (
   assert.deepEqual(ls, ['* LSUB (\\HasNoChildren) "/" Lists', 'e OK LSUB completed']);
   const sub = await c.cmd('f', 'LIST (SUBSCRIBED) "" "Lists"');
   assert.deepEqual(sub, ['* LIST (\\HasNoChildren \\Subscribed) "/" Lists', 'f OK LIST completed']);
+  await c.cmd('r1', 'CREATE Lists/Sub');
+  await c.cmd('r2', 'UNSUBSCRIBE Lists');
+  assert.deepEqual(await c.cmd('r3', 'LIST (SUBSCRIBED RECURSIVEMATCH) "" "Lists"'), ['* LIST (\\HasChildren) "/" Lists ("CHILDINFO" ("SUBSCRIBED"))', 'r3 OK LIST completed']);
+  assert.deepEqual(await c.cmd('r4', 'LIST (SUBSCRIBED) "" "Lists"'), ['r4 OK LIST completed']);
+  await c.cmd('r5', 'DELETE Lists/Sub');
+  await c.cmd('r6', 'SUBSCRIBE Lists');
   await append(c, 'Lists', msg('x'), '\\Seen');
   await append(c, 'Lists', msg('y'));
   const st = await c.cmd('g', 'LIST "" "Lists" RETURN (STATUS (MESSAGES UNSEEN UIDNEXT SIZE))');

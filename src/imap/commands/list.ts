@@ -50,12 +50,15 @@ export async function* list(cmd: Cmd<'LIST'>, ctx: CommandContext): Reply {
   const sel = cmd.selection;
   const showSubscribed = cmd.return.subscribed || sel.subscribed;
   const existing = new Set(all.map((m) => m.name));
+  const subscribedNames = all.filter((m) => m.subscribed).map((m) => m.name);
   for (const m of all.sort((a, b) => (a.name === 'INBOX' ? -1 : b.name === 'INBOX' ? 1 : a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
     if (!matches(m.name)) continue;
-    if (sel.subscribed && !m.subscribed) continue;
-    if (sel.specialUse && !m.specialUse) continue;
+    const selected = (!sel.subscribed || m.subscribed) && (!sel.specialUse || m.specialUse !== null);
+    // RFC 5258 3.5: with RECURSIVEMATCH a parent of a selected mailbox is listed with CHILDINFO.
+    const childInfo = sel.recursiveMatch && sel.subscribed && subscribedNames.some((n) => n.startsWith(m.name + '/'));
+    if (!selected && !childInfo) continue;
     const attrs = mailboxAttributes(m, parents.has(m.name), showSubscribed && m.subscribed);
-    yield untagged(`LIST (${attrs.join(' ')}) "/" `, mailboxName(m.name, opts));
+    yield untagged(`LIST (${attrs.join(' ')}) "/" `, mailboxName(m.name, opts), childInfo ? ' ("CHILDINFO" ("SUBSCRIBED"))' : '');
     if (cmd.return.status) yield await statusResponse(ctx, m, cmd.return.status);
   }
   if (!sel.subscribed && !sel.specialUse) {
