@@ -156,7 +156,8 @@ export class MailboxView {
       return (saved ?? []).filter((u) => this.msnOf(u) > 0);
     }
     if (!uid) {
-      if (hasNumberAbove(set.ranges, this.count)) throw bad('Invalid message sequence number');
+      // A range reaching `*` is fine even on an empty mailbox (`FETCH 1:*` then matches nothing).
+      if (hasNumberAbove(set.ranges.filter((r) => r.from !== '*' && r.to !== '*'), this.count)) throw bad('Invalid message sequence number');
       const out: number[] = [];
       for (const [a, b] of resolveSequenceSet(set.ranges, this.count)) {
         for (let i = a; i <= b; i++) out.push(this.uids[i - 1] as number);

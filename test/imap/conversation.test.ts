@@ -207,3 +207,13 @@ test('a session whose selected mailbox is deleted elsewhere is told BYE (also in
   assert.deepEqual(h.logs.filter((l) => l.level === 'error'), []);
   for (const c of [a1, a2, b]) c.close();
 });
+
+test('sequence sets: 1:* on an empty mailbox matches nothing; numbers beyond it are BAD', async () => {
+  const c = await session();
+  await c.cmd('c', 'CREATE Empty1');
+  await c.cmd('s', 'SELECT Empty1');
+  assert.deepEqual(await c.cmd('f', 'FETCH 1:* (FLAGS)'), ['f OK FETCH completed']);
+  assert.deepEqual(await c.cmd('g', 'FETCH 1 (FLAGS)'), ['g BAD Invalid message sequence number']);
+  assert.deepEqual(await c.cmd('u', 'UID FETCH 1:10 (FLAGS)'), ['u OK FETCH completed']);
+  c.close();
+});

@@ -89,7 +89,7 @@ async function fetchResponse(ctx: CommandContext, view: MailboxView, cmd: Cmd<'F
   const items = cmd.items;
   const wantsFlags = seenChanged || items.some((i) => i.item === 'FLAGS');
   let modseqSent = false;
-  if (cmd.uid || items.some((i) => i.item === 'UID')) add(`UID ${m.uid}`);
+  if (cmd.uid || s.qresync || items.some((i) => i.item === 'UID')) add(`UID ${m.uid}`);
   const index = items.some((i) => NEEDS_INDEX.has(i.item)) ? await loadIndex(ctx, m) : null;
   const bytes = new MessageBytes(
     (range) => (range ? ctx.store.blobs.getRange(m.blobId, range) : ctx.store.blobs.get(m.blobId)),

@@ -36,7 +36,8 @@ export async function* store(cmd: Cmd<'STORE'>, ctx: CommandContext): Reply {
     const f = view.flagsOf(uid);
     if (!f) continue;
     const parts = [`FLAGS ${flagList([...f.flags, ...f.keywords])}`];
-    if (cmd.uid) parts.unshift(`UID ${uid}`);
+    // RFC 7162 3.2.4: with QRESYNC every FETCH response carries the UID.
+    if (cmd.uid || s.qresync) parts.unshift(`UID ${uid}`);
     if (condstore) parts.push(`MODSEQ (${f.modseq})`);
     yield untagged(`${view.msnOf(uid)} FETCH (${parts.join(' ')})`);
   }
