@@ -50,6 +50,24 @@ export function filterHeaderFields(header: Buffer, fields: readonly string[], no
   return Buffer.concat(out);
 }
 
+/** The blob range of a section that is a plain slice (everything but HEADER.FIELDS), else null. */
+export function sectionRange(index: MessageIndex, section: BodySection): [number, number] | null {
+  const r = resolveSection(index, section.part);
+  if (!r) return null;
+  switch (section.text) {
+    case null:
+      return r.body;
+    case 'MIME':
+      return r.mime;
+    case 'HEADER':
+      return r.header;
+    case 'TEXT':
+      return r.text;
+    default:
+      return null;
+  }
+}
+
 /** BODY[section] content, or null when the section names nothing in this message. */
 export async function bodySection(bytes: MessageBytes, index: MessageIndex, section: BodySection): Promise<Buffer | null> {
   const r = resolveSection(index, section.part);

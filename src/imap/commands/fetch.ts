@@ -6,7 +6,7 @@ import { resolveSequenceSet } from '../parser/index.js';
 import type { MessageMeta } from '../../store/types.js';
 import { formatBodyStructure, formatEnvelope, indexMessage, readMessageIndex, type MessageIndex } from '../../mime/index.js';
 import { bad } from '../errors.js';
-import { MessageBytes, binarySection, bodySection } from '../fetch-body.js';
+import { MessageBytes, binarySection, bodySection, sectionRange } from '../fetch-body.js';
 import type { Cmd, CommandContext, Reply } from '../handler.js';
 import type { MailboxView } from '../mailbox-view.js';
 import { flagList, formatInternalDate, formatSequenceSet, literal, untagged } from '../respond.js';
@@ -59,7 +59,7 @@ export async function* fetch(cmd: Cmd<'FETCH'>, ctx: CommandContext): Reply {
     }
     for (const m of metas) {
       if (view.msnOf(m.uid) === 0) continue;
-      yield await fetchResponse(ctx, view, cmd, m, seenNow.has(m.uid));
+      yield* fetchResponse(ctx, view, cmd, m, seenNow.has(m.uid));
     }
   }
   // Messages another session expunged keep their numbers until we may say so (RFC 9051 7.5.1).
@@ -77,12 +77,24 @@ function partialOf(bytes: Buffer | null, partial: { offset: number; length: numb
   return { data: bytes.subarray(partial.offset, partial.offset + partial.length), origin: `<${partial.offset}>` };
 }
 
-async function fetchResponse(ctx: CommandContext, view: MailboxView, cmd: Cmd<'FETCH'>, m: MessageMeta, seenChanged: boolean): Promise<Buffer> {
+/**
+ * One message's FETCH response. Large literals that are plain byte ranges of
+ * the blob (BODY[], BODY[TEXT], BODY[1], RFC822, ...) are streamed from the blob
+ * in chunks, so the connection's backpressure applies and memory stays flat.
+ */
+async function* fetchResponse(ctx: CommandContext, view: MailboxView, cmd: Cmd<'FETCH'>, m: MessageMeta, seenChanged: boolean): AsyncGenerator<Buffer, void, undefined> {
   const s = ctx.session;
-  const parts: Array<string | Buffer> = [];
+  let parts: Array<string | Buffer> = [`* ${view.msnOf(m.uid)} FETCH (`];
+  let first = true;
   const add = (...p: Array<string | Buffer>): void => {
-    if (parts.length > 0) parts.push(' ');
+    if (!first) parts.push(' ');
+    first = false;
     parts.push(...p);
+  };
+  const takeParts = (): Buffer => {
+    const b = Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p, 'utf8') : p)));
+    parts = [];
+    return b;
   };
   const f = { flags: m.flags, keywords: m.keywords, modseq: m.modseq };
   view.setFlags(m.uid, f);
@@ -134,6 +146,12 @@ async function fetchResponse(ctx: CommandContext, view: MailboxView, cmd: Cmd<'F
         add('THREADID NIL');
         break;
       case 'RFC822':
+        if (m.size >= STREAM_MIN) {
+          add(`RFC822 {${m.size}}\r\n`);
+          yield takeParts();
+          yield* streamRange(ctx, m.blobId, [0, m.size]);
+          break;
+        }
         add('RFC822 ', literal(await bytes.slice(0, m.size)));
         break;
       case 'RFC822.HEADER': {
@@ -147,6 +165,13 @@ async function fetchResponse(ctx: CommandContext, view: MailboxView, cmd: Cmd<'F
         break;
       }
       case 'BODY[]': {
+        const range = partialRange(sectionRange(need(), item.section), item.partial);
+        if (range && range[1] - range[0] >= STREAM_MIN) {
+          add(`${item.label}${item.partial ? `<${item.partial.offset}>` : ''} {${range[1] - range[0]}}\r\n`);
+          yield takeParts();
+          yield* streamRange(ctx, m.blobId, range);
+          break;
+        }
         const { data, origin } = partialOf(await bodySection(bytes, need(), item.section), item.partial);
         add(`${item.label}${origin} `, data === null ? 'NIL' : literal(data));
         break;
@@ -166,5 +191,23 @@ async function fetchResponse(ctx: CommandContext, view: MailboxView, cmd: Cmd<'F
   }
   // RFC 7162 3.1.4.1 / 3.1.4: MODSEQ comes with CHANGEDSINCE and with FLAGS once CONDSTORE is on.
   if (!modseqSent && (cmd.changedSince !== null || (s.condstore && wantsFlags))) add(`MODSEQ (${m.modseq})`);
-  return untagged(`${view.msnOf(m.uid)} FETCH (`, ...parts, ')');
+  parts.push(')\r\n');
+  yield takeParts();
+}
+
+/** Literals at least this large are streamed from the blob instead of read whole. */
+const STREAM_MIN = 256 * 1024;
+
+/** The byte range a partial `<offset.length>` selects from a section's range. */
+function partialRange(range: [number, number] | null, partial: { offset: number; length: number } | null): [number, number] | null {
+  if (range === null || partial === null) return range;
+  const start = Math.min(range[0] + partial.offset, range[1]);
+  return [start, Math.min(start + partial.length, range[1])];
+}
+
+async function* streamRange(ctx: CommandContext, blobId: string, [start, end]: [number, number]): AsyncGenerator<Buffer, void, undefined> {
+  if (end <= start) return;
+  for await (const chunk of ctx.store.blobs.createReadStream(blobId, { start, end: end - 1 })) {
+    yield Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as Uint8Array);
+  }
 }
