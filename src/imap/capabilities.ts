@@ -45,3 +45,31 @@ export function capabilities(session: Session): string[] {
   const off = new Set((o.disabledCapabilities?.(account) ?? []).map((c) => c.toUpperCase()));
   return off.size === 0 ? caps : caps.filter((c) => !off.has(c.toUpperCase()));
 }
+
+/** Commands that exist only with a capability: hidden capability, refused command. */
+const COMMAND_CAPABILITY: ReadonlyMap<string, string> = new Map([
+  ['IDLE', 'IDLE'],
+  ['MOVE', 'MOVE'],
+  ['UNSELECT', 'UNSELECT'],
+  ['NAMESPACE', 'NAMESPACE'],
+  ['ENABLE', 'ENABLE'],
+  ['ID', 'ID'],
+  ['SORT', 'SORT'],
+  ['COMPRESS', 'COMPRESS=DEFLATE'],
+  ['GETQUOTA', 'QUOTA'],
+  ['GETQUOTAROOT', 'QUOTA'],
+  ['SETQUOTA', 'QUOTA'],
+  ['UID EXPUNGE', 'UIDPLUS'],
+]);
+
+/** True when the operator switched off the capability this command needs for this session. */
+export function commandDisabled(session: Session, name: string): boolean {
+  const disabled = session.options.disabledCapabilities;
+  if (!disabled) return false;
+  const state = session.state;
+  const account = state.kind === 'authenticated' || state.kind === 'selected' ? state.account : null;
+  const off = new Set(disabled(account).map((c) => c.toUpperCase()));
+  if (name === 'THREAD') return off.has('THREAD=ORDEREDSUBJECT') && off.has('THREAD=REFERENCES');
+  const cap = COMMAND_CAPABILITY.get(name);
+  return cap !== undefined && off.has(cap);
+}

@@ -13,6 +13,7 @@
 
 import type { Account } from '../store/types.js';
 import type { ImapCommand, ParserOptions } from './parser/index.js';
+import { commandDisabled } from './capabilities.js';
 import { COMMAND_TABLE } from './command-table.js';
 import { ProtocolError, fromStoreError } from './errors.js';
 import type { CommandContext, Done, Reply } from './handler.js';
@@ -106,7 +107,7 @@ export class Session {
   /** Runs one command: untagged responses, then the tagged one. */
   async *execute(cmd: ImapCommand, ctx: CommandContext): Reply {
     const entry = COMMAND_TABLE.get(cmd.name);
-    if (!entry) {
+    if (!entry || commandDisabled(this, cmd.name)) {
       yield tagged(cmd.tag, 'BAD', `${cmd.name} is not supported`);
       return undefined;
     }

@@ -24,3 +24,23 @@ test('login, APPEND, SELECT, FETCH, SEARCH, LOGOUT', async () => {
     await h.close();
   }
 });
+
+test('the operator can hide capabilities for one account', async () => {
+  const h = await startServer({ disabledCapabilities: (account) => (account?.address === 'alice@example.com' ? ['COMPRESS=DEFLATE', 'qresync'] : []) }, ['alice@example.com', 'bob@example.com']);
+  try {
+    const a = await RawClient.connect(h.port);
+    await a.login();
+    const caps = (await a.cmd('c', 'CAPABILITY'))[0] ?? '';
+    assert.doesNotMatch(caps, /COMPRESS=DEFLATE|QRESYNC/);
+    assert.match(caps, /CONDSTORE/);
+    assert.deepEqual(await a.cmd('e', 'ENABLE QRESYNC'), ['* ENABLED', 'e OK ENABLE completed']);
+    assert.deepEqual(await a.cmd('z', 'COMPRESS DEFLATE'), ['z BAD COMPRESS is not supported']);
+    const b = await RawClient.connect(h.port);
+    await b.login('bob@example.com');
+    assert.match((await b.cmd('c', 'CAPABILITY'))[0] ?? '', /QRESYNC .*COMPRESS=DEFLATE/);
+    a.close();
+    b.close();
+  } finally {
+    await h.close();
+  }
+});
