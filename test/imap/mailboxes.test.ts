@@ -45,6 +45,19 @@ test('CREATE (with special use), LIST with CHILDREN and SPECIAL-USE, RENAME, DEL
   assert.match((await c.cmd('z2', 'SELECT Nope')).at(-1) ?? '', /^z2 NO \[NONEXISTENT\]/);
 });
 
+test('RENAME INBOX moves its messages and leaves INBOX empty; wildcard names are refused', async () => {
+  const r = await RawClient.connect(h.port);
+  await r.login();
+  await append(r, 'INBOX', msg('keep me'));
+  const before = Number(/MESSAGES (\d+)/.exec((await r.cmd('a', 'STATUS INBOX (MESSAGES)'))[0] ?? '')?.[1]);
+  assert.ok(before > 0);
+  assert.equal((await r.cmd('b', 'RENAME INBOX "Old Inbox"')).at(-1), 'b OK RENAME completed');
+  assert.match((await r.cmd('c', 'STATUS INBOX (MESSAGES)'))[0] ?? '', /MESSAGES 0\)/);
+  assert.match((await r.cmd('d', 'STATUS "Old Inbox" (MESSAGES)'))[0] ?? '', new RegExp(`MESSAGES ${before}\\)`));
+  assert.equal((await r.cmd('e', 'CREATE "a*b"')).at(-1), 'e NO [CANNOT] Mailbox names may not contain * or %');
+  r.close();
+});
+
 test('mailbox names travel as modified UTF-7, or UTF-8 after ENABLE UTF8=ACCEPT', async () => {
   assert.equal((await c.cmd('a', 'CREATE "Entw&APw-rfe"')).at(-1), 'a OK CREATE completed');
   assert.deepEqual(await c.cmd('b', 'LIST "" "Entw*"'), ['* LIST (\\HasNoChildren) "/" Entw&APw-rfe', 'b OK LIST completed']);

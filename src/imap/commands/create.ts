@@ -11,6 +11,8 @@ export async function create(cmd: Cmd<'CREATE'>, ctx: CommandContext): Promise<D
   // RFC 9051 6.3.4: a trailing hierarchy delimiter only says the client wants children.
   const name = cmd.mailbox.replace(/\/+$/, '');
   if (name === '' || name.toUpperCase() === 'INBOX') throw no('Mailbox already exists', 'ALREADYEXISTS');
+  // Wildcards in names would make LIST patterns ambiguous (RFC 9051 5.1: SHOULD NOT be used).
+  if (/[*%]/.test(name)) throw no('Mailbox names may not contain * or %', 'CANNOT');
   if (cmd.specialUse.length > 1) throw no('Only one special use per mailbox', 'USEATTR');
   let specialUse: SpecialUse | null = null;
   const wanted = cmd.specialUse[0];
