@@ -65,6 +65,12 @@ test('mailbox names travel as modified UTF-7, or UTF-8 after ENABLE UTF8=ACCEPT'
   await u.login();
   assert.deepEqual(await u.cmd('e', 'ENABLE UTF8=ACCEPT'), ['* ENABLED UTF8=ACCEPT', 'e OK ENABLE completed']);
   assert.deepEqual(await u.cmd('b', 'LIST "" "Entw*"'), ['* LIST (\\HasNoChildren) "/" "Entwürfe"', 'b OK LIST completed']);
+  // RFC 6855: UTF-8 names in quoted strings, and APPEND with the UTF8 data extension.
+  assert.equal((await u.cmd('c', 'CREATE "Größe"')).at(-1), 'c OK CREATE completed');
+  const raw = 'Subject: Grüße\r\nFrom: ü@example.org\r\n\r\nHallo\r\n';
+  u.write(`ap APPEND "Größe" UTF8 (~{${Buffer.byteLength(raw)}+}\r\n${raw})\r\n`);
+  assert.match((await u.until('ap')).at(-1) ?? '', /^ap OK \[APPENDUID \d+ 1\]/);
+  assert.deepEqual(await c.cmd('d', 'LIST "" "Gr*"'), ['* LIST (\\HasNoChildren) "/" Gr&APYA3w-e', 'd OK LIST completed']);
   u.close();
 });
 
