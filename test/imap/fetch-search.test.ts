@@ -142,6 +142,13 @@ test('ESEARCH, SEARCHRES and SORT', async () => {
   assert.deepEqual(await c.cmd('g', 'SORT (REVERSE SIZE) UTF-8 ALL'), ['* SORT 2 3 1', 'g OK SORT completed']);
   assert.deepEqual(await c.cmd('h', 'UID SORT (DATE) UTF-8 UNSEEN'), ['* SORT 3 2', 'h OK SORT completed']);
   assert.deepEqual(await c.cmd('i', 'SORT (FROM) UTF-8 ALL'), ['* SORT 1 3 2', 'i OK SORT completed']);
+  // RFC 5267 ESORT: ALL keeps the sort order
+  assert.deepEqual(await c.cmd('j', 'SORT RETURN (MIN MAX COUNT ALL) (REVERSE SIZE) UTF-8 ALL'), ['* ESEARCH (TAG "j") MIN 2 MAX 1 COUNT 3 ALL 2:3,1', 'j OK SORT completed']);
+  // RFC 5957 SORT=DISPLAY: display name first ("Bob" < "Carol Q")
+  assert.deepEqual(await c.cmd('k', 'SORT (DISPLAYFROM) UTF-8 ALL'), ['* SORT 1 3 2', 'k OK SORT completed']);
+  // RFC 5032 WITHIN
+  assert.deepEqual(await c.cmd('l', 'SEARCH YOUNGER 3600'), ['* SEARCH 1 2 3', 'l OK SEARCH completed']);
+  assert.deepEqual(await c.cmd('m', 'SEARCH OLDER 3600'), ['* SEARCH', 'm OK SEARCH completed']);
 });
 
 test('IMAP4rev2: ESEARCH by default, no RECENT, LIST in SELECT', async () => {
