@@ -184,6 +184,11 @@ export class Connection {
     let r = await gen.next();
     while (!r.done) {
       await this.send(r.value);
+      if (this.closed) {
+        // Stop the handler (and any blob stream it holds) instead of computing output nobody reads.
+        await gen.return(undefined);
+        return;
+      }
       r = await gen.next();
     }
     await this.flush();
