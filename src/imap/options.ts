@@ -1,0 +1,41 @@
+// What the IMAP server is given by whoever starts it (src/server.ts at merge
+// time, tests now): everything by injection, nothing read from globals.
+
+import type { Account } from '../store/types.js';
+import type { Store } from '../store/store.js';
+
+export interface ImapLogger {
+  info(o: object, m?: string): void;
+  warn(o: object, m?: string): void;
+  error(o: object, m?: string): void;
+  debug(o: object, m?: string): void;
+}
+
+export type AuthResult = { ok: true; account: Account } | { ok: false; reason: 'bad-credentials' | 'disabled' | 'throttled' };
+
+export interface ImapLimits {
+  /** Longest command line (excluding literals). */
+  maxLineBytes: number;
+  /** Largest literal, hence largest APPEND (advertised as APPENDLIMIT). */
+  maxLiteralBytes: number;
+  /** Inactivity before `* BYE Autologout`; IDLE waits at least 30 minutes (RFC 9051 5.4). */
+  idleTimeoutMs: number;
+  maxConnectionsPerIp: number;
+  /** Delay before answering a failed login (default 1000 ms). */
+  authFailureDelayMs?: number;
+  /** Interval of `* OK Still here` during IDLE (default 120000 ms). */
+  idleKeepaliveMs?: number;
+}
+
+export interface ImapOptions {
+  store: Store;
+  logger: ImapLogger;
+  hostname: string;
+  tls?: { key: string | Buffer; cert: string | Buffer };
+  implicitTls?: boolean;
+  allowPlaintext: (remoteAddress: string, secure: boolean) => boolean;
+  authenticate: (username: string, password: string, remoteAddress: string) => Promise<AuthResult>;
+  limits: ImapLimits;
+  /** Capabilities the operator switched off (e.g. for one account's broken client); never advertised. */
+  disabledCapabilities?: (account: Account | null) => readonly string[];
+}

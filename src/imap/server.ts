@@ -1,0 +1,75 @@
+// Listening sockets for IMAP (port 143 style, with STARTTLS) and IMAPS
+// (implicit TLS, RFC 8314), the per-IP connection limit, graceful close.
+
+import net from 'node:net';
+import tls from 'node:tls';
+import { Connection } from './connection.js';
+import type { ImapOptions } from './options.js';
+import { untaggedStatus } from './respond.js';
+
+export interface ImapServer {
+  listen(host: string, port: number): Promise<{ address: string; port: number }>;
+  /** Stops accepting, says BYE to every session, and destroys what is left after graceMs. */
+  close(graceMs: number): Promise<void>;
+  connections(): number;
+}
+
+export function createImapServer(opts: ImapOptions): ImapServer {
+  if (opts.implicitTls && !opts.tls) throw new Error('implicitTls needs tls key and cert');
+  const secureContext = opts.tls ? tls.createSecureContext({ key: opts.tls.key, cert: opts.tls.cert, minVersion: 'TLSv1.2' }) : null;
+  const open = new Set<Connection>();
+  const perIp = new Map<string, number>();
+  let closing = false;
+
+  const accept = (socket: net.Socket, secure: boolean): void => {
+    const ip = socket.remoteAddress ?? 'unknown';
+    socket.setNoDelay(true);
+    socket.on('error', () => undefined);
+    const count = perIp.get(ip) ?? 0;
+    if (closing || count >= opts.limits.maxConnectionsPerIp) {
+      socket.end(untaggedStatus('BYE', closing ? 'Server shutting down' : 'Too many connections from your address'));
+      setTimeout(() => socket.destroy(), 2000).unref();
+      return;
+    }
+    perIp.set(ip, count + 1);
+    const conn = new Connection(socket, opts, {
+      secureContext,
+      onClose: () => {
+        open.delete(conn);
+        const n = (perIp.get(ip) ?? 1) - 1;
+        if (n <= 0) perIp.delete(ip);
+        else perIp.set(ip, n);
+      },
+    }, secure);
+    open.add(conn);
+    conn.start();
+  };
+
+  const server: net.Server = opts.implicitTls && secureContext
+    ? tls.createServer({ key: opts.tls?.key, cert: opts.tls?.cert, minVersion: 'TLSv1.2' }, (socket) => accept(socket, true))
+    : net.createServer((socket) => accept(socket, false));
+  server.on('tlsClientError', (err: Error) => opts.logger.debug({ err: err.message }, 'imaps handshake failed'));
+
+  return {
+    listen(host, port) {
+      return new Promise((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, host, () => {
+          server.off('error', reject);
+          const addr = server.address() as net.AddressInfo;
+          resolve({ address: addr.address, port: addr.port });
+        });
+      });
+    },
+    async close(graceMs) {
+      closing = true;
+      const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+      for (const c of open) c.shutdown();
+      const deadline = Date.now() + graceMs;
+      while (open.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      for (const c of open) c.destroy();
+      await stopped;
+    },
+    connections: () => open.size,
+  };
+}
