@@ -208,7 +208,7 @@ export async function benchPop3(): Promise<{ retr: Pop3BenchResult[]; firstListM
 export function pop3Section(r: Awaited<ReturnType<typeof benchPop3>>): string[] {
   const lines = ['## POP3: RETR throughput and login latency', '', `Machine: ${machineLine()}`, ''];
   lines.push(
-    `Each session logs in (USER/PASS), LISTs and RETRs all ${MESSAGES} messages of its own mailbox (${r.mailboxMB.toFixed(1)} MB: 2–60 KiB messages), one command at a time, then QUITs. \\Seen is written as messages are retrieved. Clients run in the server's process, on the same event loop.`,
+    `Each session logs in (USER/PASS), LISTs and RETRs all ${MESSAGES} messages of its own mailbox (${r.mailboxMB.toFixed(1)} MB: 2–60 KiB messages), one command at a time, then QUITs. \\Seen is written as messages are retrieved. Clients run in the server's process, on the same event loop, so the numbers are a floor for the server alone (and they vary by ±50% on a 2-core machine shared with other work).`,
     '',
     '| sessions | messages | MB sent | seconds | MB/s | messages/s |',
     '|---:|---:|---:|---:|---:|---:|',

@@ -22,6 +22,8 @@ export interface MaildropMessage {
   /** RFC 1939 7 UIDL: the store's stable message id (printable, never reused). */
   readonly uidl: string;
   readonly blobId: string;
+  /** Stored size in octets (not the wire size). */
+  readonly size: number;
   readonly seen: boolean;
   deleted: boolean;
 }
@@ -42,12 +44,14 @@ export class WireSizeCache {
   }
 
   /** The size, computing it from the blob if needed (one computation per blob at a time). */
-  async compute(store: Store, blobId: string): Promise<number> {
+  async compute(store: Store, blobId: string, storedSize: number): Promise<number> {
     const known = this.get(blobId);
     if (known !== undefined) return known;
     let p = this.inflight.get(blobId);
     if (!p) {
-      p = wireSizeOf(store.blobs.createReadStream(blobId)).finally(() => this.inflight.delete(blobId));
+      // Small blobs in one read (fewer system calls), big ones streamed.
+      const source = storedSize <= WHOLE_READ_MAX ? oneChunk(store.blobs.get(blobId)) : store.blobs.createReadStream(blobId);
+      p = wireSizeOf(source).finally(() => this.inflight.delete(blobId));
       this.inflight.set(blobId, p);
     }
     const size = await p;
@@ -66,6 +70,12 @@ export class WireSizeCache {
 
 export const processWireSizes = new WireSizeCache();
 
+const WHOLE_READ_MAX = 1024 * 1024;
+
+async function* oneChunk(data: Promise<Buffer>): AsyncIterable<Buffer> {
+  yield await data;
+}
+
 const SIZE_CONCURRENCY = 8;
 
 export class Maildrop {
@@ -83,6 +93,7 @@ export class Maildrop {
       uid: m.uid,
       uidl: m.messageId,
       blobId: m.blobId,
+      size: m.size,
       seen: m.flags.includes('\\Seen'),
       deleted: false,
     }));
@@ -98,7 +109,7 @@ export class Maildrop {
   }
 
   async wireSize(m: MaildropMessage): Promise<number> {
-    return this.sizes.get(m.blobId) ?? this.sizes.compute(this.store, m.blobId);
+    return this.sizes.get(m.blobId) ?? this.sizes.compute(this.store, m.blobId, m.size);
   }
 
   /** Sizes of many messages, reading uncached blobs a few at a time. */
