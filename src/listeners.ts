@@ -8,6 +8,7 @@ import type { Listener, ServerContext } from './listener.js';
 import { authenticate } from './auth/authenticator.js';
 import { createSmtpListener } from './smtp/index.js';
 import { createPop3Server } from './pop3/index.js';
+import { createImapServer } from './imap/index.js';
 
 /** What every protocol server returns; adapted here to the Listener shape. */
 interface ProtocolServer {
@@ -91,10 +92,36 @@ function pop3Factory(implicitTls: boolean, name: ListenerName) {
   };
 }
 
+function imapFactory(implicitTls: boolean, name: ListenerName) {
+  return (context: ServerContext, address: ListenAddress): Listener => {
+    const { config } = context;
+    return asListener(name, address, () =>
+      createImapServer({
+        store: context.store,
+        logger: context.logger,
+        hostname: config.hostname,
+        tls: context.certificate.options,
+        implicitTls,
+        allowPlaintext: (remote, secure) => plaintextAllowed(config, remote, secure),
+        authenticate: passwordAuthenticator(context),
+        limits: {
+          maxLineBytes: config.limits.maxLineBytes,
+          maxLiteralBytes: config.limits.maxLiteralBytes,
+          // RFC 9051 5.4: at least 30 minutes of inactivity before an autologout.
+          idleTimeoutMs: Math.max(config.limits.idleTimeoutSeconds, 1800) * 1000,
+          maxConnectionsPerIp: config.limits.maxConnectionsPerIp,
+        },
+      }),
+    );
+  };
+}
+
 export const PROTOCOL_LISTENERS: Partial<Record<ListenerName, (context: ServerContext, address: ListenAddress) => Listener>> = {
   smtp: smtpFactory('inbound', 'smtp'),
   submission: smtpFactory('submission', 'submission'),
   submissions: smtpFactory('submissions', 'submissions'),
   pop3: pop3Factory(false, 'pop3'),
   pop3s: pop3Factory(true, 'pop3s'),
+  imap: imapFactory(false, 'imap'),
+  imaps: imapFactory(true, 'imaps'),
 };

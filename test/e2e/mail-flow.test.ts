@@ -7,6 +7,7 @@ import { execFile } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { promisify } from 'node:util';
 import nodemailer from 'nodemailer';
+import { ImapFlow } from 'imapflow';
 import { cli, serve, tempDataDir, type Running } from './serve.js';
 
 const run = promisify(execFile);
@@ -18,7 +19,7 @@ before(async () => {
   assert.equal((await cli(dataDir, ['domain', 'add', 'e2e.test'])).code, 0);
   assert.equal((await cli(dataDir, ['user', 'add', 'alice@e2e.test', '--password-stdin'], 'alice-secret\n')).code, 0);
   assert.equal((await cli(dataDir, ['user', 'add', 'bob@e2e.test', '--password-stdin'], 'bob-secret\n')).code, 0);
-  server = await serve(dataDir);
+  server = await serve(dataDir, {}, ['smtp', 'submission', 'pop3', 'imap', 'http']);
 });
 
 after(async () => {
@@ -68,6 +69,38 @@ test('submitted and inbound mail arrive and are collected over POP3', async () =
   // Leaving mail on the server: the same UIDLs on the next login.
   const again = await pop3Messages('bob@e2e.test', 'bob-secret');
   assert.deepEqual(again.uidls, got.uidls);
+});
+
+test('IMAP sees what SMTP delivered, and POP3 retrieval marked it read', async () => {
+  const client = new ImapFlow({
+    host: '127.0.0.1',
+    port: server.ports.get('imap')!,
+    secure: false,
+    doSTARTTLS: true,
+    tls: { rejectUnauthorized: false },
+    auth: { user: 'bob@e2e.test', pass: 'bob-secret' },
+    logger: false,
+  });
+  await client.connect();
+  try {
+    const lock = await client.getMailboxLock('INBOX');
+    try {
+      const subjects: string[] = [];
+      const flags: string[][] = [];
+      for await (const msg of client.fetch('1:*', { envelope: true, flags: true })) {
+        subjects.push(msg.envelope?.subject ?? '');
+        flags.push([...(msg.flags ?? [])]);
+      }
+      assert.deepEqual(subjects, ['Hello Bob', 'From outside']);
+      assert.ok(flags.every((f) => f.includes('\\Seen')), 'POP3 RETR marked the messages \\Seen');
+      const appended = await client.append('Sent', 'From: bob@e2e.test\r\nSubject: saved\r\n\r\nbody\r\n', ['\\Seen']);
+      assert.ok(appended && appended.uid, 'APPEND returns APPENDUID');
+    } finally {
+      lock.release();
+    }
+  } finally {
+    await client.logout();
+  }
 });
 
 test('the admin CLI works on the same data while serve runs', async () => {
