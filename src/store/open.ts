@@ -1,6 +1,6 @@
 // Opens the configured Store: SQLite (embedded default) or PostgreSQL (farm).
 
-import { mkdir, open } from 'node:fs/promises';
+import { mkdir, open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect, type SqliteDatabase } from 'kysely';
@@ -71,29 +71,72 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     await db.destroy();
     throw err;
   }
-  const walPath = join(options.dataDir, 'steadymail.db-wal');
+  const wal = new WalSyncer(join(options.dataDir, 'steadymail.db-wal'));
   return new SqlStore({
     db,
     dialect: 'sqlite',
     blobs,
     bus: options.bus ?? new LocalChangeBus(),
-    durabilityBarrier: () => syncFile(walPath),
+    durabilityBarrier: () => wal.sync(),
+    onClose: () => wal.close(),
   });
 }
 
-async function syncFile(path: string): Promise<void> {
-  let fh;
-  try {
-    fh = await open(path, 'r');
-  } catch (err) {
-    // No WAL file: the last checkpoint moved everything into the (synced) database.
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
-    throw err;
+/**
+ * fsyncs the WAL through a handle kept open (SQLite never deletes the WAL while
+ * this process's connection is open). Barriers that arrive while an fsync runs
+ * share the next one: they committed after the running one began.
+ */
+class WalSyncer {
+  private handle: Promise<FileHandle> | undefined;
+  private running: Promise<void> | undefined;
+  private next: Promise<void> | undefined;
+
+  constructor(private readonly path: string) {}
+
+  sync(): Promise<void> {
+    if (this.next) return this.next;
+    if (!this.running) return this.start();
+    this.next = this.running.catch(() => undefined).then(() => {
+      this.next = undefined;
+      return this.start();
+    });
+    return this.next;
   }
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
+
+  async close(): Promise<void> {
+    await this.running?.catch(() => undefined);
+    await this.next?.catch(() => undefined);
+    const h = this.handle;
+    this.handle = undefined;
+    await (await h?.catch(() => undefined))?.close();
+  }
+
+  private start(): Promise<void> {
+    const run = (async () => {
+      this.handle ??= open(this.path, 'r');
+      let fh: FileHandle;
+      try {
+        fh = await this.handle;
+      } catch (err) {
+        this.handle = undefined;
+        // No WAL file: the last checkpoint moved everything into the (synced) database.
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+        throw err;
+      }
+      try {
+        await fh.sync();
+      } catch (err) {
+        this.handle = undefined;
+        await fh.close().catch(() => undefined);
+        throw err;
+      }
+    })();
+    this.running = run.finally(() => {
+      if (this.running === tracked) this.running = undefined;
+    });
+    const tracked = this.running;
+    return tracked;
   }
 }
 

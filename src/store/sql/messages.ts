@@ -89,10 +89,24 @@ function validateNew(m: NewMessage): void {
   if (Number.isNaN(m.internalDate.getTime())) throw new InvalidInput('invalid internal date');
 }
 
+/** chargeQuota for the account owning a mailbox, in one statement on the hot path. */
+async function chargeQuotaOfMailbox(tx: Tx, mailboxId: number, bytes: number): Promise<void> {
+  const row = await tx
+    .updateTable('accounts')
+    .set({ used_bytes: sql<number>`used_bytes + ${bytes}` })
+    .where('id', '=', (eb) => eb.selectFrom('mailboxes').select('account_id').where('mailboxes.id', '=', mailboxId))
+    .where((eb) => eb.or([eb('quota_bytes', '=', 0), eb(sql<number>`used_bytes + ${bytes}`, '<=', eb.ref('quota_bytes'))]))
+    .returning('used_bytes')
+    .executeTakeFirst();
+  if (row) return;
+  // Rare path: say precisely why.
+  const mailbox = await mailboxById(tx, mailboxId);
+  await chargeQuota(tx, mailbox.accountId, bytes);
+}
+
 export async function appendMessage(tx: Tx, mailboxId: number, m: NewMessage, events: ChangeEvent[]): Promise<AppendResult> {
   validateNew(m);
-  const mailbox = await mailboxById(tx, mailboxId);
-  await chargeQuota(tx, mailbox.accountId, m.size);
+  await chargeQuotaOfMailbox(tx, mailboxId, m.size);
   const bits = flagsToBits(m.flags ?? []);
   const a = await allocate(tx, mailboxId, 1, { messages: 1, unseen: bits & SEEN_BIT ? 0 : 1, bytes: m.size });
   const messageId = newMessageId();

@@ -66,9 +66,15 @@ export class WriteBatcher {
         const batch = this.queue.splice(0, this.maxBatch);
         // A deadlock (PostgreSQL, between nodes) or a busy database (SQLite,
         // between processes) rolls everything back: run the batch again.
+        let safe = false;
         for (let attempt = 1; ; attempt++) {
-          const retry = await this.runBatch(batch, attempt < MAX_ATTEMPTS);
-          if (!retry) break;
+          const outcome = await this.runBatch(batch, attempt < MAX_ATTEMPTS, safe);
+          if (outcome === 'done') break;
+          if (outcome === 'safe') {
+            // An operation failed: run the batch again, each operation in its own savepoint.
+            safe = true;
+            continue;
+          }
           await new Promise((r) => setTimeout(r, 5 * attempt + Math.random() * 20));
         }
       }
@@ -81,30 +87,39 @@ export class WriteBatcher {
     }
   }
 
-  /** Returns true when the batch hit a transient conflict and should be run again. */
-  private async runBatch(batch: Pending[], mayRetry: boolean): Promise<boolean> {
+  /**
+   * Runs a batch in one transaction. Optimistically, without savepoints: almost
+   * every batch succeeds whole, and savepoints cost two statements per
+   * operation. If an operation fails, the transaction is rolled back and the
+   * caller runs the batch again `safe`, each operation in its own savepoint, so
+   * the failure rolls back only itself. 'retry' means a transient conflict.
+   */
+  private async runBatch(batch: Pending[], mayRetry: boolean, safe: boolean): Promise<'done' | 'retry' | 'safe'> {
     for (const p of batch) {
       p.events.length = 0;
       delete p.result;
     }
     // A lone operation needs no savepoint: if it fails, the whole transaction is rolled back.
     const single = batch.length === 1;
+    const savepoints = safe && !single;
     let committed = false;
+    let needSafe = false;
     try {
       await this.db.connection().execute(async (conn) => {
         await sql.raw(this.dialect === 'sqlite' ? 'begin immediate' : 'begin').execute(conn);
         try {
           for (const p of batch) {
-            if (!single) await sql.raw('savepoint op').execute(conn);
+            if (savepoints) await sql.raw('savepoint op').execute(conn);
             try {
               p.result = { ok: true, value: await p.op(conn, p.events) };
-              if (!single) await sql.raw('release savepoint op').execute(conn);
+              if (savepoints) await sql.raw('release savepoint op').execute(conn);
             } catch (error) {
               if (isTransient(error)) throw error;
               p.events.length = 0;
               p.result = { ok: false, error };
-              if (single) {
+              if (single || !savepoints) {
                 await sql.raw('rollback').execute(conn);
+                needSafe = !single;
                 return;
               }
               await sql.raw('rollback to savepoint op').execute(conn);
@@ -121,11 +136,12 @@ export class WriteBatcher {
     } catch (err) {
       // The transaction as a whole failed (busy database, disk full, lost
       // connection): nothing was written.
-      if (mayRetry && isTransient(err)) return true;
+      if (mayRetry && isTransient(err)) return 'retry';
       const error = asUnavailable(err);
       for (const p of batch) p.reject(error);
-      return false;
+      return 'done';
     }
+    if (needSafe) return 'safe';
     if (committed) {
       this.counters.batches++;
       this.counters.operations += batch.length;
@@ -143,10 +159,10 @@ export class WriteBatcher {
           for (const p of batch) p.reject(error);
         },
       );
-      return false;
+      return 'done';
     }
     this.settle(batch, committed);
-    return false;
+    return 'done';
   }
 
   private settle(batch: Pending[], committed: boolean): void {
