@@ -23,9 +23,14 @@ export function tempDataDir(): string {
   return mkdtempSync(join(tmpdir(), 'steadymail-e2e-'));
 }
 
-export function cli(dataDir: string, args: string[], input?: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+export function cli(
+  dataDir: string,
+  args: string[],
+  input?: string,
+  extra: Record<string, string> = {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env: serveEnv(dataDir), stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, ...args], { env: serveEnv(dataDir, extra), stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
