@@ -70,6 +70,21 @@ export function createMetrics(store: Store): MonitorMetrics {
     },
   });
 
+  new Gauge({
+    name: 'steadymail_queue_oldest_age_seconds',
+    help: 'Age of the oldest entry still queued for delivery (0: none)',
+    registers: [registry],
+    async collect() {
+      try {
+        const queued = await store.listQueue({ state: 'queued', limit: QUEUE_SCAN_LIMIT });
+        const oldest = queued.reduce((min, e) => Math.min(min, e.createdAt.getTime()), Date.now());
+        this.set((Date.now() - oldest) / 1000);
+      } catch {
+        this.reset();
+      }
+    },
+  });
+
   const connections = new Gauge({ name: 'steadymail_connections', help: 'Open client connections per listener', labelNames: ['protocol'], registers: [registry] });
   const probeUp = new Gauge({ name: 'steadymail_probe_success', help: '1 when the last probe of the component passed', labelNames: ['component'], registers: [registry] });
   const probeSeconds = new Gauge({ name: 'steadymail_probe_duration_seconds', help: 'Duration of the last probe of the component', labelNames: ['component'], registers: [registry] });

@@ -83,6 +83,10 @@ test('every component passes, including the round trip, and the message is gone 
   assert.deepEqual(delivery?.steps.map((s) => s.name), ['submit', 'imap-arrival', 'pop3-collect']);
   assert.ok(byComponent.get('pop3')?.steps.some((s) => s.name === 'pop3s:login'));
   assert.ok(byComponent.get('imap')?.steps.some((s) => s.name === 'imap:starttls'));
+  assert.deepEqual(
+    byComponent.get('submission')?.steps.map((s) => s.name),
+    ['submission:banner', 'submission:ehlo', 'submission:starttls', 'submission:auth', 'submissions:banner', 'submissions:ehlo', 'submissions:auth'],
+  );
   assert.ok((byComponent.get('smtp')?.certificateDaysLeft?.smtp ?? 0) > 0);
   assert.equal(monitor.history.status('delivery'), 'operational');
 
@@ -101,6 +105,7 @@ test('/metrics exposes store, queue, connection and probe figures', async () => 
   assert.match(text, /^steadymail_store_accounts 1$/m);
   assert.match(text, /^steadymail_store_domains 1$/m);
   assert.match(text, /^steadymail_queue_entries\{state="queued"\} 0$/m);
+  assert.match(text, /^steadymail_queue_oldest_age_seconds 0$/m);
   assert.match(text, /^steadymail_probe_success\{component="delivery"\} 1$/m);
   assert.match(text, /^steadymail_probe_step_duration_seconds\{component="delivery",step="imap-arrival"\} [0-9.e-]+$/m);
   assert.match(text, /^steadymail_connections\{protocol="imap"\} \d+$/m);

@@ -5,7 +5,7 @@ import { probeHost } from './line-client.js';
 import { probeImap, probePop3, type Credentials, type MailboxTarget } from './mailbox.js';
 import { probeRoundTrip } from './round-trip.js';
 import { probeSmtp } from './smtp.js';
-import { StepRecorder, type Component, type ProbeResult } from './types.js';
+import { StepRecorder, type ProbeResult } from './types.js';
 
 export { COMPONENTS, COMPONENT_TITLES, type Component, type ProbeResult, type StepResult } from './types.js';
 
@@ -32,13 +32,14 @@ function targets(plan: ProbePlan, names: ListenerName[]): MailboxTarget[] {
   return names.map((n) => target(plan, n)).filter((t): t is MailboxTarget => t !== undefined);
 }
 
-async function smtpComponent(plan: ProbePlan, component: Component, names: ListenerName[]): Promise<ProbeResult | undefined> {
+async function smtpComponent(plan: ProbePlan, component: 'smtp' | 'submission', names: ListenerName[]): Promise<ProbeResult | undefined> {
   const list = targets(plan, names);
   if (list.length === 0) return undefined;
   const recorder = new StepRecorder();
   const certificateDaysLeft: Record<string, number> = {};
   for (const t of list) {
-    const days = await probeSmtp(t, recorder, { hostname: plan.hostname, timeoutMs: plan.timeoutMs });
+    const credentials = component === 'submission' ? plan.credentials : null;
+    const days = await probeSmtp(t, recorder, { hostname: plan.hostname, timeoutMs: plan.timeoutMs, credentials });
     if (days !== undefined) certificateDaysLeft[t.name] = days;
   }
   return recorder.result(component, { certificateDaysLeft });

@@ -27,8 +27,15 @@ async function expect(client: LineClient, code: number, what: string): Promise<s
   return reply.lines;
 }
 
-/** Records `<name>:banner`, `<name>:ehlo`, `<name>:starttls`; returns the certificate's days left, if TLS was reached. */
-export async function probeSmtp(target: SmtpTarget, recorder: StepRecorder, options: { hostname: string; timeoutMs: number }): Promise<number | undefined> {
+/**
+ * Records `<name>:banner`, `<name>:ehlo`, `<name>:starttls` and, with credentials (submission),
+ * `<name>:auth`; returns the certificate's days left, if TLS was reached.
+ */
+export async function probeSmtp(
+  target: SmtpTarget,
+  recorder: StepRecorder,
+  options: { hostname: string; timeoutMs: number; credentials?: { account: string; password: string } | null },
+): Promise<number | undefined> {
   let client: LineClient | undefined;
   try {
     let days: number | undefined;
@@ -38,7 +45,7 @@ export async function probeSmtp(target: SmtpTarget, recorder: StepRecorder, opti
       return c;
     });
     const c = client;
-    const capabilities = await recorder.step(`${target.name}:ehlo`, async () => {
+    let capabilities = await recorder.step(`${target.name}:ehlo`, async () => {
       c.send(`EHLO ${options.hostname}`);
       return (await expect(c, 250, 'EHLO')).map((l) => l.toUpperCase());
     });
@@ -52,7 +59,16 @@ export async function probeSmtp(target: SmtpTarget, recorder: StepRecorder, opti
         await expect(c, 220, 'STARTTLS');
         days = daysLeft(await c.startTls());
         c.send(`EHLO ${options.hostname}`);
-        await expect(c, 250, 'EHLO after STARTTLS');
+        capabilities = (await expect(c, 250, 'EHLO after STARTTLS')).map((l) => l.toUpperCase());
+      });
+    }
+    const credentials = options.credentials;
+    if (credentials) {
+      // RFC 4954 with RFC 4616 PLAIN, over TLS only.
+      await recorder.step(`${target.name}:auth`, async () => {
+        if (!capabilities.some((l) => /^AUTH\b.*\bPLAIN\b/.test(l))) throw new ProbeError('AUTH PLAIN not offered after TLS');
+        c.send(`AUTH PLAIN ${Buffer.from(`\0${credentials.account}\0${credentials.password}`).toString('base64')}`);
+        await expect(c, 235, 'AUTH');
       });
     }
     c.send('QUIT');
