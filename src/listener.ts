@@ -1,6 +1,7 @@
 // What a protocol server implements to be started by server.ts. Kept apart from
 // server.ts so that importing the shape does not load every protocol.
 import { formatAddress, type Config, type ListenAddress, type ListenerName } from './config/index.js';
+import type { HttpFeature } from './http/app.js';
 import type { Logger } from './log.js';
 import type { Store } from './store/store.js';
 import type { ServerCertificate } from './tls/index.js';
@@ -11,6 +12,8 @@ export interface Listener {
   start(): Promise<ListenAddress>;
   /** Stops accepting at once; in-flight work may finish within graceMs, then is cut off. */
   stop(graceMs: number): Promise<void>;
+  /** Open client connections, for metrics; undefined when the server does not count them. */
+  connections?(): number | undefined;
 }
 
 export interface ServerContext {
@@ -18,6 +21,8 @@ export interface ServerContext {
   logger: Logger;
   store: Store;
   certificate: ServerCertificate;
+  /** Extra routes for the HTTP listener (the monitor's). */
+  httpFeatures?: HttpFeature[];
 }
 
 /** A listener could not bind its address (in use, not permitted, no such address). */

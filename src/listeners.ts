@@ -14,6 +14,7 @@ import { createImapServer } from './imap/index.js';
 interface ProtocolServer {
   listen(host: string, port: number): Promise<{ address: string; port: number }>;
   close(graceMs: number): Promise<void>;
+  connections?(): number;
 }
 
 function asListener(name: ListenerName, address: ListenAddress, create: () => ProtocolServer): Listener {
@@ -28,6 +29,7 @@ function asListener(name: ListenerName, address: ListenAddress, create: () => Pr
     async stop(graceMs) {
       await server?.close(graceMs);
     },
+    connections: () => server?.connections?.(),
   };
 }
 

@@ -75,7 +75,8 @@ test('a listener that cannot bind stops the ones already started and fails start
 test('in-flight HTTP requests finish within the grace period', async () => {
   const config = testConfig({ STEADYMAIL_LISTEN_HTTP: '127.0.0.1:0', STEADYMAIL_SERVER_SHUTDOWN_GRACE_SECONDS: '5' });
   let release: () => void = () => undefined;
-  const server = await startServer({ config, logger: quietLogger() });
+  // The monitor's own /healthz probe would take the held ping.
+  const server = await startServer({ config, logger: quietLogger(), monitor: false });
   // Slow request: hold the store's ping until released.
   const ping = server.store.ping.bind(server.store);
   server.store.ping = () => new Promise<void>((resolve) => (release = () => void ping().then(resolve)));
@@ -91,7 +92,7 @@ test('in-flight HTTP requests finish within the grace period', async () => {
 
 test('a request still running after the grace period is cut off and close() returns', async () => {
   const config = testConfig({ STEADYMAIL_LISTEN_HTTP: '127.0.0.1:0', STEADYMAIL_SERVER_SHUTDOWN_GRACE_SECONDS: '1' });
-  const server = await startServer({ config, logger: quietLogger() });
+  const server = await startServer({ config, logger: quietLogger(), monitor: false });
   server.store.ping = () => new Promise<void>(() => undefined); // never answers
   const port = server.addresses.get('http')?.port ?? 0;
   const response = fetch(`http://127.0.0.1:${port}/healthz`);

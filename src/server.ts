@@ -12,6 +12,7 @@ import type { ChangeBus, Store } from './store/store.js';
 import { loadCertificate, type ServerCertificate } from './tls/index.js';
 import { createHttpListener } from './http/listener.js';
 import { PROTOCOL_LISTENERS } from './listeners.js';
+import { createMonitor, type Monitor } from './monitor/index.js';
 import { ListenError, storeOptions, type Listener, type ServerContext } from './listener.js';
 
 export { ListenError, storeOptions, type Listener, type ServerContext } from './listener.js';
@@ -29,6 +30,8 @@ export interface ServerHandle {
   readonly certificate: ServerCertificate;
   /** The addresses actually bound, by listener. */
   readonly addresses: ReadonlyMap<ListenerName, ListenAddress>;
+  /** Probes, /readyz, /metrics and /status; present when the HTTP listener is on. */
+  readonly monitor: Monitor | undefined;
   /** Graceful stop within config.server.shutdownGraceSeconds; safe to call twice. */
   close(): Promise<void>;
 }
@@ -38,6 +41,8 @@ export interface StartServerOptions {
   logger: Logger;
   /** Replaces LISTENERS (tests). */
   listeners?: Partial<Record<ListenerName, ListenerFactory>>;
+  /** false: no probes and no monitor routes even with HTTP on (tests of other things). */
+  monitor?: boolean;
   /** The embedded store's change bus (a worker passes one relayed through the primary). */
   bus?: ChangeBus;
 }
@@ -55,7 +60,22 @@ export async function startServer(options: StartServerOptions): Promise<ServerHa
   const started: Listener[] = [];
   const addresses = new Map<ListenerName, ListenAddress>();
 
+  // Probes run only where their results can be read: on the HTTP listener.
+  const monitor =
+    config.listen.http === null || !factories.http || options.monitor === false
+      ? undefined
+      : createMonitor({
+          hostname: config.hostname,
+          store,
+          logger,
+          intervalSeconds: config.monitor.probeIntervalSeconds,
+          credentials: config.monitor.probe,
+          listeners: () => addresses,
+          connections: () => started.map((l) => [l.name, l.connections?.()] as [ListenerName, number | undefined]),
+        });
+
   const stopAll = async (): Promise<void> => {
+    await monitor?.stop();
     const results = await Promise.allSettled(started.map((l) => l.stop(graceMs)));
     results.forEach((r, i) => {
       if (r.status === 'rejected') logger.error({ err: r.reason as unknown, listener: started[i]?.name }, 'listener did not stop cleanly');
@@ -73,7 +93,7 @@ export async function startServer(options: StartServerOptions): Promise<ServerHa
     );
     if (days < 14) logger.warn({ notAfter: certificate.notAfter.toISOString() }, 'the TLS certificate expires soon');
 
-    const context: ServerContext = { config, logger, store, certificate };
+    const context: ServerContext = { config, logger, store, certificate, ...(monitor ? { httpFeatures: [monitor.httpFeature] } : {}) };
     for (const name of LISTENER_NAMES) {
       const address = config.listen[name];
       const factory = factories[name];
@@ -98,11 +118,13 @@ export async function startServer(options: StartServerOptions): Promise<ServerHa
     throw err;
   }
 
+  monitor?.start();
   let closing: Promise<void> | undefined;
   return {
     store,
     certificate,
     addresses,
+    monitor,
     close() {
       closing ??= (async () => {
         logger.info({ graceSeconds: config.server.shutdownGraceSeconds }, 'shutting down');

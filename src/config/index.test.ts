@@ -207,3 +207,19 @@ test('the sample production file is valid and docs/configuration.md names every 
     assert.ok(doc.includes(env), `docs/configuration.md does not mention ${env}`);
   }
 });
+
+test('[monitor]: defaults, environment, and the account/password pair', () => {
+  const cwd = tempDir();
+  assert.deepEqual(loadConfig({ cwd, env: {} }).monitor, { probeIntervalSeconds: 30, probe: null });
+  const c = loadConfig({
+    cwd,
+    env: {
+      STEADYMAIL_MONITOR_PROBE_INTERVAL_SECONDS: '10',
+      STEADYMAIL_MONITOR_PROBE_ACCOUNT: 'probe@example.test',
+      STEADYMAIL_MONITOR_PROBE_PASSWORD: 'secret',
+    },
+  });
+  assert.deepEqual(c.monitor, { probeIntervalSeconds: 10, probe: { account: 'probe@example.test', password: 'secret' } });
+  expectConfigError(() => loadConfig({ cwd, env: { STEADYMAIL_MONITOR_PROBE_ACCOUNT: 'probe@example.test' } }), 'monitor.probe_account', /set both/);
+  expectConfigError(() => loadConfig({ cwd, env: { STEADYMAIL_MONITOR_PROBE_INTERVAL_SECONDS: '1' } }), 'monitor.probe_interval_seconds', /at least 5/);
+});

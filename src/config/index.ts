@@ -46,6 +46,8 @@ export interface Config {
     postmaster: string | null;
   };
   pop3: { markSeen: boolean; loginDelaySeconds: number };
+  /** Self-monitoring; probe.account null: no login or round-trip probes. */
+  monitor: { probeIntervalSeconds: number; probe: { account: string; password: string } | null };
   /** Empty: the system resolvers. */
   dns: { servers: ListenAddress[] };
   log: { level: LogLevel };
@@ -236,6 +238,13 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
       postmaster: raw.smtp.postmaster ?? null,
     },
     pop3: { markSeen: raw.pop3.mark_seen, loginDelaySeconds: raw.pop3.login_delay_seconds },
+    monitor: {
+      probeIntervalSeconds: raw.monitor.probe_interval_seconds,
+      probe:
+        raw.monitor.probe_account !== undefined && raw.monitor.probe_password !== undefined
+          ? { account: raw.monitor.probe_account, password: raw.monitor.probe_password }
+          : null,
+    },
     dns: { servers: raw.dns.servers.map((s) => parseDnsServer(s)).filter((s): s is ListenAddress => s !== undefined) },
     log: { level: raw.log.level },
     file,

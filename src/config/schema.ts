@@ -103,6 +103,17 @@ export const fileSchema = z.strictObject({
       login_delay_seconds: nonNegativeInt.default(0),
     })
     .prefault({}),
+  monitor: z
+    .strictObject({
+      probe_interval_seconds: z.number().int().min(5).default(30),
+      probe_account: z.string().min(3).optional(),
+      probe_password: z.string().min(1).optional(),
+    })
+    .prefault({})
+    .refine((m) => (m.probe_account === undefined) === (m.probe_password === undefined), {
+      message: 'set both monitor.probe_account and monitor.probe_password, or neither',
+      path: ['probe_account'],
+    }),
   dns: z.strictObject({ servers: z.array(dnsServer).default([]) }).prefault({}),
   log: z.strictObject({ level: z.enum(LOG_LEVELS).default('info') }).prefault({}),
 });
@@ -139,11 +150,14 @@ export const KEYS: Record<string, EnvKind> = {
   'smtp.postmaster': 'string',
   'pop3.mark_seen': 'boolean',
   'pop3.login_delay_seconds': 'integer',
+  'monitor.probe_interval_seconds': 'integer',
+  'monitor.probe_account': 'string',
+  'monitor.probe_password': 'string',
   'dns.servers': 'list',
   'log.level': 'string',
 };
 
-export const SECTIONS = ['server', 'listen', 'store', 'limits', 'tls', 'auth', 'smtp', 'pop3', 'dns', 'log'] as const;
+export const SECTIONS = ['server', 'listen', 'store', 'limits', 'tls', 'auth', 'smtp', 'pop3', 'monitor', 'dns', 'log'] as const;
 
 /** The keys allowed inside `section` (or at the top level for ''), for error messages. */
 export function keysOf(section: string): string[] {

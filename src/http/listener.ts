@@ -8,7 +8,7 @@ export function createHttpListener(context: ServerContext, address: ListenAddres
   return {
     name: 'http',
     async start() {
-      app = await buildHttpApp(context);
+      app = await buildHttpApp(context, context.httpFeatures);
       await app.listen({ host: address.host, port: address.port });
       const bound = app.server.address();
       return typeof bound === 'object' && bound !== null ? { host: bound.address, port: bound.port } : address;

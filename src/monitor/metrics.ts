@@ -1,0 +1,115 @@
+// Prometheus metrics on an own Registry (never prom-client's global one, so two servers in
+// one process — tests — do not collide). Store figures are read when scraped; probe
+// figures are set after each probe run.
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import type { ListenerName } from '../config/index.js';
+import type { Store, StoreStats } from '../store/store.js';
+import type { QueueState } from '../store/types.js';
+import type { ProbeResult } from './probes/index.js';
+
+const QUEUE_STATES: QueueState[] = ['queued', 'delivered', 'failed'];
+/** listQueue() returns entries, not a count; this bounds what one scrape reads. */
+const QUEUE_SCAN_LIMIT = 100_000;
+
+export interface MonitorMetrics {
+  registry: Registry;
+  recordProbe(result: ProbeResult): void;
+  setConnections(protocol: ListenerName, open: number): void;
+}
+
+export function createMetrics(store: Store): MonitorMetrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'steadymail_' });
+
+  // prom-client collects every metric in parallel: all store gauges share one read per scrape.
+  let pending: Promise<{ up: boolean; pingSeconds: number; stats: StoreStats | null }> | undefined;
+  const readStore = () =>
+    (pending ??= (async () => {
+      const started = performance.now();
+      try {
+        await store.ping();
+        const pingSeconds = (performance.now() - started) / 1000;
+        return { up: true, pingSeconds, stats: await store.stats() };
+      } catch {
+        return { up: false, pingSeconds: (performance.now() - started) / 1000, stats: null };
+      }
+    })().finally(() => {
+      pending = undefined;
+    }));
+  const storeGauge = (name: string, help: string, value: (s: Awaited<ReturnType<typeof readStore>>) => number | null) =>
+    new Gauge({
+      name: `steadymail_store_${name}`,
+      help,
+      registers: [registry],
+      async collect() {
+        const v = value(await readStore());
+        if (v === null) this.reset();
+        else this.set(v);
+      },
+    });
+  storeGauge('up', '1 when the store answered its ping at scrape time', (s) => (s.up ? 1 : 0));
+  storeGauge('ping_seconds', 'Time the store took to answer its ping at scrape time', (s) => s.pingSeconds);
+  storeGauge('domains', 'Hosted domains', (s) => s.stats?.domains ?? null);
+  storeGauge('accounts', 'Accounts', (s) => s.stats?.accounts ?? null);
+  storeGauge('messages', 'Stored messages', (s) => s.stats?.messages ?? null);
+  storeGauge('bytes', 'Bytes of stored messages', (s) => s.stats?.bytes ?? null);
+
+  new Gauge({
+    name: 'steadymail_queue_entries',
+    help: 'Outbound queue entries by state',
+    labelNames: ['state'],
+    registers: [registry],
+    async collect() {
+      for (const state of QUEUE_STATES) {
+        try {
+          this.set({ state }, (await store.listQueue({ state, limit: QUEUE_SCAN_LIMIT })).length);
+        } catch {
+          // store_up says why
+        }
+      }
+    },
+  });
+
+  new Gauge({
+    name: 'steadymail_queue_oldest_age_seconds',
+    help: 'Age of the oldest entry still queued for delivery (0: none)',
+    registers: [registry],
+    async collect() {
+      try {
+        const queued = await store.listQueue({ state: 'queued', limit: QUEUE_SCAN_LIMIT });
+        const oldest = queued.reduce((min, e) => Math.min(min, e.createdAt.getTime()), Date.now());
+        this.set((Date.now() - oldest) / 1000);
+      } catch {
+        this.reset();
+      }
+    },
+  });
+
+  const connections = new Gauge({ name: 'steadymail_connections', help: 'Open client connections per listener', labelNames: ['protocol'], registers: [registry] });
+  const probeUp = new Gauge({ name: 'steadymail_probe_success', help: '1 when the last probe of the component passed', labelNames: ['component'], registers: [registry] });
+  const probeSeconds = new Gauge({ name: 'steadymail_probe_duration_seconds', help: 'Duration of the last probe of the component', labelNames: ['component'], registers: [registry] });
+  const stepUp = new Gauge({ name: 'steadymail_probe_step_success', help: '1 when the step passed in the last probe', labelNames: ['component', 'step'], registers: [registry] });
+  const stepSeconds = new Gauge({ name: 'steadymail_probe_step_duration_seconds', help: 'Duration of the step in the last probe', labelNames: ['component', 'step'], registers: [registry] });
+  const probeRuns = new Counter({ name: 'steadymail_probe_runs_total', help: 'Probe runs by component and result', labelNames: ['component', 'result'], registers: [registry] });
+  const certDays = new Gauge({ name: 'steadymail_tls_certificate_days_left', help: 'Days until the certificate a listener presents expires', labelNames: ['listener'], registers: [registry] });
+  const lastRun = new Gauge({ name: 'steadymail_probe_last_run_timestamp_seconds', help: 'When the component was last probed', labelNames: ['component'], registers: [registry] });
+
+  return {
+    registry,
+    recordProbe(result) {
+      const component = result.component;
+      probeUp.set({ component }, result.ok ? 1 : 0);
+      probeSeconds.set({ component }, result.ms / 1000);
+      probeRuns.inc({ component, result: result.ok ? 'success' : 'failure' });
+      lastRun.set({ component }, result.at.getTime() / 1000);
+      for (const step of result.steps) {
+        stepUp.set({ component, step: step.name }, step.ok ? 1 : 0);
+        stepSeconds.set({ component, step: step.name }, step.ms / 1000);
+      }
+      for (const [listener, days] of Object.entries(result.certificateDaysLeft ?? {})) certDays.set({ listener }, days);
+    },
+    setConnections(protocol, open) {
+      connections.set({ protocol }, open);
+    },
+  };
+}
