@@ -27,11 +27,12 @@ export async function currentSchemaVersion(db: Kysely<Database>): Promise<number
   return Number(row?.v ?? 0);
 }
 
-/** Applies every pending migration; returns the versions applied. */
-export async function migrate(db: Kysely<Database>, dialect: Dialect): Promise<number[]> {
+/** Applies every pending migration (up to `target`, for tests); returns the versions applied. */
+export async function migrate(db: Kysely<Database>, dialect: Dialect, target = SCHEMA_VERSION): Promise<number[]> {
   await ensureVersionTable(db);
   const applied: number[] = [];
   for (const m of MIGRATIONS) {
+    if (m.version > target) break;
     const done = await db.connection().execute(async (conn) => {
       await sql.raw(dialect === 'sqlite' ? 'begin immediate' : 'begin').execute(conn);
       try {
