@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { rm, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
-import { assertBuilt, deliver, openData, rawMessage, seed, steadymail, tempDir } from './helpers.js';
+import { assertBuilt, deliver, openData, rawMessage, seed, serve, steadymail, tempDir } from './helpers.js';
 
 before(assertBuilt);
 
@@ -95,6 +95,27 @@ test('check --account limits the check to one account; an unknown one is exit 67
     assert.match(r.stdout, /no problems found/);
     const unknown = await steadymail(data, ['check', '--account', 'bob@example.org']);
     assert.equal(unknown.code, 67);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('check, repair and backup run while serve runs on the same data', async () => {
+  const dir = tempDir();
+  const data = join(dir, 'data');
+  try {
+    await seed(data, 3);
+    const stop = await serve(data);
+    try {
+      const check = await steadymail(data, ['check', '--json', '--hash']);
+      assert.equal(check.code, 0, check.stderr);
+      const repair = await steadymail(data, ['repair']);
+      assert.equal(repair.code, 0, repair.stderr);
+      const backup = await steadymail(data, ['backup', join(dir, 'backup')]);
+      assert.equal(backup.code, 0, backup.stderr);
+    } finally {
+      assert.equal(await stop(), 0);
+    }
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -28,11 +28,42 @@ export function tempDir(): string {
   return mkdtempSync(join(tmpdir(), 'steadymail-ops-'));
 }
 
-/** Runs the built binary with STEADYMAIL_DATA_DIR = dataDir. */
-export function steadymail(dataDir: string, args: string[]): Promise<Result> {
+const LISTENERS = ['SMTP', 'SUBMISSION', 'SUBMISSIONS', 'POP3', 'POP3S', 'IMAP', 'IMAPS', 'HTTP', 'SNMP', 'MANAGESIEVE'];
+
+function environment(dataDir: string): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('STEADYMAIL_')) env[k] = v;
+  for (const l of LISTENERS) env[`STEADYMAIL_LISTEN_${l}`] = '127.0.0.1:0';
   env['STEADYMAIL_DATA_DIR'] = dataDir;
+  return env;
+}
+
+/** `steadymail serve` on dataDir (every listener on a free port); resolves once it runs. Returns its stop function. */
+export async function serve(dataDir: string): Promise<() => Promise<number | null>> {
+  const child = spawn(process.execPath, [BIN, 'serve'], { env: environment(dataDir) });
+  let stderr = '';
+  child.stdout.resume();
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`serve did not start: ${stderr}`)), 10_000);
+    child.stderr.on('data', (c: Buffer) => {
+      stderr += c.toString();
+      if (stderr.includes('is running')) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    void exited.then((code) => reject(new Error(`serve exited with ${code}: ${stderr}`)));
+  });
+  return () => {
+    child.kill('SIGTERM');
+    return exited;
+  };
+}
+
+/** Runs the built binary with STEADYMAIL_DATA_DIR = dataDir. */
+export function steadymail(dataDir: string, args: string[]): Promise<Result> {
+  const env = environment(dataDir);
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, ...args], { env });
     let stdout = '';
