@@ -3,7 +3,7 @@
 // straight into the SQLite file, dropped and stale structure caches.
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { rm, unlink } from 'node:fs/promises';
+import { readFile, rm, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { assertBuilt, deliver, openData, rawMessage, seed, serve, steadymail, tempDir } from './helpers.js';
@@ -115,6 +115,45 @@ test('check, repair and backup run while serve runs on the same data', async () 
       assert.equal(backup.code, 0, backup.stderr);
     } finally {
       assert.equal(await stop(), 0);
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('a flipped byte and an orphan row are reported as not repairable; repair leaves every message in place', async () => {
+  const dir = tempDir();
+  const data = join(dir, 'data');
+  try {
+    const { inbox } = await seed(data, 3);
+    const store = await openData(data);
+    const [first] = await store.listMessages(inbox);
+    await store.close();
+    const file = join(data, 'blobs', first!.blobId.slice(0, 2), first!.blobId);
+    const bytes = await readFile(file);
+    bytes.writeUInt8(bytes.readUInt8(bytes.length - 3) ^ 0x20, bytes.length - 3);
+    await writeFile(file, bytes);
+    const db = new BetterSqlite3(join(data, 'steadymail.db'));
+    db.pragma('foreign_keys = OFF');
+    db.prepare("insert into mailboxes (account_id, name, uid_validity, uid_next, highest_modseq, messages, unseen, bytes, subscribed, special_use) values (999, 'Lost', 1, 1, 1, 0, 0, 0, 0, null)").run();
+    db.close();
+
+    const sizeOnly = await steadymail(data, ['check', '--json']);
+    assert.ok(!(JSON.parse(sizeOnly.stdout) as Report).counts['blob-corrupt'], 'without --hash only sizes are compared');
+    const found = await steadymail(data, ['check', '--json', '--hash']);
+    assert.equal(found.code, 1);
+    const report = JSON.parse(found.stdout) as Report;
+    assert.equal(report.counts['blob-corrupt'], 1, found.stdout);
+    assert.equal(report.counts['orphan-mailboxes'], 1, found.stdout);
+    assert.ok(report.problems.every((p) => !p.repairable));
+    assert.match(found.stderr, /2 not repairable/);
+
+    assert.equal((await steadymail(data, ['repair'])).code, 0);
+    const after = await openData(data);
+    try {
+      assert.deepEqual((await after.listMessages(inbox)).map((m) => m.uid), [1, 2, 3]);
+    } finally {
+      await after.close();
     }
   } finally {
     await rm(dir, { recursive: true, force: true });
