@@ -55,3 +55,16 @@ test('pending migrations on SQLite run after a consistent copy of the old databa
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test('a release older than the schema refuses to open the store and names the version needed', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'steadymail-upgrade-'));
+  try {
+    await (await openStore({ driver: 'sqlite', dataDir: dir })).close();
+    const db = new BetterSqlite3(join(dir, 'steadymail.db'));
+    db.prepare('insert into schema_version (version, name, applied_at) values (?, ?, ?)').run(SCHEMA_VERSION + 1, 'future', Date.now());
+    db.close();
+    await assert.rejects(openStore({ driver: 'sqlite', dataDir: dir }), new RegExp(`schema is version ${SCHEMA_VERSION + 1}, newer than this release supports \\(${SCHEMA_VERSION}\\)`));
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});

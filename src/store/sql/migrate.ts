@@ -4,6 +4,7 @@
 
 import { sql, type Kysely } from 'kysely';
 import type { Database } from './schema.js';
+import { StoreUnavailable } from '../errors.js';
 import { migration0001 } from './migrations/0001_initial.js';
 import { migration0002 } from './migrations/0002_pg_blobs.js';
 import { migration0003 } from './migrations/0003_outbound_queue.js';
@@ -29,7 +30,11 @@ export async function currentSchemaVersion(db: Kysely<Database>): Promise<number
 
 /** Applies every pending migration (up to `target`, for tests); returns the versions applied. */
 export async function migrate(db: Kysely<Database>, dialect: Dialect, target = SCHEMA_VERSION): Promise<number[]> {
-  await ensureVersionTable(db);
+  const found = await currentSchemaVersion(db);
+  if (found > SCHEMA_VERSION) {
+    // An older release must not write into a schema it does not know (docs/upgrade.md).
+    throw new StoreUnavailable(`the database schema is version ${found}, newer than this release supports (${SCHEMA_VERSION}); run a release that supports schema version ${found}`);
+  }
   const applied: number[] = [];
   for (const m of MIGRATIONS) {
     if (m.version > target) break;
