@@ -4,6 +4,7 @@
 // Exit codes follow sysexits(3), so scripts can tell "you asked for something wrong"
 // from "the server is broken":
 //   0  ok
+//   1  check: problems were found (restore: the restored store has problems)
 //   64 EX_USAGE     bad command line (unknown command or option, missing argument)
 //   65 EX_DATAERR   invalid input: a malformed address, domain or size, an empty
 //                   password, a request the data does not allow (domain still in use)

@@ -104,3 +104,20 @@ test('every command, and each error with its exit code', async () => {
   await expect(['domain', 'remove', 'xn--bcher-kva.example', '--force'], 0, /removed domain/);
   await expect(['domain', 'list'], 0, /^$/);
 });
+
+test('check, repair, backup and restore in-process: exit codes and usage errors', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'steadymail-cli-'));
+  const run = cli(join(dir, 'data'));
+  assert.equal((await run(['domain', 'add', 'example.org'])).code, 0);
+  const check = await run(['check', '--json']);
+  assert.equal(check.code, 0, check.err);
+  assert.deepEqual(JSON.parse(check.out), { clean: true, problems: [], counts: {}, unrepairable: 0 });
+  assert.equal((await run(['check', '--structure', 'some'])).code, 64, 'an unknown --structure mode is a usage error');
+  assert.equal((await run(['check', '--account', 'nobody@example.org'])).code, 67);
+  assert.match((await run(['repair'])).out, /nothing to repair/);
+  assert.equal((await run(['backup', join(dir, 'b')])).code, 0);
+  const restore = await run(['restore', join(dir, 'b')]);
+  assert.equal(restore.code, 65, 'restore refuses the data directory the store lives in');
+  assert.match(restore.err, /already has a store/);
+  assert.equal((await cli(join(dir, 'other'))(['restore', join(dir, 'nothing')])).code, 65, 'not a backup');
+});

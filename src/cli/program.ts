@@ -6,6 +6,9 @@ import { aliasCommand } from './alias.js';
 import { command, describeError, EXIT, io, setIo, type CliIo, type ConfigOption } from './context.js';
 import { domainCommand } from './domain.js';
 import { userCommand } from './user.js';
+import { checkCommand } from './check.js';
+import { repairCommand } from './repair.js';
+import { backupCommands } from './backup.js';
 
 export function buildProgram(): Command {
   const program = new Command('steadymail')
@@ -21,6 +24,9 @@ export function buildProgram(): Command {
   program.addCommand(domainCommand());
   program.addCommand(userCommand());
   program.addCommand(aliasCommand());
+  program.addCommand(checkCommand());
+  program.addCommand(repairCommand());
+  for (const c of backupCommands()) program.addCommand(c);
   program.addCommand(
     command('version', 'print the version').action(() => {
       io().out(`steadymail ${VERSION}`);

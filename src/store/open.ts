@@ -1,12 +1,12 @@
 // Opens the configured Store: SQLite (embedded default) or PostgreSQL (farm).
 
-import { mkdir, open, type FileHandle } from 'node:fs/promises';
-import { join } from 'node:path';
+import { access, mkdir, open, type FileHandle } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect, type SqliteDatabase } from 'kysely';
 import pg from 'pg';
 import type { Database } from './sql/schema.js';
-import { migrate } from './sql/migrate.js';
+import { currentSchemaVersion, migrate, SCHEMA_VERSION } from './sql/migrate.js';
 import { withErrorMapping } from './sql/error-mapping.js';
 import { SqlStore } from './sql/sql-store.js';
 import { FsBlobStore } from './blobs/fs.js';
@@ -66,6 +66,13 @@ export async function openStore(options: StoreOptions): Promise<Store> {
   sqlite.pragma('wal_autocheckpoint = 4000');
   const db = new Kysely<Database>({ dialect: withErrorMapping(new SqliteDialect({ database: cachingStatements(sqlite) })) });
   try {
+    const version = await currentSchemaVersion(db);
+    // Before changing the schema of a store that has data, keep a copy to go back to
+    // (docs/upgrade.md). Two processes starting in the same second share one copy.
+    if (version > 0 && version < SCHEMA_VERSION) {
+      const copy = join(options.dataDir, 'backups', `pre-migration-${version}-${fileDate(new Date())}.db`);
+      if (!(await exists(copy))) await snapshotSqlite(sqlite, copy);
+    }
     await migrate(db, 'sqlite');
   } catch (err) {
     await db.destroy();
@@ -78,8 +85,40 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     blobs,
     bus: options.bus ?? new LocalChangeBus(),
     durabilityBarrier: () => wal.sync(),
+    backupMetadata: (path) => snapshotSqlite(sqlite, path),
     onClose: () => wal.close(),
   });
+}
+
+/**
+ * A consistent copy of the database in a new file, taken while other connections
+ * (this process's or a running server's) keep reading and writing. VACUUM INTO
+ * reads everything in one read transaction, so the copy is one committed state and
+ * cannot be restarted by concurrent writers (sqlite3_backup restarts on each write).
+ * It blocks this process's event loop for its duration: for the CLI and start-up.
+ */
+export async function snapshotSqlite(sqlite: BetterSqlite3.Database, path: string): Promise<void> {
+  await mkdir(dirname(path), { recursive: true });
+  if (await exists(path)) throw new StoreUnavailable(`cannot back up the database to ${path}: the file exists`);
+  sqlite.prepare('vacuum into ?').run(path);
+  const fh = await open(path, 'r');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+function exists(path: string): Promise<boolean> {
+  return access(path).then(
+    () => true,
+    () => false,
+  );
+}
+
+/** 20261128T170200Z: sortable and safe in a file name. */
+function fileDate(d: Date): string {
+  return d.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
 }
 
 /**

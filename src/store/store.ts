@@ -29,6 +29,7 @@ import type {
   QueueState,
   RecipientResolution,
   SpecialUse,
+  StoredStructure,
   SystemFlag,
 } from './types.js';
 import type { BlobStore } from './blobs/blob-store.js';
@@ -197,6 +198,11 @@ export interface Store {
   copyMessages(fromMailboxId: number, uids: number[], toMailboxId: number): Promise<CopyResult>;
   /** RFC 6851 MOVE: copy + expunge in one transaction. */
   moveMessages(fromMailboxId: number, uids: number[], toMailboxId: number, audit?: AuditContext): Promise<CopyResult>;
+  /**
+   * Replaces a message's cached structure (re-indexed from its blob by repair). The
+   * structure is derived data: no modseq change, no event, flags and UID untouched.
+   */
+  updateStructure(mailboxId: number, uid: number, structure: StoredStructure): Promise<void>;
   /** RFC 7162: messages changed and UIDs vanished after `modseq`. */
   changesSince(mailboxId: number, modseq: number): Promise<ChangesSince>;
 
@@ -222,6 +228,12 @@ export interface Store {
   checkIntegrity(options?: IntegrityCheckOptions): Promise<IntegrityProblem[]>;
   /** Fixes what checkIntegrity reports as repairable; returns what it did (audited). */
   repairIntegrity(audit: AuditContext, options?: { accountId?: number; blobGraceMs?: number }): Promise<string[]>;
+  /**
+   * SQLite only (undefined on PostgreSQL, which has pg_dump): writes a consistent
+   * snapshot of the metadata database to `path` (a new file) while the store stays
+   * in use. Blobs are not included; they are immutable files, copied separately.
+   */
+  readonly backupMetadata?: (path: string) => Promise<void>;
   /** Quick liveness check of the metadata database. */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -331,6 +331,19 @@ export function runStoreContract(backend: ContractBackend): void {
       assert.deepEqual(missing.map((p) => [p.kind, p.blobId]), [['blob-missing', stray.blobId]]);
     });
 
+    test('updateStructure replaces the cached structure and nothing else', async () => {
+      const msg = await storeMessage(store, 'Subject: x\r\n\r\nbody');
+      const { uid } = await store.appendMessage(inbox, msg);
+      const before = (await store.getMailboxById(inbox))!;
+      const [old] = await store.getMessages(inbox, [uid]);
+      await store.updateStructure(inbox, uid, { version: 99, root: { type: 'text' } });
+      const [now] = await store.getMessages(inbox, [uid]);
+      assert.deepEqual(now?.structure, { version: 99, root: { type: 'text' } });
+      assert.deepEqual({ ...now, structure: null }, { ...old, structure: null }, 'flags, modseq and ids unchanged');
+      assert.equal((await store.getMailboxById(inbox))!.highestModseq, before.highestModseq);
+      await assert.rejects(store.updateStructure(inbox, uid + 100, {}), NotFound);
+    });
+
     test('leases are exclusive until released or expired', async () => {
       assert.equal(await store.acquireLease('pop3:1', 'node-a', 60_000), true);
       assert.equal(await store.acquireLease('pop3:1', 'node-b', 60_000), false);

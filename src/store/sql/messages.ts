@@ -11,7 +11,7 @@ import { sql } from 'kysely';
 import type { Tx } from './write-batch.js';
 import { SEEN_BIT, bitsToFlags, flagsToBits, mergeKeywords, removeKeywords, sameKeywords, toMailbox, toMessage, type MessageRow } from './rows.js';
 import { InvalidInput, NotFound, OverQuota } from '../errors.js';
-import type { AppendResult, AuditContext, ChangesSince, CopyResult, FlagChange, Mailbox, MessageMeta, NewMessage } from '../types.js';
+import type { AppendResult, AuditContext, ChangesSince, CopyResult, FlagChange, Mailbox, MessageMeta, NewMessage, StoredStructure } from '../types.js';
 import type { ChangeEvent, FlagUpdate, FlagUpdateResult, ListMessagesOptions } from '../store.js';
 import { writeAudit } from './audit.js';
 
@@ -355,6 +355,11 @@ export async function moveMessages(tx: Tx, fromId: number, uids: number[], toId:
     });
   }
   return result;
+}
+
+export async function updateStructure(tx: Tx, mailboxId: number, uid: number, structure: StoredStructure): Promise<void> {
+  const res = await tx.updateTable('messages').set({ structure: JSON.stringify(structure) }).where('mailbox_id', '=', mailboxId).where('uid', '=', uid).executeTakeFirst();
+  if (Number(res.numUpdatedRows) === 0) throw new NotFound(`no message with UID ${uid} in mailbox ${mailboxId}`);
 }
 
 export async function changesSince(tx: Tx, mailboxId: number, modseq: number): Promise<ChangesSince> {

@@ -4,6 +4,7 @@
 
 import { sql, type Kysely } from 'kysely';
 import type { Database } from './schema.js';
+import { StoreUnavailable } from '../errors.js';
 import { migration0001 } from './migrations/0001_initial.js';
 import { migration0002 } from './migrations/0002_pg_blobs.js';
 import { migration0003 } from './migrations/0003_outbound_queue.js';
@@ -27,11 +28,16 @@ export async function currentSchemaVersion(db: Kysely<Database>): Promise<number
   return Number(row?.v ?? 0);
 }
 
-/** Applies every pending migration; returns the versions applied. */
-export async function migrate(db: Kysely<Database>, dialect: Dialect): Promise<number[]> {
-  await ensureVersionTable(db);
+/** Applies every pending migration (up to `target`, for tests); returns the versions applied. */
+export async function migrate(db: Kysely<Database>, dialect: Dialect, target = SCHEMA_VERSION): Promise<number[]> {
+  const found = await currentSchemaVersion(db);
+  if (found > SCHEMA_VERSION) {
+    // An older release must not write into a schema it does not know (docs/upgrade.md).
+    throw new StoreUnavailable(`the database schema is version ${found}, newer than this release supports (${SCHEMA_VERSION}); run a release that supports schema version ${found}`);
+  }
   const applied: number[] = [];
   for (const m of MIGRATIONS) {
+    if (m.version > target) break;
     const done = await db.connection().execute(async (conn) => {
       await sql.raw(dialect === 'sqlite' ? 'begin immediate' : 'begin').execute(conn);
       try {

@@ -16,7 +16,7 @@ import { toAccount, toDomain, toMailbox } from './rows.js';
 import { NotFound, OverQuota } from '../errors.js';
 import type { BlobStore } from '../blobs/blob-store.js';
 import type { AccountUpdate, ChangeBus, FlagUpdate, IntegrityCheckOptions, IntegrityProblem, ListMessagesOptions, NewAccount, Store, StoreStats } from '../store.js';
-import type { AuditContext, AuditEntry, NewMessage, NewOutbound, QueueState, SpecialUse, AppendResult } from '../types.js';
+import type { AuditContext, AuditEntry, NewMessage, StoredStructure, NewOutbound, QueueState, SpecialUse, AppendResult } from '../types.js';
 
 /** Blobs unreferenced for less than this are a delivery in flight, not garbage. */
 export const DEFAULT_BLOB_GRACE_MS = 24 * 3600_000;
@@ -28,6 +28,8 @@ export interface SqlStoreOptions {
   bus: ChangeBus;
   /** Called after the database and blob store are closed. */
   onClose?: () => Promise<void>;
+  /** SQLite: a consistent snapshot of the database file (Store.backupMetadata). */
+  backupMetadata?: (path: string) => Promise<void>;
   /** Makes committed transactions durable (SQLite: fsync of the WAL). */
   durabilityBarrier?: () => Promise<void>;
 }
@@ -40,8 +42,10 @@ export class SqlStore implements Store {
   private readonly db: Kysely<Database>;
   private readonly onClose: (() => Promise<void>) | undefined;
   private closed = false;
+  readonly backupMetadata?: (path: string) => Promise<void>;
 
   constructor(o: SqlStoreOptions) {
+    if (o.backupMetadata) this.backupMetadata = o.backupMetadata;
     this.db = o.db;
     this.driver = o.dialect;
     this.blobs = o.blobs;
@@ -164,6 +168,9 @@ export class SqlStore implements Store {
   }
   moveMessages(fromMailboxId: number, uids: number[], toMailboxId: number, audit?: AuditContext) {
     return this.writes.run((tx, ev) => messages.moveMessages(tx, fromMailboxId, uids, toMailboxId, audit, ev));
+  }
+  updateStructure(mailboxId: number, uid: number, structure: StoredStructure) {
+    return this.writes.run((tx) => messages.updateStructure(tx, mailboxId, uid, structure));
   }
   changesSince(mailboxId: number, modseq: number) {
     return messages.changesSince(this.db, mailboxId, modseq);
