@@ -3,6 +3,7 @@
 // to IMAP response codes (RFC 5530).
 
 import { isStoreError } from '../store/errors.js';
+import { BlobMissing } from '../store/blobs/blob-store.js';
 
 export type ProtocolErrorKind = 'bad' | 'no' | 'bye';
 
@@ -28,6 +29,8 @@ export function bad(message: string, code?: string): ProtocolError {
 
 /** Store errors become NO with the RFC 5530 code a client can act on; anything else is not ours to map. */
 export function fromStoreError(err: unknown): ProtocolError | undefined {
+  // A message whose body is gone (see `steadymail repair`): this command fails, the session lives on.
+  if (err instanceof BlobMissing) return new ProtocolError('no', 'The body of this message is missing on the server', 'SERVERBUG', { cause: err });
   if (!isStoreError(err)) return undefined;
   switch (err.code) {
     case 'not-found':

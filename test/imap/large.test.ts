@@ -25,3 +25,29 @@ test('FETCH of a large message streams exact bytes (BODY[], partial, TEXT, RFC82
     await h.close();
   }
 });
+
+test('a message whose body is missing answers NO [SERVERBUG] and the session goes on', async () => {
+  const h = await startServer();
+  try {
+    const c = await RawClient.connect(h.port);
+    await c.login();
+    const small = 'From: a@example.org\r\nSubject: small\r\n\r\nhello\r\n';
+    const big = `From: a@example.org\r\nSubject: big\r\n\r\n${'x'.repeat(300_000)}\r\n`;
+    await append(c, 'INBOX', small);
+    await append(c, 'INBOX', big);
+    const inbox = (await h.store.getMailbox(h.account.id, 'INBOX'))!;
+    for (const m of await h.store.listMessages(inbox.id)) await h.store.blobs.delete(m.blobId);
+    await c.cmd('s', 'SELECT INBOX');
+    for (const [tag, seq] of [['a', '1'], ['b', '2']] as const) {
+      const lines = await c.cmd(tag, `FETCH ${seq} (BODY.PEEK[])`);
+      assert.match(lines.at(-1)!, new RegExp(`^${tag} NO \\[SERVERBUG\\]`), lines.join(' | '));
+    }
+    // Metadata still answers, and the connection is alive.
+    const env = await c.cmd('e', 'FETCH 1:2 (ENVELOPE)');
+    assert.match(env.at(-1)!, /^e OK/);
+    assert.match((await c.cmd('n', 'NOOP')).at(-1)!, /^n OK/);
+    c.close();
+  } finally {
+    await h.close();
+  }
+});

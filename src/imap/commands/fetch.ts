@@ -2,6 +2,7 @@
 // CHANGEDSINCE / VANISHED. ENVELOPE and BODYSTRUCTURE come from the index
 // stored at delivery; body sections are byte ranges of the blob.
 import type { FetchItem } from '../parser/index.js';
+import { BlobMissing } from '../../store/blobs/blob-store.js';
 import { resolveSequenceSet } from '../parser/index.js';
 import type { MessageMeta } from '../../store/types.js';
 import { formatBodyStructure, formatEnvelope, indexMessage, readMessageIndex, type MessageIndex } from '../../mime/index.js';
@@ -147,6 +148,7 @@ async function* fetchResponse(ctx: CommandContext, view: MailboxView, cmd: Cmd<'
         break;
       case 'RFC822':
         if (m.size >= STREAM_MIN) {
+          await assertBlobPresent(ctx, m.blobId);
           add(`RFC822 {${m.size}}\r\n`);
           yield takeParts();
           yield* streamRange(ctx, m.blobId, [0, m.size]);
@@ -167,6 +169,7 @@ async function* fetchResponse(ctx: CommandContext, view: MailboxView, cmd: Cmd<'
       case 'BODY[]': {
         const range = partialRange(sectionRange(need(), item.section), item.partial);
         if (range && range[1] - range[0] >= STREAM_MIN) {
+          await assertBlobPresent(ctx, m.blobId);
           add(`${item.label}${item.partial ? `<${item.partial.offset}>` : ''} {${range[1] - range[0]}}\r\n`);
           yield takeParts();
           yield* streamRange(ctx, m.blobId, range);
@@ -203,6 +206,14 @@ function partialRange(range: [number, number] | null, partial: { offset: number;
   if (range === null || partial === null) return range;
   const start = Math.min(range[0] + partial.offset, range[1]);
   return [start, Math.min(start + partial.length, range[1])];
+}
+
+/**
+ * Once a literal's length is on the wire, a missing body can only end the
+ * connection; checking first lets the command answer NO instead.
+ */
+async function assertBlobPresent(ctx: CommandContext, blobId: string): Promise<void> {
+  if (!(await ctx.store.blobs.stat(blobId))) throw new BlobMissing(blobId);
 }
 
 async function* streamRange(ctx: CommandContext, blobId: string, [start, end]: [number, number]): AsyncGenerator<Buffer, void, undefined> {
