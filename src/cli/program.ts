@@ -5,6 +5,7 @@ import { VERSION } from '../version.js';
 import { aliasCommand } from './alias.js';
 import { command, describeError, EXIT, io, setIo, type CliIo, type ConfigOption } from './context.js';
 import { domainCommand } from './domain.js';
+import { queueCommand } from './queue.js';
 import { userCommand } from './user.js';
 
 export function buildProgram(): Command {
@@ -21,6 +22,7 @@ export function buildProgram(): Command {
   program.addCommand(domainCommand());
   program.addCommand(userCommand());
   program.addCommand(aliasCommand());
+  program.addCommand(queueCommand());
   program.addCommand(
     command('version', 'print the version').action(() => {
       io().out(`steadymail ${VERSION}`);
