@@ -65,15 +65,25 @@ export interface TestMx {
   port: number;
   received: Received[];
   policy: RcptPolicy;
+  /** Users that logged in with AUTH, in order. */
+  logins: string[];
   close(): Promise<void>;
 }
 
-export async function startMx(): Promise<TestMx> {
-  const mx: TestMx = { port: 0, received: [], policy: () => undefined, close: async () => {} };
+/** With `credentials`, the peer is a smarthost offering AUTH PLAIN/LOGIN without TLS. */
+export async function startMx(credentials?: { user: string; pass: string }): Promise<TestMx> {
+  const mx: TestMx = { port: 0, received: [], policy: () => undefined, logins: [], close: async () => {} };
   const server = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ['STARTTLS'],
+    authOptional: credentials === undefined,
+    allowInsecureAuth: true,
+    disabledCommands: credentials ? ['STARTTLS'] : ['STARTTLS', 'AUTH'],
+    authMethods: ['PLAIN', 'LOGIN'],
     logger: false,
+    onAuth(auth, _session, callback) {
+      if (!credentials || auth.username !== credentials.user || auth.password !== credentials.pass) return callback(new Error('535 5.7.8 bad credentials'));
+      mx.logins.push(auth.username ?? '');
+      callback(null, { user: auth.username });
+    },
     onRcptTo(address: SMTPServerAddress, _session, callback) {
       const refusal = mx.policy(address.address);
       if (!refusal) return callback();

@@ -186,6 +186,29 @@ describe('outbound queue', () => {
     assert.match(mx.received[0]?.data ?? '', /^DKIM-Signature: [^]*d=example\.org;[^]*s=steadymail;/);
   });
 
+  test('gives up after the maximum age with a DSN saying so (RFC 3463 4.4.7)', async () => {
+    mx.policy = () => ({ code: 451, message: '4.3.0 try again later' });
+    const [entry] = await enqueue('expired', ['bob@good.test']);
+    await queue({ maxAgeMs: 60_000 }).runOnce();
+    assert.equal((await store.getQueueEntry(entry!.id))?.state, 'failed');
+    const [dsn] = await inbox();
+    assert.match(dsn!, /^Status: 4\.4\.7\r$/m);
+    assert.match(dsn!, /^Diagnostic-Code: smtp; gave up after 1 attempts: 451 4\.3\.0 try again later\r$/m);
+  });
+
+  test('a smarthost relay gets every message, with AUTH', async () => {
+    const relay = await startMx({ user: 'relayuser', pass: 'secret' });
+    try {
+      await enqueue('relayed', ['bob@nullmx.test']);
+      await queue({ relay: { host: '127.0.0.1', port: relay.port, auth: { user: 'relayuser', pass: 'secret' } } }).runOnce();
+      assert.deepEqual(relay.logins, ['relayuser']);
+      assert.deepEqual(relay.received.map((m) => m.to), [['bob@nullmx.test']], 'no MX lookup: the relay decides');
+      assert.equal(mx.received.length, 0);
+    } finally {
+      await relay.close();
+    }
+  });
+
   test('start() polls and stop() waits for deliveries in flight', async () => {
     await enqueue('polled', ['bob@good.test']);
     const q = queue({ pollIntervalMs: 50 });
