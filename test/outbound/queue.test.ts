@@ -196,6 +196,23 @@ describe('outbound queue', () => {
     assert.match(dsn!, /^Diagnostic-Code: smtp; gave up after 1 attempts: 451 4\.3\.0 try again later\r$/m);
   });
 
+  test('one delay notice (Action: delayed) after hours of retries', async () => {
+    mx.policy = () => ({ code: 451, message: '4.3.0 try again later' });
+    const [entry] = await enqueue('late', ['bob@good.test']);
+    for (let i = 0; i < 5; i++) await store.deferQueueEntry(entry!.id, '451 earlier', new Date());
+    const q = queue();
+    await q.runOnce();
+    const [notice, ...rest] = await inbox();
+    assert.equal(rest.length, 0);
+    assert.match(notice!, /^Subject: Delayed Mail/m);
+    assert.match(notice!, /^Action: delayed\r\nStatus: 4\.3\.0\r$/m);
+    assert.match(notice!, /^Will-Retry-Until: /m);
+    assert.equal((await store.getQueueEntry(entry!.id))?.state, 'queued');
+    await store.retryQueueEntry(entry!.id);
+    await q.runOnce();
+    assert.equal((await inbox()).length, 1, 'only once');
+  });
+
   test('a smarthost relay gets every message, with AUTH', async () => {
     const relay = await startMx({ user: 'relayuser', pass: 'secret' });
     try {

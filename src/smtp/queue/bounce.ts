@@ -14,9 +14,17 @@ export async function returnToSender(
   deps: { store: Store; logger: Logger; hostname: string },
   original: { mailFrom: string; createdAt: Date; message: Buffer },
   failed: FailedRecipient[],
+  delayed?: { willRetryUntil: Date },
 ): Promise<void> {
   if (original.mailFrom === '' || failed.length === 0) return;
-  const dsn = buildDsn({ hostname: deps.hostname, to: original.mailFrom, arrivalDate: original.createdAt, recipients: failed, original: original.message });
+  const dsn = buildDsn({
+    hostname: deps.hostname,
+    to: original.mailFrom,
+    arrivalDate: original.createdAt,
+    recipients: failed,
+    original: original.message,
+    ...(delayed ? { action: 'delayed' as const, willRetryUntil: delayed.willRetryUntil } : {}),
+  });
   const blob = await deps.store.blobs.put(dsn);
   const account = await deps.store.getAccount(original.mailFrom.toLowerCase());
   if (account && !account.disabled) {

@@ -3,7 +3,7 @@
 // the original message (text/rfc822-headers).
 //
 // Rules:
-// - Sent only for permanent failures (and expiry); never to the null sender
+// - Sent for permanent failures (and expiry), and once as a delay warning; never to the null sender
 //   (RFC 5321 4.5.5), so a bounce cannot bounce.
 // - The DSN's own envelope sender is null; its From is the postmaster of our host.
 
@@ -25,6 +25,10 @@ export interface DsnInput {
   arrivalDate: Date;
   recipients: FailedRecipient[];
   original: Buffer;
+  /** RFC 3464 2.3.3: 'delayed' is the warning sent once while retries continue. */
+  action?: 'failed' | 'delayed';
+  /** RFC 3464 2.3.9, for 'delayed'. */
+  willRetryUntil?: Date;
   now?: Date;
 }
 
@@ -42,11 +46,13 @@ export function buildDsn(input: DsnInput): Buffer {
   const now = input.now ?? new Date();
   const boundary = `=_dsn_${randomBytes(12).toString('hex')}`;
   const messageId = `<${randomBytes(12).toString('hex')}@${input.hostname}>`;
+  const action = input.action ?? 'failed';
   const human = [
     `This is the mail system at ${input.hostname}.`,
     '',
-    'Your message could not be delivered to one or more recipients.',
-    'It has not been delivered and will not be retried.',
+    ...(action === 'failed'
+      ? ['Your message could not be delivered to one or more recipients.', 'It has not been delivered and will not be retried.']
+      : ['Your message has not been delivered yet to one or more recipients.', `Delivery will be retried${input.willRetryUntil ? ` until ${input.willRetryUntil.toUTCString()}` : ''}; you need not send it again.`]),
     '',
     ...input.recipients.map((r) => `<${r.recipient}>: ${oneLine(r.diagnostic)}`),
   ];
@@ -56,17 +62,18 @@ export function buildDsn(input: DsnInput): Buffer {
     status.push(
       '',
       `Final-Recipient: rfc822; ${r.recipient}`,
-      'Action: failed',
+      `Action: ${action}`,
       `Status: ${r.status}`,
       ...(r.remoteMta ? [`Remote-MTA: dns; ${r.remoteMta}`] : []),
       `Diagnostic-Code: smtp; ${oneLine(r.diagnostic)}`,
       `Last-Attempt-Date: ${now.toUTCString()}`,
+      ...(action === 'delayed' && input.willRetryUntil ? [`Will-Retry-Until: ${input.willRetryUntil.toUTCString()}`] : []),
     );
   }
   const lines = [
     `From: Mail Delivery System <MAILER-DAEMON@${input.hostname}>`,
     `To: <${input.to}>`,
-    'Subject: Undelivered Mail Returned to Sender',
+    `Subject: ${action === 'failed' ? 'Undelivered Mail Returned to Sender' : 'Delayed Mail (still being retried)'}`,
     `Date: ${now.toUTCString()}`,
     `Message-ID: ${messageId}`,
     'Auto-Submitted: auto-replied',

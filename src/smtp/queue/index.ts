@@ -64,6 +64,9 @@ export interface OutboundQueue {
   runOnce(): Promise<number>;
 }
 
+/** The failed attempt after which the sender gets one delay DSN (about 4 hours in, see retry.ts). */
+export const DELAY_NOTICE_ATTEMPT = 6;
+
 export function createOutboundQueue(o: OutboundQueueOptions): OutboundQueue {
   const resolver = o.resolver ?? createResolver(o.dnsServers ?? []);
   const concurrency = o.concurrency ?? 16;
@@ -92,6 +95,11 @@ export function createOutboundQueue(o: OutboundQueueOptions): OutboundQueue {
         // RFC 3463 4.4.7: delivery time expired.
         for (const d of outcome.deferred) failed.push({ recipient: d.recipient, status: '4.4.7', diagnostic: `gave up after ${entry.attempts + 1} attempts: ${d.error.message}`, ...(d.error.remoteMta ? { remoteMta: d.error.remoteMta } : {}) });
       } else if (outcome.delivered.length === 0 && failed.length === 0) {
+        if (entry.attempts + 1 === DELAY_NOTICE_ATTEMPT) {
+          // Once, after about four hours of retries: the sender learns the mail is late.
+          const late = outcome.deferred.map((d) => ({ recipient: d.recipient, status: d.error.status, diagnostic: d.error.message, ...(d.error.remoteMta ? { remoteMta: d.error.remoteMta } : {}) }));
+          await returnToSender(o, { mailFrom: entry.mailFrom, createdAt: entry.createdAt, message: original }, late, { willRetryUntil: new Date(entry.createdAt.getTime() + maxAgeMs) });
+        }
         await o.store.deferQueueEntry(entry.id, error.message, next);
         o.logger.info({ ...log, next: next.toISOString(), error: error.message }, 'outbound delivery deferred');
         return;
