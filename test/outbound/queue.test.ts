@@ -140,6 +140,19 @@ describe('outbound queue', () => {
     assert.match(dsn!, /^Content-Type: text\/rfc822-headers\r\n[^]*^Subject: bounce\r$/m);
   });
 
+  test('a remote sender gets the DSN through the queue, from the null sender', async () => {
+    mx.policy = (rcpt) => (rcpt === 'nobody@good.test' ? { code: 550, message: '5.1.1 no such user' } : undefined);
+    await enqueue('forwarded', ['nobody@good.test'], 'carol@good.test');
+    const q = queue();
+    await q.runOnce();
+    assert.equal((await inbox()).length, 0);
+    await q.runOnce();
+    assert.equal(mx.received.length, 1);
+    assert.equal(mx.received[0]?.from, '', 'MAIL FROM:<> (RFC 5321 4.5.5)');
+    assert.deepEqual(mx.received[0]?.to, ['carol@good.test']);
+    assert.match(mx.received[0]?.data ?? '', /Final-Recipient: rfc822; nobody@good\.test/);
+  });
+
   test('a partly refused message is delivered to the others and bounced for the refused', async () => {
     mx.policy = (rcpt) => (rcpt === 'nobody@good.test' ? { code: 550, message: '5.1.1 no such user' } : undefined);
     const [entry] = await enqueue('partly', ['bob@good.test', 'nobody@good.test']);
