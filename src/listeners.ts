@@ -9,6 +9,7 @@ import { authenticate } from './auth/authenticator.js';
 import { createSmtpListener } from './smtp/index.js';
 import { createPop3Server } from './pop3/index.js';
 import { createImapServer } from './imap/index.js';
+import { createOutboundQueue, type OutboundQueue } from './smtp/queue/index.js';
 
 /** What every protocol server returns; adapted here to the Listener shape. */
 interface ProtocolServer {
@@ -127,3 +128,24 @@ export const PROTOCOL_LISTENERS: Partial<Record<ListenerName, (context: ServerCo
   imap: imapFactory(false, 'imap'),
   imaps: imapFactory(true, 'imaps'),
 };
+
+/** The outbound queue worker, configured from `[outbound]` and `[dns]`; null when disabled. */
+export function createOutbound(context: ServerContext): OutboundQueue | null {
+  const { config } = context;
+  const o = config.outbound;
+  if (!o.enabled) return null;
+  const relay = o.relay;
+  return createOutboundQueue({
+    store: context.store,
+    logger: context.logger,
+    hostname: config.hostname,
+    dnsServers: config.dns.servers.map(formatAddress),
+    ...(relay ? { relay: { host: relay.host, port: relay.port, ...(relay.auth ? { auth: relay.auth } : {}), requireTLS: relay.requireTls } } : {}),
+    port: o.port,
+    maxAgeMs: o.maxAgeHours * 3_600_000,
+    dataDir: config.dataDir,
+    dkimSelector: o.dkimSelector,
+    concurrency: o.concurrency,
+    maxPerDestination: o.maxPerDestination,
+  });
+}

@@ -11,8 +11,9 @@ import { openStore } from './store/open.js';
 import type { ChangeBus, Store } from './store/store.js';
 import { loadCertificate, type ServerCertificate } from './tls/index.js';
 import { createHttpListener } from './http/listener.js';
-import { PROTOCOL_LISTENERS } from './listeners.js';
+import { PROTOCOL_LISTENERS, createOutbound } from './listeners.js';
 import { createMonitor, type Monitor } from './monitor/index.js';
+import type { OutboundQueue } from './smtp/queue/index.js';
 import { ListenError, storeOptions, type Listener, type ServerContext } from './listener.js';
 
 export { ListenError, storeOptions, type Listener, type ServerContext } from './listener.js';
@@ -74,12 +75,17 @@ export async function startServer(options: StartServerOptions): Promise<ServerHa
           connections: () => started.map((l) => [l.name, l.connections?.()] as [ListenerName, number | undefined]),
         });
 
+  let outbound: OutboundQueue | null = null;
+
   const stopAll = async (): Promise<void> => {
     await monitor?.stop();
+    const queueStopped = outbound?.stop(graceMs);
     const results = await Promise.allSettled(started.map((l) => l.stop(graceMs)));
     results.forEach((r, i) => {
       if (r.status === 'rejected') logger.error({ err: r.reason as unknown, listener: started[i]?.name }, 'listener did not stop cleanly');
     });
+    // Deliveries still running after the grace period keep their leases until those expire; then they are retried.
+    await queueStopped;
     await store.close();
   };
 
@@ -112,6 +118,11 @@ export async function startServer(options: StartServerOptions): Promise<ServerHa
       started.push(listener);
       addresses.set(name, bound);
       logger.info({ listener: name, host: bound.host, port: bound.port }, `${name} listening on ${formatAddress(bound)}`);
+    }
+    outbound = createOutbound(context);
+    if (outbound) {
+      outbound.start();
+      logger.info({ relay: config.outbound.relay ? formatAddress(config.outbound.relay) : null }, 'outbound queue started');
     }
   } catch (err) {
     await stopAll();

@@ -1,7 +1,7 @@
-// steadymail domain add|list|remove
+// steadymail domain add|list|remove|dkim
 import { Command } from 'commander';
 import { normalizeDomain } from '../address/index.js';
-import { cliAudit, command, withStore, io, type ConfigOption } from './context.js';
+import { cliAudit, cliConfig, command, withStore, io, type ConfigOption } from './context.js';
 
 export function domainCommand(): Command {
   const domain = new Command('domain').description('manage the domains this server receives mail for');
@@ -31,6 +31,23 @@ export function domainCommand(): Command {
         const d = normalizeDomain(name);
         await withStore(options, (store) => store.deleteDomain(d, cliAudit(), { force: options.force === true }));
         io().out(`removed domain ${d}`);
+      }),
+  );
+
+  domain.addCommand(
+    command('dkim', 'create the DKIM signing key of a domain (kept if it exists) and print the DNS record to publish')
+      .argument('<name>', 'domain name')
+      .option('--selector <selector>', 'DKIM selector', 'steadymail')
+      .action(async (name: string, options: ConfigOption & { selector: string }) => {
+        const d = normalizeDomain(name);
+        const config = cliConfig(options);
+        // Imported here so that `--help` does not load the signing code.
+        const { generateDkimKey } = await import('../smtp/queue/dkim.js');
+        const key = await generateDkimKey(config.dataDir, d, options.selector);
+        io().out(`${key.created ? 'created' : 'kept existing'} key ${key.path}`);
+        // RFC 1035 3.3.14: one character-string holds at most 255 bytes.
+        const strings = key.value.match(/.{1,255}/g) ?? [];
+        io().out(`publish: ${key.name}. IN TXT ${strings.map((c) => `"${c}"`).join(' ')}`);
       }),
   );
 

@@ -5,6 +5,7 @@ import { VERSION } from '../version.js';
 import { aliasCommand } from './alias.js';
 import { command, describeError, EXIT, io, setIo, type CliIo, type ConfigOption } from './context.js';
 import { domainCommand } from './domain.js';
+import { queueCommand } from './queue.js';
 import { userCommand } from './user.js';
 import { checkCommand } from './check.js';
 import { repairCommand } from './repair.js';
@@ -27,6 +28,7 @@ export function buildProgram(): Command {
   program.addCommand(checkCommand());
   program.addCommand(repairCommand());
   for (const c of backupCommands()) program.addCommand(c);
+  program.addCommand(queueCommand());
   program.addCommand(
     command('version', 'print the version').action(() => {
       io().out(`steadymail ${VERSION}`);

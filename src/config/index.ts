@@ -50,6 +50,17 @@ export interface Config {
   monitor: { probeIntervalSeconds: number; probe: { account: string; password: string } | null };
   /** Empty: the system resolvers. */
   dns: { servers: ListenAddress[] };
+  outbound: {
+    enabled: boolean;
+    /** Smarthost: all outbound mail goes there. */
+    relay: { host: string; port: number; auth: { user: string; pass: string } | null; requireTls: boolean } | null;
+    /** Port of remote MX hosts. */
+    port: number;
+    maxAgeHours: number;
+    concurrency: number;
+    maxPerDestination: number;
+    dkimSelector: string;
+  };
   log: { level: LogLevel };
   /** The file the configuration was read from, or null when only defaults and environment apply. */
   file: string | null;
@@ -246,9 +257,25 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
           : null,
     },
     dns: { servers: raw.dns.servers.map((s) => parseDnsServer(s)).filter((s): s is ListenAddress => s !== undefined) },
+    outbound: {
+      enabled: raw.outbound.enabled,
+      relay: relayOf(raw.outbound),
+      port: raw.outbound.port,
+      maxAgeHours: raw.outbound.max_age_hours,
+      concurrency: raw.outbound.concurrency,
+      maxPerDestination: raw.outbound.max_per_destination,
+      dkimSelector: raw.outbound.dkim_selector,
+    },
     log: { level: raw.log.level },
     file,
   };
+}
+
+function relayOf(o: z.output<typeof fileSchema>['outbound']): Config['outbound']['relay'] {
+  const address = o.relay === undefined ? undefined : parseListen(o.relay);
+  if (!address) return null;
+  const auth = o.relay_user !== undefined && o.relay_password !== undefined ? { user: o.relay_user, pass: o.relay_password } : null;
+  return { host: address.host, port: address.port, auth, requireTls: o.relay_require_tls };
 }
 
 function isLoopback(address: string): boolean {

@@ -115,6 +115,20 @@ export const fileSchema = z.strictObject({
       path: ['probe_account'],
     }),
   dns: z.strictObject({ servers: z.array(dnsServer).default([]) }).prefault({}),
+  outbound: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      relay: listenValue.optional(),
+      relay_user: z.string().min(1).optional(),
+      relay_password: z.string().min(1).optional(),
+      relay_require_tls: z.boolean().default(false),
+      port: positiveInt.max(65535).default(25),
+      max_age_hours: positiveInt.default(120),
+      concurrency: positiveInt.default(16),
+      max_per_destination: positiveInt.default(4),
+      dkim_selector: z.string().regex(/^[a-z0-9][a-z0-9-]*$/i).default('steadymail'),
+    })
+    .prefault({}),
   log: z.strictObject({ level: z.enum(LOG_LEVELS).default('info') }).prefault({}),
 });
 
@@ -154,10 +168,20 @@ export const KEYS: Record<string, EnvKind> = {
   'monitor.probe_account': 'string',
   'monitor.probe_password': 'string',
   'dns.servers': 'list',
+  'outbound.enabled': 'boolean',
+  'outbound.relay': 'string',
+  'outbound.relay_user': 'string',
+  'outbound.relay_password': 'string',
+  'outbound.relay_require_tls': 'boolean',
+  'outbound.port': 'integer',
+  'outbound.max_age_hours': 'integer',
+  'outbound.concurrency': 'integer',
+  'outbound.max_per_destination': 'integer',
+  'outbound.dkim_selector': 'string',
   'log.level': 'string',
 };
 
-export const SECTIONS = ['server', 'listen', 'store', 'limits', 'tls', 'auth', 'smtp', 'pop3', 'monitor', 'dns', 'log'] as const;
+export const SECTIONS = ['server', 'listen', 'store', 'limits', 'tls', 'auth', 'smtp', 'pop3', 'monitor', 'dns', 'outbound', 'log'] as const;
 
 /** The keys allowed inside `section` (or at the top level for ''), for error messages. */
 export function keysOf(section: string): string[] {

@@ -210,6 +210,19 @@ export interface Store {
   /** Queues a durable blob for remote recipients: one entry per recipient domain, in one transaction. */
   enqueueOutbound(message: NewOutbound): Promise<QueueEntry[]>;
   listQueue(options?: { state?: QueueState; limit?: number }): Promise<QueueEntry[]>;
+  getQueueEntry(id: number): Promise<QueueEntry | undefined>;
+  /** Leases up to `limit` due, unleased (or lease-expired) queued entries to `holder`, atomically. */
+  claimQueueEntries(holder: string, limit: number, leaseMs: number): Promise<QueueEntry[]>;
+  /** Delivered: counts the attempt, clears the lease. */
+  completeQueueEntry(id: number): Promise<QueueEntry>;
+  /** Temporary failure: counts the attempt, records the error, due again at `nextAttemptAt`. */
+  deferQueueEntry(id: number, error: string, nextAttemptAt: Date): Promise<QueueEntry>;
+  /** Permanent failure: counts the attempt, records the error; never attempted again. */
+  failQueueEntry(id: number, error: string): Promise<QueueEntry>;
+  /** Queued again and due now (operator retry or flush). */
+  retryQueueEntry(id: number): Promise<QueueEntry>;
+  /** Removes the entry (audited). */
+  deleteQueueEntry(id: number, audit: AuditContext): Promise<void>;
 
   // Audit log of removals and administrative actions
   audit(entry: Omit<AuditEntry, 'id' | 'at'>): Promise<void>;

@@ -361,6 +361,37 @@ export function runStoreContract(backend: ContractBackend): void {
       assert.deepEqual(await store.stats(), { domains: 1, accounts: 1, messages: 1, bytes: 5 });
       await store.ping();
     });
+
+    test('queue entries are claimed by one holder at a time, and leases expire', async () => {
+      const msg = await storeMessage(store, 'outbound');
+      const queued = await store.enqueueOutbound({ blobId: msg.blobId, size: msg.size, mailFrom: 'alice@example.org', recipients: ['a@one.test', 'b@two.test', 'c@three.test'] });
+      assert.equal(queued.length, 3);
+      const claims = await Promise.all([store.claimQueueEntries('node-a', 10, 60_000), store.claimQueueEntries('node-b', 10, 60_000)]);
+      const ids = claims.flat().map((e) => e.id).sort((a, b) => a - b);
+      assert.deepEqual(ids, queued.map((e) => e.id).sort((a, b) => a - b), 'every entry claimed exactly once');
+      assert.deepEqual(await store.claimQueueEntries('node-c', 10, 60_000), [], 'leased entries are not claimed again');
+      const [first, second, third] = queued.map((e) => e.id) as [number, number, number];
+      const done = await store.completeQueueEntry(first);
+      assert.deepEqual([done.state, done.attempts], ['delivered', 1]);
+      const later = new Date(Date.now() + 3_600_000);
+      const deferred = await store.deferQueueEntry(second, '451 4.3.0 try later', later);
+      assert.deepEqual([deferred.state, deferred.attempts, deferred.lastError, deferred.nextAttemptAt.getTime()], ['queued', 1, '451 4.3.0 try later', later.getTime()]);
+      assert.deepEqual(await store.claimQueueEntries('node-c', 10, 60_000), [], 'a deferred entry is not due yet');
+      const retried = await store.retryQueueEntry(second);
+      assert.ok(retried.nextAttemptAt.getTime() <= Date.now());
+      assert.deepEqual((await store.claimQueueEntries('node-c', 10, 1)).map((e) => e.id), [second]);
+      await new Promise((r) => setTimeout(r, 10));
+      assert.deepEqual((await store.claimQueueEntries('node-d', 10, 60_000)).map((e) => e.id), [second], 'an expired lease can be taken over');
+      const failed = await store.failQueueEntry(third, '550 5.1.1 no such user');
+      assert.deepEqual([failed.state, failed.lastError], ['failed', '550 5.1.1 no such user']);
+      assert.deepEqual((await store.listQueue({ state: 'failed' })).map((e) => e.id), [third]);
+      await store.deleteQueueEntry(third, AUDIT);
+      assert.equal(await store.getQueueEntry(third), undefined);
+      await assert.rejects(store.deleteQueueEntry(third, AUDIT), NotFound);
+      await assert.rejects(store.completeQueueEntry(third), NotFound);
+      const audit = (await store.listAudit())[0];
+      assert.deepEqual([audit?.action, audit?.subject], ['queue.delete', `queue:${third}`]);
+    });
   });
 }
 

@@ -9,6 +9,7 @@ import * as accounts from './accounts.js';
 import * as mailboxes from './mailboxes.js';
 import * as messages from './messages.js';
 import * as queue from './queue.js';
+import * as outbound from './outbound.js';
 import * as integrity from './integrity.js';
 import { createHash } from 'node:crypto';
 import { listAudit, writeAudit } from './audit.js';
@@ -182,6 +183,27 @@ export class SqlStore implements Store {
   }
   listQueue(options: { state?: QueueState; limit?: number } = {}) {
     return queue.listQueue(this.db, options);
+  }
+  getQueueEntry(id: number) {
+    return outbound.getQueueEntry(this.db, id);
+  }
+  claimQueueEntries(holder: string, limit: number, leaseMs: number) {
+    return this.writes.run((tx) => outbound.claimQueueEntries(tx, holder, limit, leaseMs));
+  }
+  completeQueueEntry(id: number) {
+    return this.writes.run((tx) => outbound.completeQueueEntry(tx, id));
+  }
+  deferQueueEntry(id: number, error: string, nextAttemptAt: Date) {
+    return this.writes.run((tx) => outbound.deferQueueEntry(tx, id, error, nextAttemptAt));
+  }
+  failQueueEntry(id: number, error: string) {
+    return this.writes.run((tx) => outbound.failQueueEntry(tx, id, error));
+  }
+  retryQueueEntry(id: number) {
+    return this.writes.run((tx) => outbound.retryQueueEntry(tx, id));
+  }
+  async deleteQueueEntry(id: number, audit: AuditContext) {
+    await this.writes.run((tx) => outbound.deleteQueueEntry(tx, id, audit));
   }
 
   // Audit
