@@ -1,6 +1,7 @@
 // Opens the configured Store: SQLite (embedded default) or PostgreSQL (farm).
 
-import { access, mkdir, open, type FileHandle } from 'node:fs/promises';
+import { access, mkdir, open } from 'node:fs/promises';
+import { SyncedHandle } from './synced-handle.js';
 import { dirname, join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect, type SqliteDatabase } from 'kysely';
@@ -78,7 +79,8 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     await db.destroy();
     throw err;
   }
-  const wal = new WalSyncer(join(options.dataDir, 'steadymail.db-wal'));
+  // SQLite never deletes the WAL while this connection is open; after a checkpoint it may be absent.
+  const wal = new SyncedHandle(join(options.dataDir, 'steadymail.db-wal'), { missingOk: true });
   return new SqlStore({
     db,
     dialect: 'sqlite',
@@ -119,64 +121,6 @@ function exists(path: string): Promise<boolean> {
 /** 20261128T170200Z: sortable and safe in a file name. */
 function fileDate(d: Date): string {
   return d.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
-}
-
-/**
- * fsyncs the WAL through a handle kept open (SQLite never deletes the WAL while
- * this process's connection is open). Barriers that arrive while an fsync runs
- * share the next one: they committed after the running one began.
- */
-class WalSyncer {
-  private handle: Promise<FileHandle> | undefined;
-  private running: Promise<void> | undefined;
-  private next: Promise<void> | undefined;
-
-  constructor(private readonly path: string) {}
-
-  sync(): Promise<void> {
-    if (this.next) return this.next;
-    if (!this.running) return this.start();
-    this.next = this.running.catch(() => undefined).then(() => {
-      this.next = undefined;
-      return this.start();
-    });
-    return this.next;
-  }
-
-  async close(): Promise<void> {
-    await this.running?.catch(() => undefined);
-    await this.next?.catch(() => undefined);
-    const h = this.handle;
-    this.handle = undefined;
-    await (await h?.catch(() => undefined))?.close();
-  }
-
-  private start(): Promise<void> {
-    const run = (async () => {
-      this.handle ??= open(this.path, 'r');
-      let fh: FileHandle;
-      try {
-        fh = await this.handle;
-      } catch (err) {
-        this.handle = undefined;
-        // No WAL file: the last checkpoint moved everything into the (synced) database.
-        if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
-        throw err;
-      }
-      try {
-        await fh.sync();
-      } catch (err) {
-        this.handle = undefined;
-        await fh.close().catch(() => undefined);
-        throw err;
-      }
-    })();
-    this.running = run.finally(() => {
-      if (this.running === tracked) this.running = undefined;
-    });
-    const tracked = this.running;
-    return tracked;
-  }
 }
 
 /**

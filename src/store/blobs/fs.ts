@@ -11,6 +11,7 @@ import { createReadStream, type Dirent } from 'node:fs';
 import fs from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
+import { SyncedHandle } from '../synced-handle.js';
 import { BLOB_ID_PATTERN, BlobMissing, BlobTooLarge, type BlobInfo, type BlobRange, type BlobStore } from './blob-store.js';
 
 const TMP_DIR = 'tmp';
@@ -19,7 +20,8 @@ const TMP_MAX_AGE_MS = 6 * 3600_000;
 export class FsBlobStore implements BlobStore {
   readonly kind = 'fs' as const;
   private readonly root: string;
-  private readonly dirSync = new Map<string, { handle: Promise<fs.FileHandle>; running: Promise<void> | null; next: Promise<void> | null }>();
+  /** One kept-open handle per shard directory; concurrent renames into one shard share its fsync. */
+  private readonly dirSync = new Map<string, SyncedHandle>();
 
   private constructor(root: string) {
     this.root = root;
@@ -185,40 +187,18 @@ export class FsBlobStore implements BlobStore {
   }
 
   async close(): Promise<void> {
-    const states = [...this.dirSync.values()];
+    const handles = [...this.dirSync.values()];
     this.dirSync.clear();
-    for (const s of states) {
-      await s.running?.catch(() => undefined);
-      await s.next?.catch(() => undefined);
-      await (await s.handle).close();
-    }
+    for (const h of handles) await h.close();
   }
 
-  /**
-   * fsyncs a shard directory through a handle kept open, and lets callers that
-   * arrive while an fsync is running share the next one (they renamed after
-   * the running one began, so it may not cover them).
-   */
-  private async syncDir(dir: string): Promise<void> {
-    let state = this.dirSync.get(dir);
-    if (!state) {
-      state = { handle: fs.open(dir, 'r'), running: null, next: null };
-      this.dirSync.set(dir, state);
+  private syncDir(dir: string): Promise<void> {
+    let handle = this.dirSync.get(dir);
+    if (!handle) {
+      handle = new SyncedHandle(dir);
+      this.dirSync.set(dir, handle);
     }
-    const s = state;
-    if (s.next) return s.next;
-    if (!s.running) {
-      s.running = s.handle.then((h) => h.sync()).finally(() => (s.running = null));
-      return s.running;
-    }
-    s.next = s.running
-      .catch(() => undefined)
-      .then(() => {
-        s.next = null;
-        s.running = s.handle.then((h) => h.sync()).finally(() => (s.running = null));
-        return s.running;
-      });
-    return s.next;
+    return handle.sync();
   }
 
   private tmpPath(): string {
