@@ -73,17 +73,25 @@ function smtpFactory(kind: 'inbound' | 'submission' | 'submissions', name: Liste
   };
 }
 
+/** What the POP3 and IMAP servers take alike from the context. */
+function mailboxServerBase(context: ServerContext, implicitTls: boolean) {
+  const { config } = context;
+  return {
+    store: context.store,
+    logger: context.logger,
+    hostname: config.hostname,
+    tls: context.certificate.options,
+    implicitTls,
+    allowPlaintext: (remote: string, secure: boolean) => plaintextAllowed(config, remote, secure),
+  };
+}
+
 function pop3Factory(implicitTls: boolean, name: ListenerName) {
   return (context: ServerContext, address: ListenAddress): Listener => {
     const { config } = context;
     return asListener(name, address, () =>
       createPop3Server({
-        store: context.store,
-        logger: context.logger,
-        hostname: config.hostname,
-        tls: context.certificate.options,
-        implicitTls,
-        allowPlaintext: (remote, secure) => plaintextAllowed(config, remote, secure),
+        ...mailboxServerBase(context, implicitTls),
         markSeenOnRetr: config.pop3.markSeen,
         ...(config.pop3.loginDelaySeconds > 0 ? { loginDelaySeconds: config.pop3.loginDelaySeconds } : {}),
         // RFC 1939 3: an autologout timer of at least 10 minutes.
@@ -100,12 +108,7 @@ function imapFactory(implicitTls: boolean, name: ListenerName) {
     const { config } = context;
     return asListener(name, address, () =>
       createImapServer({
-        store: context.store,
-        logger: context.logger,
-        hostname: config.hostname,
-        tls: context.certificate.options,
-        implicitTls,
-        allowPlaintext: (remote, secure) => plaintextAllowed(config, remote, secure),
+        ...mailboxServerBase(context, implicitTls),
         authenticate: passwordAuthenticator(context),
         limits: {
           maxLineBytes: config.limits.maxLineBytes,
