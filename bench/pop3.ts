@@ -134,7 +134,7 @@ export async function benchPop3(): Promise<{ retr: Pop3BenchResult[]; firstListM
     idleTimeoutMs: 600_000,
     maxLineBytes: 8192,
     maxConnectionsPerIp: 1000,
-    throttle: new LoginThrottle(),
+    throttle: new LoginThrottle(store),
   });
   try {
     await store.createDomain('bench.test');

@@ -38,7 +38,7 @@ function asListener(name: ListenerName, address: ListenAddress, create: () => Pr
 export function passwordAuthenticator(context: ServerContext) {
   return async (username: string, password: string, remoteAddress: string) => {
     const r = await authenticate(context.store, username, password, remoteAddress);
-    return r.ok ? r : ({ ok: false, reason: r.failure } as const);
+    return r.ok ? r : ({ ok: false, reason: r.failure, delayMs: r.delayMs } as const);
   };
 }
 

@@ -8,6 +8,7 @@ import type { Config, ListenAddress, ListenerName } from './config/index.js';
 import { formatAddress, LISTENER_NAMES } from './config/index.js';
 import type { Logger } from './log.js';
 import { openStore } from './store/open.js';
+import { configureLoginThrottle } from './auth/throttle.js';
 import type { ChangeBus, Store } from './store/store.js';
 import { loadCertificate, type ServerCertificate } from './tls/index.js';
 import { createHttpListener } from './http/listener.js';
@@ -57,6 +58,19 @@ export async function startServer(options: StartServerOptions): Promise<ServerHa
     opened.driver === 'postgres'
       ? { ...opened, onBackgroundError: (err: unknown) => logger.error({ err }, 'store: background error (PostgreSQL connection)') }
       : { ...opened, ...(options.bus ? { bus: options.bus } : {}) },
+  );
+  // Every login checked against this store (any protocol) shares these limits.
+  configureLoginThrottle(
+    store,
+    {
+      maxFailuresPerIp: config.auth.maxFailuresPerIp,
+      maxFailuresPerAccount: config.auth.maxFailuresPerAccount,
+      windowMs: config.auth.failureWindowSeconds * 1000,
+      failuresBeforeDelay: config.limits.authFailuresBeforeDelay,
+      baseDelayMs: 500,
+      maxDelayMs: config.auth.maxFailureDelayMs,
+    },
+    logger,
   );
   const started: Listener[] = [];
   const addresses = new Map<ListenerName, ListenAddress>();

@@ -34,7 +34,13 @@ export interface Config {
   };
   /** Both null: use (or generate) the self-signed certificate in dataDir/tls/. */
   tls: { cert: string | null; key: string | null };
-  auth: { allowPlaintextWithoutTls: boolean };
+  auth: {
+    allowPlaintextWithoutTls: boolean;
+    maxFailuresPerIp: number;
+    maxFailuresPerAccount: number;
+    failureWindowSeconds: number;
+    maxFailureDelayMs: number;
+  };
   smtp: {
     maxRecipients: number;
     maxReceivedHeaders: number;
@@ -239,7 +245,13 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
       cert: raw.tls.cert === undefined ? null : resolve(cwd, raw.tls.cert),
       key: raw.tls.key === undefined ? null : resolve(cwd, raw.tls.key),
     },
-    auth: { allowPlaintextWithoutTls: raw.auth.allow_plaintext_without_tls },
+    auth: {
+      allowPlaintextWithoutTls: raw.auth.allow_plaintext_without_tls,
+      maxFailuresPerIp: raw.auth.max_failures_per_ip,
+      maxFailuresPerAccount: raw.auth.max_failures_per_account,
+      failureWindowSeconds: raw.auth.failure_window_seconds,
+      maxFailureDelayMs: raw.auth.max_failure_delay_ms,
+    },
     smtp: {
       maxRecipients: raw.smtp.max_recipients,
       maxReceivedHeaders: raw.smtp.max_received_headers,
@@ -288,7 +300,7 @@ function isLoopback(address: string): boolean {
  * Whether a password may be sent over this connection: always over TLS, always from
  * loopback (local webmail, tests, monitoring), otherwise only when the operator allows it.
  */
-export function plaintextAllowed(config: Pick<Config, 'auth'>, remoteAddress: string | undefined, secure: boolean): boolean {
+export function plaintextAllowed(config: { auth: Pick<Config['auth'], 'allowPlaintextWithoutTls'> }, remoteAddress: string | undefined, secure: boolean): boolean {
   if (secure) return true;
   if (remoteAddress !== undefined && isLoopback(remoteAddress)) return true;
   return config.auth.allowPlaintextWithoutTls;

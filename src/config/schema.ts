@@ -86,7 +86,15 @@ export const fileSchema = z.strictObject({
       message: 'set both tls.cert and tls.key, or neither (a self-signed certificate is then generated)',
       path: ['cert'],
     }),
-  auth: z.strictObject({ allow_plaintext_without_tls: z.boolean().default(false) }).prefault({}),
+  auth: z
+    .strictObject({
+      allow_plaintext_without_tls: z.boolean().default(false),
+      max_failures_per_ip: positiveInt.default(20),
+      max_failures_per_account: positiveInt.default(50),
+      failure_window_seconds: positiveInt.default(900),
+      max_failure_delay_ms: nonNegativeInt.default(15_000),
+    })
+    .prefault({}),
   smtp: z
     .strictObject({
       max_recipients: positiveInt.default(100),
@@ -156,6 +164,10 @@ export const KEYS: Record<string, EnvKind> = {
   'tls.cert': 'string',
   'tls.key': 'string',
   'auth.allow_plaintext_without_tls': 'boolean',
+  'auth.max_failures_per_ip': 'integer',
+  'auth.max_failures_per_account': 'integer',
+  'auth.failure_window_seconds': 'integer',
+  'auth.max_failure_delay_ms': 'integer',
   'smtp.max_recipients': 'integer',
   'smtp.max_received_headers': 'integer',
   'smtp.max_connections_per_ip_per_minute': 'integer',

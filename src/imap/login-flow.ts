@@ -21,7 +21,7 @@ export async function login(ctx: CommandContext, username: string, password: str
   const result = await ctx.options.authenticate(username, password, s.remoteAddress);
   if (!result.ok) {
     s.failedLogins++;
-    await sleep(ctx.options.limits.authFailureDelayMs ?? 1000);
+    await sleep(Math.max(ctx.options.limits.authFailureDelayMs ?? 1000, result.delayMs ?? 0));
     if (s.failedLogins >= MAX_FAILED_LOGINS) throw new ProtocolError('bye', 'Too many failed logins');
     if (result.reason === 'throttled') throw no('Too many failed logins, try again later', 'UNAVAILABLE');
     if (result.reason === 'disabled') throw no('Account disabled', 'CONTACTADMIN');

@@ -11,7 +11,8 @@ export interface ImapLogger {
   debug(o: object, m?: string): void;
 }
 
-export type AuthResult = { ok: true; account: Account } | { ok: false; reason: 'bad-credentials' | 'disabled' | 'throttled' };
+/** `delayMs`: the shared throttle's delay for this failure (src/auth/throttle.ts). */
+export type AuthResult = { ok: true; account: Account } | { ok: false; reason: 'bad-credentials' | 'disabled' | 'throttled'; delayMs?: number };
 
 export interface ImapLimits {
   /** Longest command line (excluding literals). */

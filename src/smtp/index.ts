@@ -13,7 +13,6 @@ import { SMTPServer, type SMTPServerDataStream, type SMTPServerOptions, type SMT
 import type { Store } from '../store/store.js';
 import type { Account } from '../store/types.js';
 import { dnsLookup, verifyInbound } from './auth-results.js';
-import { AuthThrottle, DEFAULT_AUTH_THROTTLE, type AuthThrottleConfig } from './auth-throttle.js';
 import { deliverMessage, type DeliveryDeps, type Logger } from './deliver.js';
 import { patchSmtpServer, refusePlaintextAuth } from './library.js';
 import { readMessage } from './message-reader.js';
@@ -58,7 +57,6 @@ export interface SmtpOptions {
   authenticate: Authenticate;
   /** Also store submitted mail in the sender's Sent mailbox (clients usually APPEND it). */
   copyToSent?: boolean;
-  authThrottle?: AuthThrottleConfig;
   /** The operator's mailbox for postmaster@ every hosted domain that has none (RFC 5321 4.5.1). */
   postmaster?: string;
 }
@@ -88,7 +86,6 @@ export function createSmtpListener(kind: SmtpListenerKind, opts: SmtpOptions): S
   const rate = new ConnectionRate(limits.maxConnectionsPerIpPerMinute ?? 0, 60_000);
   const inflight = new Set<Promise<unknown>>();
   const deferrals = new QuotaDeferrals();
-  const throttle = new AuthThrottle(opts.authThrottle ?? DEFAULT_AUTH_THROTTLE);
   const lookup = dnsLookup(opts.dnsServers);
   const deps: DeliveryDeps = {
     store,
@@ -182,7 +179,7 @@ export function createSmtpListener(kind: SmtpListenerKind, opts: SmtpOptions): S
       if (kind === 'inbound') return cb(reply.authFailed());
       // RFC 4616 2: acting as another identity (authzid) is not something accounts may do.
       if (auth.authzid && auth.username && auth.authzid.toLowerCase() !== auth.username.toLowerCase()) return cb(reply.authFailed());
-      const work = authenticateClient({ authenticate: opts.authenticate, throttle, logger }, auth.username ?? '', auth.password ?? '', session.remoteAddress);
+      const work = authenticateClient({ authenticate: opts.authenticate, logger }, auth.username ?? '', auth.password ?? '', session.remoteAddress);
       settle(
         work.then((r) => {
           if (r instanceof SmtpReply) throw r;

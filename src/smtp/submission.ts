@@ -2,8 +2,8 @@
 // authenticated account may use.
 
 import type { Store } from '../store/store.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Account } from '../store/types.js';
-import { AuthThrottle } from './auth-throttle.js';
 import type { Logger } from './deliver.js';
 import { reply, type SmtpReply } from './replies.js';
 
@@ -11,26 +11,23 @@ export type Authenticate = (
   username: string,
   password: string,
   remoteAddress: string,
-) => Promise<{ ok: true; account: Account } | { ok: false; reason: 'bad-credentials' | 'disabled' | 'throttled' }>;
+) => Promise<{ ok: true; account: Account } | { ok: false; reason: 'bad-credentials' | 'disabled' | 'throttled'; delayMs?: number }>;
 
-/** Checks credentials through the injected authenticator, with throttling and logged lockouts. */
+/**
+ * Checks credentials through the injected authenticator. Throttling is the shared
+ * one (src/auth/throttle.ts): failures count across protocols, workers and nodes.
+ */
 export async function authenticateClient(
-  deps: { authenticate: Authenticate; throttle: AuthThrottle; logger: Logger },
+  deps: { authenticate: Authenticate; logger: Logger },
   username: string,
   password: string,
   ip: string,
 ): Promise<Account | SmtpReply> {
-  if (deps.throttle.locked(ip, username)) return reply.authThrottled();
   const res = await deps.authenticate(username, password, ip);
-  if (res.ok) {
-    deps.throttle.succeed(ip, username);
-    return res.account;
-  }
+  if (res.ok) return res.account;
+  // RFC 4954 4: a failed AUTH is answered 535 (454 4.7.0 while refused); the delay makes guessing slow.
+  if (res.delayMs) await sleep(res.delayMs);
   if (res.reason === 'throttled') return reply.authThrottled();
-  const { delayMs, lockedNow } = deps.throttle.fail(ip, username);
-  if (lockedNow) deps.logger.warn({ ip, username }, 'smtp auth lockout after repeated failures');
-  // RFC 4954 4: a failed AUTH is answered 535; the delay makes guessing slow.
-  await new Promise((resolve) => setTimeout(resolve, delayMs));
   return reply.authFailed();
 }
 

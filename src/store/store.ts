@@ -233,6 +233,18 @@ export interface Store {
   renewLease(key: string, holder: string, ttlMs: number): Promise<boolean>;
   releaseLease(key: string, holder: string): Promise<void>;
 
+  // Failed-login counters (src/auth/throttle.ts), shared by every process and node.
+  /**
+   * Adds one failure to each key and returns each key's count within the window
+   * (a key whose window began more than `windowMs` ago starts again at 1).
+   */
+  recordAuthFailures(keys: string[], windowMs: number): Promise<number[]>;
+  /** Each key's failures within the window (0 when none or expired). */
+  countAuthFailures(keys: string[], windowMs: number): Promise<number[]>;
+  clearAuthFailures(keys: string[]): Promise<void>;
+  /** Drops counters whose window ended; returns how many. */
+  pruneAuthFailures(windowMs: number): Promise<number>;
+
   // Maintenance
   /** Deletes blobs that no message references and that are older than `graceMs`. */
   collectGarbage(graceMs: number): Promise<{ examined: number; removed: number }>;

@@ -58,7 +58,7 @@ export function testOptions(store: Store, logger: Pop3Options['logger'], overrid
     maxLineBytes: 1024,
     maxConnectionsPerIp: 20,
     authFailureDelayMs: 0,
-    throttle: new LoginThrottle({ maxFailuresPerIp: 20, windowMs: 60_000, baseDelayMs: 1, maxDelayMs: 5 }),
+    throttle: new LoginThrottle(store, { maxFailuresPerIp: 20, maxFailuresPerAccount: 50, windowMs: 60_000, failuresBeforeDelay: 0, baseDelayMs: 1, maxDelayMs: 5 }),
     wireSizes: new WireSizeCache(),
     ...overrides,
   };

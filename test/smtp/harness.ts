@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import net from 'node:net';
 import tls from 'node:tls';
-import { hash, verify } from '@node-rs/argon2';
+import { hash } from '@node-rs/argon2';
+import { authenticate } from '../../src/auth/authenticator.js';
 import { generate } from 'selfsigned';
 import { openStore } from '../../src/store/open.js';
 import type { Store } from '../../src/store/store.js';
@@ -24,12 +25,11 @@ export function testCert(): Promise<{ key: string; cert: string }> {
 export const silentLogger = { info() {}, warn() {}, error() {}, debug() {} };
 
 /** The stand-in for the shared authenticator: argon2id over the store's accounts. */
+/** The shared authenticator (and its store-backed throttle), as the server wires it. */
 export function storeAuthenticate(store: Store): Authenticate {
-  return async (username, password) => {
-    const account = await store.getAccount(username.toLowerCase());
-    if (!account || !(await verify(account.passwordHash, password))) return { ok: false, reason: 'bad-credentials' };
-    if (account.disabled) return { ok: false, reason: 'disabled' };
-    return { ok: true, account };
+  return async (username, password, remoteAddress) => {
+    const r = await authenticate(store, username, password, remoteAddress);
+    return r.ok ? r : { ok: false, reason: r.failure, delayMs: r.delayMs };
   };
 }
 

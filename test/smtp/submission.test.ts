@@ -4,6 +4,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import nodemailer from 'nodemailer';
+import { configureLoginThrottle } from '../../src/auth/throttle.js';
 import { PASSWORD, SmtpTalk, inboxOf, sampleMessage, startListener, testStore, type TestEnv } from './harness.js';
 
 let env: TestEnv;
@@ -14,9 +15,9 @@ const plain = (user: string, pass = PASSWORD) => Buffer.from(`\0${user}\0${pass}
 
 before(async () => {
   env = await testStore();
-  const throttle = { maxFailuresPerAccount: 3, maxFailuresPerIp: 50, windowMs: 60_000, baseDelayMs: 5, maxDelayMs: 20 };
-  sub = await startListener('submission', env.store, { authThrottle: throttle });
-  subs = await startListener('submissions', env.store, { authThrottle: throttle, copyToSent: true });
+  configureLoginThrottle(env.store, { maxFailuresPerAccount: 3, maxFailuresPerIp: 50, windowMs: 60_000, failuresBeforeDelay: 1, baseDelayMs: 5, maxDelayMs: 20 });
+  sub = await startListener('submission', env.store);
+  subs = await startListener('submissions', env.store, { copyToSent: true });
 });
 after(async () => {
   await sub.close();

@@ -355,6 +355,23 @@ export function runStoreContract(backend: ContractBackend): void {
       assert.equal(await store.acquireLease('pop3:1', 'node-c', 60_000), true, 'an expired lease can be taken over');
     });
 
+    test('failed-login counters count within their window, concurrently, and clear', async () => {
+      const keys = ['ip:192.0.2.1', 'login:alice@example.org'];
+      assert.deepEqual(await store.countAuthFailures(keys, 60_000), [0, 0]);
+      assert.deepEqual(await store.recordAuthFailures(keys, 60_000), [1, 1]);
+      const concurrent = await Promise.all([1, 2, 3, 4].map(() => store.recordAuthFailures(['ip:192.0.2.1'], 60_000)));
+      assert.deepEqual(concurrent.flat().sort(), [2, 3, 4, 5], 'every failure counted once');
+      assert.deepEqual(await store.countAuthFailures(keys, 60_000), [5, 1]);
+      await store.clearAuthFailures(['login:alice@example.org']);
+      assert.deepEqual(await store.countAuthFailures(keys, 60_000), [5, 0]);
+      await new Promise((r) => setTimeout(r, 20));
+      assert.deepEqual(await store.countAuthFailures(keys, 10), [0, 0], 'an expired window counts nothing');
+      assert.deepEqual(await store.recordAuthFailures(['ip:192.0.2.1'], 10), [1], 'an expired window starts again');
+      await new Promise((r) => setTimeout(r, 20));
+      assert.equal(await store.pruneAuthFailures(10), 1);
+      assert.deepEqual(await store.countAuthFailures(keys, 60_000), [0, 0]);
+    });
+
     test('stats count what is stored', async () => {
       const msg = await storeMessage(store, '12345');
       await store.appendMessage(inbox, msg);

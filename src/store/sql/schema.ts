@@ -103,6 +103,14 @@ export interface QueueTable {
   updated_at: number;
 }
 
+export interface AuthFailuresTable {
+  /** `ip:<address>` or `login:<address>`. */
+  key: string;
+  count: number;
+  /** When the counting window began (ms since the epoch). */
+  first_at: number;
+}
+
 export interface SchemaVersionTable {
   version: number;
   name: string;
@@ -119,5 +127,6 @@ export interface Database {
   audit_log: AuditLogTable;
   leases: LeasesTable;
   queue: QueueTable;
+  auth_failures: AuthFailuresTable;
   schema_version: SchemaVersionTable;
 }

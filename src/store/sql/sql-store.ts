@@ -11,6 +11,7 @@ import * as messages from './messages.js';
 import * as queue from './queue.js';
 import * as outbound from './outbound.js';
 import * as integrity from './integrity.js';
+import * as authFailures from './auth-failures.js';
 import { createHash } from 'node:crypto';
 import { listAudit, writeAudit } from './audit.js';
 import { toAccount, toDomain, toMailbox } from './rows.js';
@@ -240,6 +241,22 @@ export class SqlStore implements Store {
   }
   async releaseLease(key: string, holder: string) {
     await this.writes.run((tx) => tx.deleteFrom('leases').where('key', '=', key).where('holder', '=', holder).execute());
+  }
+
+  // Failed-login counters
+  recordAuthFailures(keys: string[], windowMs: number) {
+    if (keys.length === 0) return Promise.resolve([]);
+    return this.writes.run((tx) => authFailures.recordFailures(tx, keys, windowMs, Date.now()));
+  }
+  countAuthFailures(keys: string[], windowMs: number) {
+    return authFailures.countFailures(this.db, keys, windowMs, Date.now());
+  }
+  async clearAuthFailures(keys: string[]) {
+    if (keys.length === 0) return;
+    await this.writes.run((tx) => authFailures.clearFailures(tx, keys));
+  }
+  pruneAuthFailures(windowMs: number) {
+    return this.writes.run((tx) => authFailures.pruneFailures(tx, windowMs, Date.now()));
   }
 
   // Maintenance
