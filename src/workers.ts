@@ -65,6 +65,7 @@ export function superviseWorkers(options: {
   const { count, logger } = options;
   let stopping = false;
   let announced = false;
+  let recentDeaths: number[] = [];
 
   cluster.on('message', (from: Worker, msg: unknown) => {
     if (isMessage<ChangeMessage>(msg, 'steadymail:change')) {
@@ -95,8 +96,16 @@ export function superviseWorkers(options: {
       }
       return;
     }
-    logger.error({ worker: worker.process.pid, code, signal }, 'worker died; starting a new one');
-    setTimeout(() => cluster.fork(), 1000).unref();
+    // Backoff: 1 s after an isolated death, doubling (up to 30 s) while workers keep
+    // dying within a minute of each other, so a crash loop does not spin the machine.
+    const now = Date.now();
+    recentDeaths = recentDeaths.filter((t) => now - t < 60_000);
+    recentDeaths.push(now);
+    const delayMs = Math.min(30_000, 1000 * 2 ** (recentDeaths.length - 1));
+    logger.error({ worker: worker.process.pid, code, signal, restartInMs: delayMs }, 'worker died; starting a new one');
+    setTimeout(() => {
+      if (!stopping) cluster.fork();
+    }, delayMs); // not unref'd: with every worker dead, this timer is what keeps the primary alive
   });
 
   const stop = (signal: NodeJS.Signals): void => {
