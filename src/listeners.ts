@@ -149,6 +149,7 @@ export function createOutbound(context: ServerContext): OutboundQueue | null {
     dataDir: config.dataDir,
     dkimSelector: o.dkimSelector,
     concurrency: o.concurrency,
+    leaseMs: o.leaseSeconds * 1000,
     maxPerDestination: o.maxPerDestination,
   });
 }

@@ -63,6 +63,7 @@ export interface Config {
     /** Port of remote MX hosts. */
     port: number;
     maxAgeHours: number;
+    leaseSeconds: number;
     concurrency: number;
     maxPerDestination: number;
     dkimSelector: string;
@@ -274,6 +275,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
       relay: relayOf(raw.outbound),
       port: raw.outbound.port,
       maxAgeHours: raw.outbound.max_age_hours,
+      leaseSeconds: raw.outbound.lease_seconds,
       concurrency: raw.outbound.concurrency,
       maxPerDestination: raw.outbound.max_per_destination,
       dkimSelector: raw.outbound.dkim_selector,

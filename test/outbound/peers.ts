@@ -70,10 +70,18 @@ export interface TestMx {
   close(): Promise<void>;
 }
 
-/** With `credentials`, the peer is a smarthost offering AUTH PLAIN/LOGIN without TLS. */
-export async function startMx(credentials?: { user: string; pass: string }): Promise<TestMx> {
+/**
+ * With `credentials`, the peer is a smarthost offering AUTH PLAIN/LOGIN without TLS.
+ * With `holdData`, the reply to each message's final "." waits for the promise it
+ * returns; a client gone meanwhile gets nothing recorded (it never saw a 250).
+ */
+export async function startMx(credentials?: { user: string; pass: string }, holdData?: () => Promise<void>): Promise<TestMx> {
   const mx: TestMx = { port: 0, received: [], policy: () => undefined, logins: [], close: async () => {} };
+  const closed = new Set<string>();
   const server = new SMTPServer({
+    onClose(session) {
+      closed.add(session.id);
+    },
     authOptional: credentials === undefined,
     allowInsecureAuth: true,
     disabledCommands: credentials ? ['STARTTLS'] : ['STARTTLS', 'AUTH'],
@@ -94,8 +102,15 @@ export async function startMx(credentials?: { user: string; pass: string }): Pro
       stream.on('data', (c: Buffer) => chunks.push(c));
       stream.on('end', () => {
         const from = session.envelope.mailFrom === false ? '' : session.envelope.mailFrom.address;
-        mx.received.push({ from, to: session.envelope.rcptTo.map((r) => r.address), data: Buffer.concat(chunks).toString() });
-        callback();
+        const record = () => {
+          mx.received.push({ from, to: session.envelope.rcptTo.map((r) => r.address), data: Buffer.concat(chunks).toString() });
+          callback();
+        };
+        if (!holdData) return record();
+        void holdData().then(() => {
+          if (closed.has(session.id)) return callback(new Error('client gone'));
+          record();
+        });
       });
     },
   });
