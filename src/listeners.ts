@@ -60,6 +60,7 @@ function smtpFactory(kind: 'inbound' | 'submission' | 'submissions', name: Liste
           maxConnectionsPerIpPerMinute: config.smtp.maxConnectionsPerIpPerMinute,
           // RFC 5321 4.5.3.2.7: at least 5 minutes.
           idleTimeoutMs: Math.min(config.limits.idleTimeoutSeconds, 300) * 1000,
+          commandTimeoutMs: config.limits.commandTimeoutSeconds * 1000,
           maxReceivedHeaders: config.smtp.maxReceivedHeaders,
         },
         dnsServers: config.dns.servers.map(formatAddress),
@@ -96,6 +97,7 @@ function pop3Factory(implicitTls: boolean, name: ListenerName) {
         ...(config.pop3.loginDelaySeconds > 0 ? { loginDelaySeconds: config.pop3.loginDelaySeconds } : {}),
         // RFC 1939 3: an autologout timer of at least 10 minutes.
         idleTimeoutMs: Math.min(config.limits.idleTimeoutSeconds, 600) * 1000,
+        commandTimeoutMs: config.limits.commandTimeoutSeconds * 1000,
         maxLineBytes: Math.min(config.limits.maxLineBytes, 8192),
         maxConnectionsPerIp: config.limits.maxConnectionsPerIp,
       }),
@@ -115,6 +117,7 @@ function imapFactory(implicitTls: boolean, name: ListenerName) {
           maxLiteralBytes: config.limits.maxLiteralBytes,
           // RFC 9051 5.4: at least 30 minutes of inactivity before an autologout.
           idleTimeoutMs: Math.max(config.limits.idleTimeoutSeconds, 1800) * 1000,
+          commandTimeoutMs: config.limits.commandTimeoutSeconds * 1000,
           maxConnectionsPerIp: config.limits.maxConnectionsPerIp,
         },
       }),

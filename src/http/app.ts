@@ -19,6 +19,7 @@ export type HttpFeature = (app: HttpApp, context: HttpContext) => Promise<void> 
 
 export async function buildHttpApp(context: HttpContext, features: HttpFeature[] = []): Promise<HttpApp> {
   // Typed as Fastify's base logger so every feature sees one FastifyInstance type.
+  const commandTimeoutMs = context.config.limits.commandTimeoutSeconds * 1000;
   const loggerInstance: FastifyBaseLogger = context.logger.child({ listener: 'http' });
   const app = Fastify({
     loggerInstance,
@@ -27,6 +28,10 @@ export async function buildHttpApp(context: HttpContext, features: HttpFeature[]
     bodyLimit: context.config.limits.maxMessageBytes,
     // On close, idle keep-alive sockets go at once; busy ones get the grace period.
     forceCloseConnections: 'idle',
+    // Slowloris: request headers must be complete within the command timeout; a whole
+    // request (an upload on a slow link) within four times that.
+    requestTimeout: commandTimeoutMs * 4,
+    http: { headersTimeout: commandTimeoutMs, requestTimeout: commandTimeoutMs * 4, connectionsCheckingInterval: Math.min(30_000, Math.max(250, commandTimeoutMs / 4)) },
   });
 
   // A load balancer's liveness probe: 200 while the store answers, 503 when it does not.

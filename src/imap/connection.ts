@@ -24,6 +24,7 @@ import type { ImapOptions } from './options.js';
 import { continuation, parseErrorResponse, saslChallenge, tagged, untaggedStatus } from './respond.js';
 import { Session } from './session.js';
 import { capabilities } from './capabilities.js';
+import { LineDeadline } from '../net/line-deadline.js';
 
 const FLUSH_BYTES = 64 * 1024;
 const MIN_IDLE_TIMEOUT_MS = 31 * 60_000;
@@ -44,6 +45,7 @@ export class Connection {
   /** Where responses go: the socket, or the deflate stream in front of it (RFC 4978). */
   private output: Writable;
   private readonly framer: Framer;
+  private readonly deadline: LineDeadline | undefined;
   readonly session: Session;
   private readonly ctx: CommandContext;
   private busy = false;
@@ -75,6 +77,10 @@ export class Connection {
       maxCommandBytes: limits.maxLiteralBytes + limits.maxLineBytes * 4,
     });
     this.session = new Session(options, { secure, remoteAddress: socket.remoteAddress ?? 'unknown' });
+    this.deadline =
+      limits.commandTimeoutMs === undefined
+        ? undefined
+        : new LineDeadline(limits.commandTimeoutMs, () => this.bye('Command not completed in time'), () => this.framer.readingLiteral);
     this.ctx = { session: this.session, store: options.store, options, challenge: (data) => this.challenge(data) };
   }
 
@@ -110,6 +116,7 @@ export class Connection {
 
   private received(chunk: Buffer): void {
     if (this.closed) return;
+    this.deadline?.feed(chunk);
     this.touch();
     this.framer.push(chunk);
     if (this.waiter) {
@@ -376,6 +383,7 @@ export class Connection {
   private cleanupDone = false;
 
   private cleanup(): void {
+    this.deadline?.stop();
     if (this.timer) clearTimeout(this.timer);
     if (this.keepalive) clearInterval(this.keepalive);
     this.timer = null;

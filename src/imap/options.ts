@@ -22,6 +22,8 @@ export interface ImapLimits {
   /** Inactivity before `* BYE Autologout`; IDLE waits at least 30 minutes (RFC 9051 5.4). */
   idleTimeoutMs: number;
   maxConnectionsPerIp: number;
+  /** A command line started and not completed within this ends the connection (literals excepted). */
+  commandTimeoutMs?: number;
   /** Delay before answering a failed login (default 1000 ms). */
   authFailureDelayMs?: number;
   /** Interval of `* OK Still here` during IDLE (default 120000 ms). */

@@ -7,6 +7,7 @@ import tls from 'node:tls';
 import { once } from 'node:events';
 import { randomBytes } from 'node:crypto';
 import { LineParser, type ParsedLine } from './parser.js';
+import { LineDeadline } from '../net/line-deadline.js';
 import { dispatch } from './commands.js';
 import { Pop3Session, type Response } from './session.js';
 import { WireEncoder } from './wire.js';
@@ -19,6 +20,7 @@ const WRITE_SLICE = 16 * 1024;
 export class Connection {
   private socket: net.Socket;
   private readonly parser: LineParser;
+  private readonly deadline: LineDeadline | undefined;
   private readonly queue: ParsedLine[] = [];
   private readonly session: Pop3Session;
   private busy = false;
@@ -41,6 +43,15 @@ export class Connection {
   ) {
     this.socket = socket;
     this.parser = new LineParser(listener.config.maxLineBytes);
+    const commandTimeout = listener.config.commandTimeoutMs;
+    this.deadline =
+      commandTimeout === undefined
+        ? undefined
+        : new LineDeadline(commandTimeout, () => {
+            this.log.debug({ session: this.session.conn.id }, 'POP3 command timeout');
+            this.write('-ERR [SYS/TEMP] Command not completed in time; nothing was deleted\r\n');
+            this.end();
+          });
     const id = randomBytes(6).toString('hex');
     this.session = new Pop3Session(listener.config, { id, remoteAddress: ip, secure });
   }
@@ -85,6 +96,7 @@ export class Connection {
 
   private received(chunk: Buffer): void {
     if (this.closed) return;
+    this.deadline?.feed(chunk);
     for (const line of this.parser.push(chunk)) this.queue.push(line);
     // Input backpressure: a client pipelining faster than we answer waits in TCP.
     if (this.queue.length >= MAX_QUEUED_LINES && !this.paused) {
@@ -289,6 +301,7 @@ export class Connection {
 
   private async cleanup(): Promise<void> {
     this.closed = true;
+    this.deadline?.stop();
     this.disarm();
     this.drainWaiter?.();
     try {

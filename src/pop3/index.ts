@@ -25,6 +25,8 @@ export interface Pop3Options {
   /** Advertised (RFC 2449 6.8) and enforced per process when set. */
   loginDelaySeconds?: number;
   idleTimeoutMs: number;
+  /** A command line started and not completed within this ends the connection. */
+  commandTimeoutMs?: number;
   /** Longest accepted command line, CRLF included (RFC 2449 4 says 255; be generous). */
   maxLineBytes: number;
   maxConnectionsPerIp: number;
@@ -57,6 +59,7 @@ export function createPop3Server(opts: Pop3Options): Pop3Server {
     markSeenOnRetr: opts.markSeenOnRetr,
     loginDelaySeconds: opts.loginDelaySeconds,
     idleTimeoutMs: opts.idleTimeoutMs,
+    ...(opts.commandTimeoutMs !== undefined ? { commandTimeoutMs: opts.commandTimeoutMs } : {}),
     maxLineBytes: opts.maxLineBytes,
     maxConnectionsPerIp: opts.maxConnectionsPerIp,
     authFailureDelayMs: opts.authFailureDelayMs,

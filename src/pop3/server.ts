@@ -24,6 +24,7 @@ export interface ServerConfig extends SessionConfig {
   tls?: { key: string | Buffer; cert: string | Buffer };
   implicitTls: boolean;
   idleTimeoutMs: number;
+  commandTimeoutMs?: number;
   maxLineBytes: number;
   maxConnectionsPerIp: number;
 }

@@ -14,7 +14,7 @@ import type { Store } from '../store/store.js';
 import type { Account } from '../store/types.js';
 import { dnsLookup, verifyInbound } from './auth-results.js';
 import { deliverMessage, type DeliveryDeps, type Logger } from './deliver.js';
-import { patchSmtpServer, refusePlaintextAuth } from './library.js';
+import { patchSmtpServer, refusePlaintextAuth, setCommandTimeout } from './library.js';
 import { readMessage } from './message-reader.js';
 import { QuotaDeferrals, resolveRecipient, type ResolvedRecipient } from './recipients.js';
 import { ConnectionRate } from './connection-rate.js';
@@ -38,6 +38,8 @@ export interface SmtpLimits {
   maxConnectionsPerIpPerMinute?: number;
   /** Idle time before the server closes the connection (RFC 5321 4.5.3.2.7). */
   idleTimeoutMs: number;
+  /** A line started and not completed within this ends the connection (slowloris). */
+  commandTimeoutMs?: number;
   /** A message with this many Received headers is a loop: 554 5.4.6 (RFC 5321 6.3). */
   maxReceivedHeaders: number;
 }
@@ -239,6 +241,7 @@ export function createSmtpListener(kind: SmtpListenerKind, opts: SmtpOptions): S
   };
 
   const server = new SMTPServer(options);
+  if (limits.commandTimeoutMs !== undefined) setCommandTimeout(server, limits.commandTimeoutMs);
   server.on('error', (err) => logger.warn({ err, kind }, 'smtp listener error'));
 
   return {

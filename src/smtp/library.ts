@@ -6,13 +6,24 @@
 // - a reply text that starts with an enhanced code keeps it (RFC 2034 3: one code
 //   per reply) instead of getting the library's guess prepended;
 // - a session marked "no plaintext AUTH" does not see AUTH in EHLO before TLS and
-//   gets 538 5.7.11 (RFC 4954 6) if it tries, before any credentials are sent.
+//   gets 538 5.7.11 (RFC 4954 6) if it tries, before any credentials are sent;
+// - on a server given a command timeout, a line (command or DATA line) not completed
+//   within it ends the connection with 421 4.4.2 (the slowloris defence; the library's
+//   idle timeout restarts with every byte).
+
+import { LineDeadline } from '../net/line-deadline.js';
 
 import { SMTPConnection } from 'smtp-server/lib/smtp-connection.js';
 import type { SMTPServerSession } from 'smtp-server';
 
 const ENHANCED = /^[245]\.\d{1,3}\.\d{1,3} /;
 const plaintextAuthRefused = new WeakSet<SMTPServerSession>();
+const commandTimeouts = new WeakMap<object, number>();
+
+/** Sets the command timeout of the connections of `server` (an SMTPServer). */
+export function setCommandTimeout(server: object, ms: number): void {
+  commandTimeouts.set(server, ms);
+}
 let patched = false;
 
 /** Marks a session whose client must start TLS before AUTH (RFC 3207, RFC 4954 4). */
@@ -45,6 +56,27 @@ export function patchSmtpServer(): void {
     } finally {
       session.disabledCommands = before;
     }
+  };
+
+  // eslint-disable-next-line @typescript-eslint/unbound-method -- always called with .call(this)
+  const createParser = proto._createParser;
+  proto._createParser = function (this: SMTPConnection) {
+    const parser = createParser.call(this);
+    const ms = commandTimeouts.get(this._server);
+    if (ms === undefined) return parser;
+    const deadline = new LineDeadline(ms, () => {
+      this.send(421, `4.4.2 ${this.name} Error: timeout exceeded; command not completed in time`);
+      this.close();
+    });
+    const write = parser.write.bind(parser) as (chunk: unknown, ...rest: unknown[]) => boolean;
+    parser.write = ((chunk: unknown, ...rest: unknown[]) => {
+      if (Buffer.isBuffer(chunk)) deadline.feed(chunk);
+      return write(chunk, ...rest);
+    }) as typeof parser.write;
+    parser.once('finish', () => deadline.stop());
+    parser.once('close', () => deadline.stop());
+    this._socket.once('close', () => deadline.stop());
+    return parser;
   };
 
   // eslint-disable-next-line @typescript-eslint/unbound-method -- always called with .call(this)

@@ -123,6 +123,11 @@ export class Framer {
     return this.mode;
   }
 
+  /** True while the bytes being read are a literal's, not a command line's. */
+  get readingLiteral(): boolean {
+    return this.phase === 'literal' || this.phase === 'skip-literal';
+  }
+
   /**
    * Refuse the synchronizing literal just announced by a 'literal-request'
    * event: the client sends nothing more for this command (RFC 9051 7.5).
