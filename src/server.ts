@@ -9,6 +9,7 @@ import { formatAddress, LISTENER_NAMES } from './config/index.js';
 import type { Logger } from './log.js';
 import { openStore } from './store/open.js';
 import { configureLoginThrottle } from './auth/throttle.js';
+import { setIndexLimits } from './mime/index.js';
 import type { ChangeBus, Store } from './store/store.js';
 import { loadCertificate, type ServerCertificate } from './tls/index.js';
 import { createHttpListener } from './http/listener.js';
@@ -59,6 +60,7 @@ export async function startServer(options: StartServerOptions): Promise<ServerHa
       ? { ...opened, onBackgroundError: (err: unknown) => logger.error({ err }, 'store: background error (PostgreSQL connection)') }
       : { ...opened, ...(options.bus ? { bus: options.bus } : {}) },
   );
+  setIndexLimits({ maxParts: config.limits.mimeMaxParts, maxDepth: config.limits.mimeMaxDepth, maxHeaderBytes: config.limits.mimeMaxHeaderBytes });
   // Every login checked against this store (any protocol) shares these limits.
   configureLoginThrottle(
     store,

@@ -31,6 +31,9 @@ export interface Config {
     idleTimeoutSeconds: number;
     commandTimeoutSeconds: number;
     authFailuresBeforeDelay: number;
+    mimeMaxParts: number;
+    mimeMaxDepth: number;
+    mimeMaxHeaderBytes: number;
   };
   /** Both null: use (or generate) the self-signed certificate in dataDir/tls/. */
   tls: { cert: string | null; key: string | null };
@@ -241,6 +244,9 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
       idleTimeoutSeconds: raw.limits.idle_timeout_seconds,
       commandTimeoutSeconds: raw.limits.command_timeout_seconds,
       authFailuresBeforeDelay: raw.limits.auth_failures_before_delay,
+      mimeMaxParts: raw.limits.mime_max_parts,
+      mimeMaxDepth: raw.limits.mime_max_depth,
+      mimeMaxHeaderBytes: raw.limits.mime_max_header_bytes,
     },
     tls: {
       cert: raw.tls.cert === undefined ? null : resolve(cwd, raw.tls.cert),

@@ -74,6 +74,9 @@ export const fileSchema = z.strictObject({
       idle_timeout_seconds: positiveInt.default(1800),
       command_timeout_seconds: positiveInt.default(300),
       auth_failures_before_delay: nonNegativeInt.default(5),
+      mime_max_parts: positiveInt.default(2000),
+      mime_max_depth: positiveInt.default(50),
+      mime_max_header_bytes: z.number().int().min(1024).default(256 * 1024),
     })
     .prefault({}),
   tls: z
@@ -162,6 +165,9 @@ export const KEYS: Record<string, EnvKind> = {
   'limits.idle_timeout_seconds': 'integer',
   'limits.command_timeout_seconds': 'integer',
   'limits.auth_failures_before_delay': 'integer',
+  'limits.mime_max_parts': 'integer',
+  'limits.mime_max_depth': 'integer',
+  'limits.mime_max_header_bytes': 'integer',
   'tls.cert': 'string',
   'tls.key': 'string',
   'auth.allow_plaintext_without_tls': 'boolean',

@@ -46,6 +46,21 @@ function sane(value: number | undefined, fallback: number): number {
   return value !== undefined && Number.isFinite(value) && value >= 0 ? Math.floor(value) : fallback;
 }
 
+let processLimits: IndexLimits = DEFAULT_LIMITS;
+
+/**
+ * The limits every indexMessage() call of this process uses unless given its own
+ * (`[limits] mime_max_*`, set once at start-up). Beyond them a message is still stored
+ * and served whole: deeper parts are opaque, later parts belong to the last one indexed.
+ */
+export function setIndexLimits(limits: IndexLimits): void {
+  processLimits = {
+    maxDepth: sane(limits.maxDepth, DEFAULT_LIMITS.maxDepth),
+    maxParts: sane(limits.maxParts, DEFAULT_LIMITS.maxParts),
+    maxHeaderBytes: sane(limits.maxHeaderBytes, DEFAULT_LIMITS.maxHeaderBytes),
+  };
+}
+
 /**
  * Parses raw message bytes into a MessageIndex; never throws. Malformed input is
  * indexed as well as it can be (the fuzz tests hold it to that). Should a bug still
@@ -54,9 +69,9 @@ function sane(value: number | undefined, fallback: number): number {
  */
 export function indexMessage(raw: Buffer, limits?: Partial<IndexLimits>): MessageIndex {
   const lim: IndexLimits = {
-    maxDepth: sane(limits?.maxDepth, DEFAULT_LIMITS.maxDepth),
-    maxParts: sane(limits?.maxParts, DEFAULT_LIMITS.maxParts),
-    maxHeaderBytes: sane(limits?.maxHeaderBytes, DEFAULT_LIMITS.maxHeaderBytes),
+    maxDepth: sane(limits?.maxDepth, processLimits.maxDepth),
+    maxParts: sane(limits?.maxParts, processLimits.maxParts),
+    maxHeaderBytes: sane(limits?.maxHeaderBytes, processLimits.maxHeaderBytes),
   };
   try {
     const ctx = newContext(raw, lim);

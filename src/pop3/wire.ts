@@ -64,14 +64,20 @@ export class WireEncoder {
     }
     let o = 0;
     const n = input.length;
+    // The rest of a chunk is checked for pass-through at most once: the check scans to
+    // the end, so trying at every line of a chunk of short lines would be quadratic.
+    let restChecked = false;
     for (let i = 0; i < n; i++) {
       const b = input[i]!;
       if (this.pendingCR) {
         this.pendingCR = false;
         if (b === LF) {
           // The CR already ended the line. Past the headers, the rest may need no work.
-          const rest = input.subarray(i + 1);
-          if (rest.length > 0 && this.canPassThrough(rest)) return this.passThrough(rest, out.subarray(0, this.count(o)));
+          if (!restChecked && !this.inHeaders && i + 1 < n) {
+            restChecked = true;
+            const rest = input.subarray(i + 1);
+            if (this.canPassThrough(rest)) return this.passThrough(rest, out.subarray(0, this.count(o)));
+          }
           continue;
         }
       }
