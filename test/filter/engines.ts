@@ -75,14 +75,15 @@ options {
   enable_test_patterns = true;
   # No regexp database and a short public suffix list to compile at start-up (the full
   # list takes half a minute): the tests need rspamd in seconds, not a fast scanner.
-  disable_hyperscan = true;
-  url_tld = "${join(dir, 'tld.dat')}";
+  .include(priority=10) "$LOCAL_CONFDIR/options-override.inc"
+
 }
 logging { type = "file"; filename = "$LOGDIR/rspamd.log"; level = "notice"; }
 worker "normal" { bind_socket = "127.0.0.1:${normal}"; count = 1; .include "$CONFDIR/worker-normal.inc" }
 worker "controller" { bind_socket = "127.0.0.1:${controller}"; count = 1; password = "${password}"; enable_password = "${password}"; static_dir = "\${WWWDIR}"; }
 `,
   );
+  writeFileSync(join(dir, 'options-override.inc'), `disable_hyperscan = true;\nurl_tld = "${join(dir, 'tld.dat')}";\n`);
   writeFileSync(join(dir, 'tld.dat'), ['com', 'org', 'net', 'test', 'example', ''].join('\n'));
   writeFileSync(join(local, 'redis.conf'), `servers = "${redisSocket}";\n`);
   // Learn from the first message (the defaults want 200 before classifying).

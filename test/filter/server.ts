@@ -19,7 +19,7 @@ export interface FilterServer {
   handle: ServerHandle;
   port(name: 'smtp' | 'imap' | 'http'): number;
   /** Sends one message over SMTP with nodemailer; resolves with the final reply or rejects with the SMTP error. */
-  send(message: { from: string; subject: string; text: string; headers?: Record<string, string>; to?: string }): Promise<string>;
+  send(message: { from: string; subject: string; text: string; headers?: Record<string, string>; to?: string; attachments?: Array<{ filename: string; content: string }> }): Promise<string>;
   /** Messages in one of the user's mailboxes. */
   mailbox(name: string): Promise<Array<{ uid: number; raw: string }>>;
   close(): Promise<void>;
@@ -65,6 +65,7 @@ export async function startFilterServer(env: Record<string, string>): Promise<Fi
           subject: m.subject,
           text: m.text,
           headers: m.headers ?? {},
+          attachments: m.attachments ?? [],
           envelope: { from: m.from, to: [m.to ?? USER] },
         });
         return info.response;
