@@ -97,7 +97,7 @@ function encodeSubject(subject: string): string {
   const words: string[] = [];
   let chunk = '';
   for (const ch of clean) {
-    if (Buffer.byteLength(chunk + ch, 'utf8') > 45) {
+    if (Buffer.byteLength(chunk + ch, 'utf8') > 39) {
       words.push(chunk);
       chunk = '';
     }
