@@ -131,3 +131,37 @@ test('moving a message into Junk over IMAP teaches the sender: its next message 
   await server.send({ from: 'news@good.test', subject: 'Unrelated', text: 'x' });
   assert.ok((await server.mailbox('INBOX')).some((x) => x.raw.includes('Unrelated')));
 });
+
+test('moving mail out of Junk teaches ham; moving it to Trash teaches nothing', async () => {
+  const client = new ImapFlow({ host: '127.0.0.1', port: server.port('imap'), secure: false, auth: { user: USER, pass: PASSWORD }, tls: { rejectUnauthorized: false }, logger: false });
+  await client.connect();
+  try {
+    const lock = await client.getMailboxLock('Junk');
+    try {
+      const promos = await client.search({ subject: 'promo' }, { uid: true });
+      assert.ok(promos && promos.length === 2, 'First promo (moved) and Second promo (filtered)');
+      assert.ok(await client.messageMove(promos, 'INBOX', { uid: true }));
+      const spam = await client.search({ subject: 'Cheap offers' }, { uid: true });
+      assert.ok(spam && spam.length === 1);
+      assert.ok(await client.messageMove(spam, 'Trash', { uid: true }));
+    } finally {
+      lock.release();
+    }
+  } finally {
+    await client.logout();
+  }
+  const account = await server.handle.store.getAccount(USER);
+  assert.ok(account);
+  const deadline = Date.now() + 5000;
+  while ((await server.handle.store.senderReputation(account.id, 'promo@good.test')).ham < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  assert.deepEqual(await server.handle.store.senderReputation(account.id, 'promo@good.test'), { spam: 1, ham: 2 });
+  assert.deepEqual(await server.handle.store.senderReputation(account.id, 'offers@spammer.test'), { spam: 0, ham: 0 });
+  // Ham on balance now: with a junk score of 0 another sender's message (score 2) is junk,
+  // this sender's (2 − 3) is not.
+  await server.handle.store.setJunkScore(account.id, 0);
+  await server.send({ from: 'Shop <promo@good.test>', subject: 'Third promo', text: 'x' });
+  await server.send({ from: 'news@good.test', subject: 'Other sender', text: 'x' });
+  await server.handle.store.setJunkScore(account.id, null);
+  assert.ok((await server.mailbox('INBOX')).some((x) => x.raw.includes('Third promo')));
+  assert.ok((await server.mailbox('Junk')).some((x) => x.raw.includes('Other sender')));
+});
