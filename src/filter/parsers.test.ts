@@ -56,6 +56,7 @@ test('header heuristics name what they see', () => {
 test('parseCheck reads a /checkv2 answer and refuses anything else', () => {
   const r = parseCheck('{"is_skipped":false,"score":7.5,"required_score":15,"action":"rewrite subject","subject":"*** SPAM *** hi","symbols":{"A":{},"B":{}},"messages":{"smtp_message":"go\\r\\naway"}}');
   assert.deepEqual(r, { action: 'rewrite subject', score: 7.5, requiredScore: 15, symbols: ['A', 'B'], smtpMessage: 'go away', subject: '*** SPAM *** hi' });
+  assert.equal(parseCheck('{"action":"reject","score":20,"messages":{"smtp_message":"Spam – go\\u0000"}}').smtpMessage, 'Spam ? go?');
   assert.throws(() => parseCheck('<html>'), RspamdUnavailable);
   assert.throws(() => parseCheck('{"action":"discard","score":1}'), RspamdUnavailable);
   assert.throws(() => parseCheck('{"score":1}'), RspamdUnavailable);

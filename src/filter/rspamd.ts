@@ -140,7 +140,8 @@ export function parseCheck(text: string): RspamdResult {
     score,
     requiredScore: typeof d['required_score'] === 'number' ? d['required_score'] : 0,
     symbols,
-    smtpMessage: typeof smtp === 'string' ? smtp.replace(/[\r\n]+/g, ' ').slice(0, 200) : null,
+    // It becomes our SMTP reply text: printable ASCII on one line.
+    smtpMessage: typeof smtp === 'string' && smtp.trim() !== '' ? smtp.replace(/[\r\n]+/g, ' ').replace(/[^\x20-\x7e]/g, '?').trim().slice(0, 200) : null,
     subject: typeof subject === 'string' ? subject : null,
   };
 }
