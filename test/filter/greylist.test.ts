@@ -62,3 +62,15 @@ test('more messages per minute from one IP than allowed get 451 4.7.1', async ()
   const e = await smtpError(server.send({ from: 'billing@spf.test', subject: 'Burst again', text: 'x' }));
   assert.match(e.response, /^451 4\.7\.1 Too many messages from your address/);
 });
+
+test('mail from a trusted network is neither greylisted nor annotated', async () => {
+  const trusted = await startFilterServer({ STEADYMAIL_DNS_SERVERS: zones.server, STEADYMAIL_FILTER_TRUSTED_NETWORKS: '127.0.0.0/8,::1' });
+  try {
+    assert.match(await trusted.send({ from: 'script@unknown.test', subject: 'From the web server', text: 'x' }), /^250 /);
+    const m = (await trusted.mailbox('INBOX')).find((x) => x.raw.includes('From the web server'));
+    assert.ok(m);
+    assert.doesNotMatch(m.raw, /^X-Spam-/m);
+  } finally {
+    await trusted.close();
+  }
+});
