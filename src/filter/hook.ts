@@ -114,6 +114,14 @@ export class InboundFilter {
   }
 
   async check(input: FilterInput): Promise<FilterVerdict> {
+    const verdict = await this.decide(input);
+    // Refusals are the operator's record of what never arrived (the sender has the reply).
+    if (verdict.action === 'reject') this.o.logger.info({ session: input.sessionId, ip: input.ip, from: input.mailFrom, reason: verdict.reason }, 'filter refused a message');
+    else if (verdict.action === 'tempfail') this.o.logger.debug({ session: input.sessionId, ip: input.ip, from: input.mailFrom, reason: verdict.reason }, 'filter deferred a message');
+    return verdict;
+  }
+
+  private async decide(input: FilterInput): Promise<FilterVerdict> {
     const c = this.o.config;
     const ip = plainIp(input.ip);
     if (!c.enabled || this.isTrusted(ip)) return accept('', new Set(), 0, null);
