@@ -17,6 +17,10 @@
 //   with per-recipient LMTP replies; SMTP has none.
 // - Local copies get Return-Path (RFC 5321 4.4, added at final delivery); copies
 //   leaving through the queue do not.
+// - Inbound mail gets the filter's verdict (src/filter/hook.ts) after verification and
+//   before anything is written: a refusal is this reply; "junk" puts an account's copy
+//   in its \Junk mailbox instead of INBOX. A later per-recipient placement step belongs
+//   after filterStep, so it sees the filter's headers.
 
 import type { Store } from '../store/store.js';
 import type { Account, NewMessage } from '../store/types.js';
