@@ -135,9 +135,12 @@ export function createMonitor(options: MonitorOptions): Monitor {
     });
     const summary = () => summarize(history, expectedComponents(options.listeners(), options.credentials !== null));
     // The filter's engines: a filter failing open still delivers, so its state shows here.
+    // The page is public: engine states without their error texts (those name internal addresses; they are in the log).
     app.get('/status.json', () => {
       const filter = filterStatus?.();
-      return filter ? { ...summary(), filter } : summary();
+      if (!filter) return summary();
+      const engines = Object.fromEntries(Object.entries(filter.engines).map(([name, e]) => [name, { ok: e.ok, since: e.since.toISOString() }]));
+      return { ...summary(), filter: { status: filter.status, engines } };
     });
     app.get('/status', async (_request, reply) => reply.type('text/html; charset=utf-8').send(renderStatusPage(summary(), options.hostname)));
   };
