@@ -83,7 +83,7 @@ export interface FilterConfig {
   dnsbl: { lists: Array<{ zone: string; weight: number }>; domainLists: Array<{ zone: string; weight: number }>; timeoutMs: number };
   greylist: { enabled: boolean; delaySeconds: number; retryWindowHours: number; passDays: number };
   /** null: rspamd not used. */
-  rspamd: { url: string; controllerUrl: string; password: string | null; timeoutMs: number; failOpen: boolean } | null;
+  rspamd: { url: string; controllerUrl: string; password: string | null; timeoutMs: number; failOpen: boolean; onReject: 'reject' | 'junk' } | null;
   /** null: no virus scanning. */
   clamav: { target: { socket: string } | { host: string; port: number }; timeoutMs: number; failOpen: boolean } | null;
 }
@@ -332,6 +332,7 @@ function filterOf(f: z.output<typeof fileSchema>['filter'], cwd: string): Filter
             password: f.rspamd.password ?? null,
             timeoutMs: f.rspamd.timeout_ms,
             failOpen: f.rspamd.fail_open,
+            onReject: f.rspamd.on_reject,
           },
     clamav:
       f.clamav.socket !== undefined

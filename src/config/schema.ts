@@ -165,6 +165,7 @@ export const fileSchema = z.strictObject({
           password: z.string().min(1).optional(),
           timeout_ms: positiveInt.default(10_000),
           fail_open: z.boolean().default(true),
+          on_reject: z.enum(['reject', 'junk']).default('reject'),
         })
         .prefault({}),
       clamav: z
@@ -248,6 +249,7 @@ export const KEYS: Record<string, EnvKind> = {
   'filter.rspamd.password': 'string',
   'filter.rspamd.timeout_ms': 'integer',
   'filter.rspamd.fail_open': 'boolean',
+  'filter.rspamd.on_reject': 'string',
   'filter.clamav.socket': 'string',
   'filter.clamav.address': 'string',
   'filter.clamav.timeout_ms': 'integer',

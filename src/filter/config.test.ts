@@ -55,7 +55,7 @@ socket = "run/clamd.ctl"
     { zone: 'zen.example.org', weight: 4 },
     { zone: 'bl.example.net', weight: 3 },
   ]);
-  assert.deepEqual(f.rspamd, { url: 'http://10.0.0.5:11333', controllerUrl: 'http://10.0.0.5:11333', password: 'secret', timeoutMs: 10_000, failOpen: true });
+  assert.deepEqual(f.rspamd, { url: 'http://10.0.0.5:11333', controllerUrl: 'http://10.0.0.5:11333', password: 'secret', timeoutMs: 10_000, failOpen: true, onReject: 'reject' });
   assert.deepEqual(f.clamav, { target: { socket: join(cwd, 'run/clamd.ctl') }, timeoutMs: 30_000, failOpen: false });
   assert.equal(f.greylist.delaySeconds, 60);
 });

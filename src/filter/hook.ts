@@ -154,7 +154,7 @@ export class InboundFilter {
       tests.push('RSPAMD_UNAVAILABLE');
     } else if (spam) {
       rspamdResult = spam;
-      const refusal = rspamdRefusal(spam);
+      const refusal = spam.action === 'reject' && c.rspamd?.onReject === 'junk' ? null : rspamdRefusal(spam);
       if (refusal) return refusal;
     }
 
@@ -175,7 +175,8 @@ export class InboundFilter {
       return { action: 'reject', code: 550, enhanced: '5.7.1', text: `Message rejected as spam (score ${score})`, reason: `score ${score}` };
     }
 
-    const forcedJunk = rspamdResult !== null && (rspamdResult.action === 'add header' || rspamdResult.action === 'rewrite subject');
+    // "reject" reaches here only when the operator wants it in Junk ([filter.rspamd] on_reject).
+    const forcedJunk = rspamdResult !== null && ['add header', 'rewrite subject', 'reject'].includes(rspamdResult.action);
     const junk = await this.junkFor(input, fields, score, forcedJunk);
     const spamForDefault = forcedJunk || score >= c.junkScore;
     const subject = rspamdResult?.action === 'rewrite subject' ? rspamdResult.subject : null;

@@ -15,6 +15,11 @@ export const EICAR = 'X5O!P%@AP[4\\PZX54(P^)7CC)7}$' + 'EICAR-STANDARD-ANTIVIRUS
 export const GTUBE_REJECT = 'XJS*C4JDBQADN1.NSBN3*2IDNEN*' + 'GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X';
 export const GTUBE_ADD_HEADER = 'YJS*C4JDBQADN1.NSBN3*2IDNEN*' + 'GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X';
 
+/** Options that keep a daemon from dropping to its system user when the tests run as root. */
+function asRoot(options: string[]): string[] {
+  return process.getuid?.() === 0 ? options : [];
+}
+
 async function freePort(): Promise<number> {
   const server = net.createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -90,7 +95,7 @@ worker "controller" { bind_socket = "127.0.0.1:${controller}"; count = 1; passwo
   writeFileSync(join(local, 'classifier-bayes.conf'), `servers = "${redisSocket}";\nmin_learns = 1;\nmin_tokens = 1;\n`);
   const rspamd = spawn(
     'rspamd',
-    ['-f', '-i', '-u', 'root', '-g', 'root', '-c', join(dir, 'rspamd.conf'), `--var=LOCAL_CONFDIR=${dir}`, `--var=DBDIR=${dir}`, `--var=RUNDIR=${dir}`, `--var=LOGDIR=${dir}`],
+    ['-f', ...asRoot(['-i', '-u', 'root', '-g', 'root']), '-c', join(dir, 'rspamd.conf'), `--var=LOCAL_CONFDIR=${dir}`, `--var=DBDIR=${dir}`, `--var=RUNDIR=${dir}`, `--var=LOGDIR=${dir}`],
     { stdio: 'ignore' },
   );
   const url = `http://127.0.0.1:${normal}`;
@@ -140,7 +145,7 @@ export async function startClamd(): Promise<Clamd> {
   const socket = join(dir, 'clamd.sock');
   writeFileSync(
     join(dir, 'clamd.conf'),
-    [`LocalSocket ${socket}`, `DatabaseDirectory ${join(dir, 'db')}`, 'Foreground yes', `LogFile ${join(dir, 'clamd.log')}`, 'User root', 'SelfCheck 0', ''].join('\n'),
+    [`LocalSocket ${socket}`, `DatabaseDirectory ${join(dir, 'db')}`, 'Foreground yes', `LogFile ${join(dir, 'clamd.log')}`, ...asRoot(['User root']), 'SelfCheck 0', ''].join('\n'),
   );
   const clamd = spawn('clamd', ['-c', join(dir, 'clamd.conf')], { stdio: 'ignore' });
   await waitFor(

@@ -53,6 +53,22 @@ test('GTUBE: rspamd says reject, the sender gets 550 5.7.1 at DATA', async () =>
   assert.equal((await server.mailbox('Junk')).length, 0);
 });
 
+test('GTUBE with on_reject = "junk": delivered to Junk instead of refused', async () => {
+  const lenient = await startFilterServer({
+    STEADYMAIL_FILTER_GREYLIST_ENABLED: 'false',
+    STEADYMAIL_FILTER_RSPAMD_URL: rspamd.url,
+    STEADYMAIL_FILTER_RSPAMD_ON_REJECT: 'junk',
+  });
+  try {
+    assert.match(await lenient.send({ from: 'spam@spammer.test', subject: 'GTUBE kept', text: `Test.\n${GTUBE_REJECT}\n` }), /^250 /);
+    const m = (await lenient.mailbox('Junk')).find((x) => x.raw.includes('GTUBE kept'));
+    assert.ok(m);
+    assert.match(m.raw, /^X-Spam-Flag: YES\r$/m);
+  } finally {
+    await lenient.close();
+  }
+});
+
 test('"add header" goes to Junk; "rewrite subject" to Junk with the Subject rspamd wrote', async () => {
   assert.match(await server.send({ from: 'spam@spammer.test', subject: 'Add header', text: `Test.\n${GTUBE_ADD_HEADER}\n` }), /^250 /);
   assert.match(await server.send({ from: 'spam@spammer.test', subject: 'Rewrite me', text: `Test.\n${GTUBE_REWRITE_SUBJECT}\n` }), /^250 /);
