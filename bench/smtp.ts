@@ -43,14 +43,15 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
 }
 
-export async function benchSmtp(senders: number, durationMs: number): Promise<SmtpBenchResult> {
+/** `filter`: none, "builtin" or an rspamd URL (bench/filter.ts). */
+export async function benchSmtp(senders: number, durationMs: number, filter?: string): Promise<SmtpBenchResult> {
   const dir = await mkdtemp(join(tmpdir(), 'steadymail-bench-smtp-'));
   const setup = await openStore({ driver: 'sqlite', dataDir: dir });
   await setup.createDomain('bench.test');
   await setup.createAccount({ address: 'rcpt@bench.test', passwordHash: 'x' });
   await setup.close();
   const script = new URL('./smtp-server.ts', import.meta.url).pathname;
-  const child = spawn(process.execPath, [...(process.env.BENCH_PROF ? ['--cpu-prof', '--cpu-prof-dir=/tmp/prof'] : []), '--import', 'tsx', script, dir], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [...(process.env.BENCH_PROF ? ['--cpu-prof', '--cpu-prof-dir=/tmp/prof'] : []), '--import', 'tsx', script, dir, ...(filter ? [filter] : [])], { stdio: ['pipe', 'pipe', 'inherit'] });
   try {
     const port = Number((await lineFrom(child, /port (\d+)\n/))[1]);
     const header = 'From: <s@sender.test>\r\nTo: <rcpt@bench.test>\r\nSubject: bench\r\n\r\n';

@@ -4,6 +4,7 @@ import { formatAddress, type Config, type ListenAddress, type ListenerName } fro
 import type { HttpFeature } from './http/app.js';
 import type { Logger } from './log.js';
 import type { Store } from './store/store.js';
+import type { FilterService } from './filter/index.js';
 import type { ServerCertificate } from './tls/index.js';
 
 export interface Listener {
@@ -23,6 +24,8 @@ export interface ServerContext {
   certificate: ServerCertificate;
   /** Extra routes for the HTTP listener (the monitor's). */
   httpFeatures?: HttpFeature[];
+  /** Inbound spam/virus filtering and Junk learning ([filter]); absent when disabled. */
+  filter?: FilterService;
 }
 
 /** A listener could not bind its address (in use, not permitted, no such address). */

@@ -10,6 +10,7 @@ import { createSmtpListener } from './smtp/index.js';
 import { createPop3Server } from './pop3/index.js';
 import { createImapServer } from './imap/index.js';
 import { createOutboundQueue, type OutboundQueue } from './smtp/queue/index.js';
+import { createFilterService, type FilterInput, type FilterService, type MailboxTransfer } from './filter/index.js';
 
 /** What every protocol server returns; adapted here to the Listener shape. */
 interface ProtocolServer {
@@ -45,6 +46,7 @@ export function passwordAuthenticator(context: ServerContext) {
 function smtpFactory(kind: 'inbound' | 'submission' | 'submissions', name: ListenerName) {
   return (context: ServerContext, address: ListenAddress): Listener => {
     const { config } = context;
+    const filter = context.filter;
     return asListener(name, address, () =>
       createSmtpListener(kind, {
         store: context.store,
@@ -69,6 +71,7 @@ function smtpFactory(kind: 'inbound' | 'submission' | 'submissions', name: Liste
         authenticate: passwordAuthenticator(context),
         copyToSent: config.smtp.copyToSent,
         ...(config.smtp.postmaster !== null ? { postmaster: config.smtp.postmaster } : {}),
+        ...(filter ? { filter: (input: FilterInput) => filter.inbound.check(input) } : {}),
       }),
     );
   };
@@ -108,10 +111,12 @@ function pop3Factory(implicitTls: boolean, name: ListenerName) {
 function imapFactory(implicitTls: boolean, name: ListenerName) {
   return (context: ServerContext, address: ListenAddress): Listener => {
     const { config } = context;
+    const filter = context.filter;
     return asListener(name, address, () =>
       createImapServer({
         ...mailboxServerBase(context, implicitTls),
         authenticate: passwordAuthenticator(context),
+        ...(filter ? { onTransfer: (t: MailboxTransfer) => filter.learner.transferred(t) } : {}),
         limits: {
           maxLineBytes: config.limits.maxLineBytes,
           maxLiteralBytes: config.limits.maxLiteralBytes,
@@ -155,4 +160,11 @@ export function createOutbound(context: ServerContext): OutboundQueue | null {
     leaseMs: o.leaseSeconds * 1000,
     maxPerDestination: o.maxPerDestination,
   });
+}
+
+/** The inbound filter of this process, from `[filter]` and `[dns]`; null when disabled. */
+export function createFilter(context: Omit<ServerContext, 'filter'>): FilterService | null {
+  const { config } = context;
+  if (!config.filter.enabled) return null;
+  return createFilterService({ config: config.filter, store: context.store, logger: context.logger, hostname: config.hostname, dnsServers: config.dns.servers.map(formatAddress) });
 }

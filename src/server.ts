@@ -13,7 +13,8 @@ import { setIndexLimits } from './mime/index.js';
 import type { ChangeBus, Store } from './store/store.js';
 import { loadCertificate, type ServerCertificate } from './tls/index.js';
 import { createHttpListener } from './http/listener.js';
-import { PROTOCOL_LISTENERS, createOutbound } from './listeners.js';
+import { PROTOCOL_LISTENERS, createFilter, createOutbound } from './listeners.js';
+import type { FilterService } from './filter/index.js';
 import { createMonitor, type Monitor } from './monitor/index.js';
 import type { OutboundQueue } from './smtp/queue/index.js';
 import { ListenError, storeOptions, type Listener, type ServerContext } from './listener.js';
@@ -89,9 +90,11 @@ export async function startServer(options: StartServerOptions): Promise<ServerHa
           credentials: config.monitor.probe,
           listeners: () => addresses,
           connections: () => started.map((l) => [l.name, l.connections?.()] as [ListenerName, number | undefined]),
+          filterStatus: () => filter?.health.status(),
         });
 
   let outbound: OutboundQueue | null = null;
+  let filter: FilterService | null = null;
 
   const stopAll = async (): Promise<void> => {
     await monitor?.stop();
@@ -102,6 +105,7 @@ export async function startServer(options: StartServerOptions): Promise<ServerHa
     });
     // Deliveries still running after the grace period keep their leases until those expire; then they are retried.
     await queueStopped;
+    await filter?.close();
     await store.close();
   };
 
@@ -115,7 +119,8 @@ export async function startServer(options: StartServerOptions): Promise<ServerHa
     );
     if (days < 14) logger.warn({ notAfter: certificate.notAfter.toISOString() }, 'the TLS certificate expires soon');
 
-    const context: ServerContext = { config, logger, store, certificate, ...(monitor ? { httpFeatures: [monitor.httpFeature] } : {}) };
+    filter = createFilter({ config, logger, store, certificate });
+    const context: ServerContext = { config, logger, store, certificate, ...(monitor ? { httpFeatures: [monitor.httpFeature] } : {}), ...(filter ? { filter } : {}) };
     for (const name of LISTENER_NAMES) {
       const address = config.listen[name];
       const factory = factories[name];

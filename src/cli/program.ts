@@ -7,6 +7,7 @@ import { command, describeError, EXIT, io, setIo, type CliIo, type ConfigOption 
 import { domainCommand } from './domain.js';
 import { queueCommand } from './queue.js';
 import { userCommand } from './user.js';
+import { filterCommand } from './filter.js';
 import { checkCommand } from './check.js';
 import { repairCommand } from './repair.js';
 import { backupCommands } from './backup.js';
@@ -29,6 +30,7 @@ export function buildProgram(): Command {
   program.addCommand(repairCommand());
   for (const c of backupCommands()) program.addCommand(c);
   program.addCommand(queueCommand());
+  program.addCommand(filterCommand());
   program.addCommand(
     command('version', 'print the version').action(() => {
       io().out(`steadymail ${VERSION}`);

@@ -203,7 +203,7 @@ test('the sample production file is valid and docs/configuration.md names every 
   assert.equal(c.store.driver, 'postgres');
   const doc = readFileSync(join(root, 'docs', 'configuration.md'), 'utf8');
   for (const key of Object.keys(KEYS)) {
-    const env = `STEADYMAIL_${key.replace('.', '_').toUpperCase()}`;
+    const env = `STEADYMAIL_${key.replace(/\./g, '_').toUpperCase()}`;
     assert.ok(doc.includes(env), `docs/configuration.md does not mention ${env}`);
   }
 });

@@ -72,8 +72,30 @@ export interface Config {
     dkimSelector: string;
   };
   log: { level: LogLevel };
+  /** Inbound filtering (src/filter, docs/filtering.md). */
+  filter: FilterConfig;
   /** The file the configuration was read from, or null when only defaults and environment apply. */
   file: string | null;
+}
+
+export interface FilterConfig {
+  enabled: boolean;
+  /** Default score from which mail goes to Junk (an account may set its own). */
+  junkScore: number;
+  /** Built-in score from which mail is refused with 550 5.7.1 (0: never). */
+  rejectScore: number;
+  /** Networks whose mail is not filtered ("ip/prefix"). */
+  trustedNetworks: string[];
+  /** 0: no limit. */
+  maxMessagesPerIpPerMinute: number;
+  /** Larger messages are not sent to rspamd or ClamAV (the built-in layer still runs). */
+  maxScanBytes: number;
+  dnsbl: { lists: Array<{ zone: string; weight: number }>; domainLists: Array<{ zone: string; weight: number }>; timeoutMs: number };
+  greylist: { enabled: boolean; delaySeconds: number; retryWindowHours: number; passDays: number };
+  /** null: rspamd not used. */
+  rspamd: { url: string; controllerUrl: string; password: string | null; timeoutMs: number; failOpen: boolean; onReject: 'reject' | 'junk' } | null;
+  /** null: no virus scanning. */
+  clamav: { target: { socket: string } | { host: string; port: number }; timeoutMs: number; failOpen: boolean } | null;
 }
 
 export class ConfigError extends Error {
@@ -122,6 +144,8 @@ function envValue(kind: EnvKind, text: string): unknown {
       return text;
     case 'integer':
       return /^-?\d+$/.test(text.trim()) ? Number(text.trim()) : text;
+    case 'number':
+      return /^-?\d+(\.\d+)?$/.test(text.trim()) ? Number(text.trim()) : text;
     case 'boolean':
       return text === 'true' || text === '1' ? true : text === 'false' || text === '0' ? false : text;
     case 'list':
@@ -148,6 +172,8 @@ function envOverrides(env: NodeJS.ProcessEnv): { values: Table; sources: Map<str
     const section = SECTIONS.find((s) => rest.startsWith(`${s}_`));
     if (key === undefined && section !== undefined) {
       key = `${section}.${rest.slice(section.length + 1)}`;
+      // A key of a nested section: STEADYMAIL_FILTER_RSPAMD_URL → filter.rspamd.url.
+      if (KEYS[key] === undefined) key = Object.keys(KEYS).find((k) => k.startsWith(`${section}.`) && k.replace(/\./g, '_') === rest) ?? key;
       if (KEYS[key] === undefined) {
         throw new ConfigError(key, name, `unknown key; [${section}] allows: ${keysOf(section).join(', ')}`);
       }
@@ -155,14 +181,15 @@ function envOverrides(env: NodeJS.ProcessEnv): { values: Table; sources: Map<str
     if (key === undefined) continue;
     const kind = KEYS[key] ?? 'string';
     sources.set(key, name);
-    const [head, tail] = key.split('.') as [string, string | undefined];
-    if (tail === undefined) {
-      values[head] = envValue(kind, text);
-    } else {
-      const table = isTable(values[head]) ? values[head] : {};
-      table[tail] = envValue(kind, text);
-      values[head] = table;
+    const path = key.split('.');
+    const last = path.pop() ?? key;
+    let table = values;
+    for (const part of path) {
+      const next = isTable(table[part]) ? table[part] : {};
+      table[part] = next;
+      table = next;
     }
+    table[last] = envValue(kind, text);
   }
   return { values, sources };
 }
@@ -171,7 +198,7 @@ function merge(file: Table, env: Table): Table {
   const out: Table = { ...file };
   for (const [k, v] of Object.entries(env)) {
     const existing = out[k];
-    out[k] = isTable(v) && isTable(existing) ? { ...existing, ...v } : v;
+    out[k] = isTable(v) && isTable(existing) ? merge(existing, v) : v;
   }
   return out;
 }
@@ -287,7 +314,52 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
       dkimSelector: raw.outbound.dkim_selector,
     },
     log: { level: raw.log.level },
+    filter: filterOf(raw.filter, cwd),
     file,
+  };
+}
+
+function weighted(list: string[]): Array<{ zone: string; weight: number }> {
+  return list.map((entry) => {
+    const star = entry.indexOf('*');
+    return star < 0 ? { zone: entry.toLowerCase(), weight: 3 } : { zone: entry.slice(0, star).toLowerCase(), weight: Number(entry.slice(star + 1)) };
+  });
+}
+
+function filterOf(f: z.output<typeof fileSchema>['filter'], cwd: string): FilterConfig {
+  const clamAddress = f.clamav.address === undefined ? null : parseListen(f.clamav.address);
+  const rspamdUrl = f.rspamd.url;
+  return {
+    enabled: f.enabled,
+    junkScore: f.junk_score,
+    rejectScore: f.reject_score,
+    trustedNetworks: f.trusted_networks,
+    maxMessagesPerIpPerMinute: f.max_messages_per_ip_per_minute,
+    maxScanBytes: f.max_scan_bytes,
+    dnsbl: { lists: weighted(f.dnsbl.lists), domainLists: weighted(f.dnsbl.domain_lists), timeoutMs: f.dnsbl.timeout_ms },
+    greylist: {
+      enabled: f.greylist.enabled,
+      delaySeconds: f.greylist.delay_seconds,
+      retryWindowHours: f.greylist.retry_window_hours,
+      passDays: f.greylist.pass_days,
+    },
+    rspamd:
+      rspamdUrl === undefined
+        ? null
+        : {
+            url: rspamdUrl,
+            controllerUrl: f.rspamd.controller_url ?? rspamdUrl,
+            password: f.rspamd.password ?? null,
+            timeoutMs: f.rspamd.timeout_ms,
+            failOpen: f.rspamd.fail_open,
+            onReject: f.rspamd.on_reject,
+          },
+    clamav:
+      f.clamav.socket !== undefined
+        ? { target: { socket: resolve(cwd, f.clamav.socket) }, timeoutMs: f.clamav.timeout_ms, failOpen: f.clamav.fail_open }
+        : clamAddress
+          ? { target: { host: clamAddress.host, port: clamAddress.port }, timeoutMs: f.clamav.timeout_ms, failOpen: f.clamav.fail_open }
+          : null,
   };
 }
 

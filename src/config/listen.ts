@@ -47,3 +47,21 @@ export function parseDnsServer(value: string): ListenAddress | undefined {
 export function formatAddress(address: ListenAddress): string {
   return address.host.includes(':') ? `[${address.host}]:${address.port}` : `${address.host}:${address.port}`;
 }
+
+export interface Cidr {
+  address: string;
+  prefix: number;
+  family: 'ipv4' | 'ipv6';
+}
+
+/** "192.0.2.0/24", "2001:db8::/32", or a bare address (a /32 or /128); undefined when malformed. */
+export function parseCidr(value: string): Cidr | undefined {
+  const [address = '', prefixText, extra] = value.split('/');
+  if (extra !== undefined) return undefined;
+  const v = isIP(address);
+  if (v === 0) return undefined;
+  const max = v === 4 ? 32 : 128;
+  const prefix = prefixText === undefined ? max : /^\d{1,3}$/.test(prefixText) ? Number(prefixText) : NaN;
+  if (!(prefix >= 0 && prefix <= max)) return undefined;
+  return { address, prefix, family: v === 4 ? 'ipv4' : 'ipv6' };
+}

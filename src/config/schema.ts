@@ -2,7 +2,7 @@
 // strict: an unknown key is an error, never silently ignored. docs/configuration.md
 // documents every key here; keep them in step.
 import { z } from 'zod';
-import { DNS_SERVER_FORMAT, LISTEN_FORMAT, parseDnsServer, parseListen } from './listen.js';
+import { DNS_SERVER_FORMAT, LISTEN_FORMAT, parseCidr, parseDnsServer, parseListen } from './listen.js';
 
 export const MiB = 1024 * 1024;
 
@@ -38,6 +38,11 @@ export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', '
 const listenValue = z.string().refine((v) => parseListen(v) !== undefined, { message: `expected ${LISTEN_FORMAT}` });
 const dnsServer = z.string().refine((v) => parseDnsServer(v) !== undefined, { message: `expected ${DNS_SERVER_FORMAT}` });
 const positiveInt = z.number().int().min(1);
+const cidr = z.string().refine((v) => parseCidr(v) !== undefined, { message: 'expected an address or network, e.g. "192.0.2.0/24" or "2001:db8::/32"' });
+/** A DNS list zone, optionally with a weight: "zen.example.org" or "zen.example.org*3". */
+export const WEIGHTED_ZONE = /^([a-z0-9]([a-z0-9-]*[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+(\*-?\d+(\.\d+)?)?$/i;
+const weightedZone = z.string().regex(WEIGHTED_ZONE, { message: 'expected a DNS zone, optionally with a weight: "list.example.org" or "list.example.org*3"' });
+const httpUrl = z.string().regex(/^https?:\/\/[^\s/]+(\/\S*)?$/, { message: 'expected an http:// or https:// URL' });
 const nonNegativeInt = z.number().int().min(0);
 
 const listenShape = Object.fromEntries(LISTENER_NAMES.map((name) => [name, listenValue.default(DEFAULT_LISTEN[name])])) as Record<
@@ -142,12 +147,59 @@ export const fileSchema = z.strictObject({
     })
     .prefault({}),
   log: z.strictObject({ level: z.enum(LOG_LEVELS).default('info') }).prefault({}),
+  filter: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      junk_score: z.number().default(5),
+      reject_score: z.number().min(0).default(15),
+      trusted_networks: z.array(cidr).default(['127.0.0.0/8', '::1/128']),
+      max_messages_per_ip_per_minute: nonNegativeInt.default(60),
+      max_scan_bytes: positiveInt.default(20 * MiB),
+      dnsbl: z
+        .strictObject({
+          lists: z.array(weightedZone).default([]),
+          domain_lists: z.array(weightedZone).default([]),
+          timeout_ms: positiveInt.default(2000),
+        })
+        .prefault({}),
+      greylist: z
+        .strictObject({
+          enabled: z.boolean().default(true),
+          delay_seconds: nonNegativeInt.default(300),
+          retry_window_hours: positiveInt.default(24),
+          pass_days: positiveInt.default(36),
+        })
+        .prefault({}),
+      rspamd: z
+        .strictObject({
+          url: httpUrl.optional(),
+          controller_url: httpUrl.optional(),
+          password: z.string().min(1).optional(),
+          timeout_ms: positiveInt.default(10_000),
+          fail_open: z.boolean().default(true),
+          on_reject: z.enum(['reject', 'junk']).default('reject'),
+        })
+        .prefault({}),
+      clamav: z
+        .strictObject({
+          socket: z.string().min(1).optional(),
+          address: listenValue.optional(),
+          timeout_ms: positiveInt.default(30_000),
+          fail_open: z.boolean().default(false),
+        })
+        .prefault({})
+        .refine((c) => c.socket === undefined || c.address === undefined, {
+          message: 'set filter.clamav.socket (unix socket) or filter.clamav.address (host:port), not both',
+          path: ['socket'],
+        }),
+    })
+    .prefault({}),
 });
 
 export type FileConfig = z.output<typeof fileSchema>;
 
 /** How an environment variable's text is turned into a value for a key. */
-export type EnvKind = 'string' | 'integer' | 'boolean' | 'list';
+export type EnvKind = 'string' | 'integer' | 'number' | 'boolean' | 'list';
 
 /** Every key that can be set, as `section.key` (or `key` at the top), with its kind. */
 export const KEYS: Record<string, EnvKind> = {
@@ -199,14 +251,40 @@ export const KEYS: Record<string, EnvKind> = {
   'outbound.max_per_destination': 'integer',
   'outbound.dkim_selector': 'string',
   'log.level': 'string',
+  'filter.enabled': 'boolean',
+  'filter.junk_score': 'number',
+  'filter.reject_score': 'number',
+  'filter.trusted_networks': 'list',
+  'filter.max_messages_per_ip_per_minute': 'integer',
+  'filter.max_scan_bytes': 'integer',
+  'filter.dnsbl.lists': 'list',
+  'filter.dnsbl.domain_lists': 'list',
+  'filter.dnsbl.timeout_ms': 'integer',
+  'filter.greylist.enabled': 'boolean',
+  'filter.greylist.delay_seconds': 'integer',
+  'filter.greylist.retry_window_hours': 'integer',
+  'filter.greylist.pass_days': 'integer',
+  'filter.rspamd.url': 'string',
+  'filter.rspamd.controller_url': 'string',
+  'filter.rspamd.password': 'string',
+  'filter.rspamd.timeout_ms': 'integer',
+  'filter.rspamd.fail_open': 'boolean',
+  'filter.rspamd.on_reject': 'string',
+  'filter.clamav.socket': 'string',
+  'filter.clamav.address': 'string',
+  'filter.clamav.timeout_ms': 'integer',
+  'filter.clamav.fail_open': 'boolean',
 };
 
-export const SECTIONS = ['server', 'listen', 'store', 'limits', 'tls', 'auth', 'smtp', 'pop3', 'monitor', 'dns', 'outbound', 'log'] as const;
+export const SECTIONS = ['server', 'listen', 'store', 'limits', 'tls', 'auth', 'smtp', 'pop3', 'monitor', 'dns', 'outbound', 'log', 'filter'] as const;
 
 /** The keys allowed inside `section` (or at the top level for ''), for error messages. */
 export function keysOf(section: string): string[] {
   if (section === '') return [...Object.keys(KEYS).filter((k) => !k.includes('.')), ...SECTIONS.map((s) => `[${s}]`)];
-  return Object.keys(KEYS)
+  // A nested section ([filter.rspamd]) is listed as one entry of its parent.
+  const inside = Object.keys(KEYS)
     .filter((k) => k.startsWith(`${section}.`))
-    .map((k) => k.slice(section.length + 1));
+    .map((k) => k.slice(section.length + 1))
+    .map((k) => (k.includes('.') ? `[${section}.${k.slice(0, k.indexOf('.'))}]` : k));
+  return [...new Set(inside)];
 }

@@ -1,7 +1,7 @@
 // What the IMAP server is given by whoever starts it (src/server.ts at merge
 // time, tests now): everything by injection, nothing read from globals.
 
-import type { Account } from '../store/types.js';
+import type { Account, Mailbox } from '../store/types.js';
 import type { Store } from '../store/store.js';
 
 export interface ImapLogger {
@@ -39,6 +39,8 @@ export interface ImapOptions {
   allowPlaintext: (remoteAddress: string, secure: boolean) => boolean;
   authenticate: (username: string, password: string, remoteAddress: string) => Promise<AuthResult>;
   limits: ImapLimits;
+  /** Told after every COPY or MOVE that committed (the filter learns from Junk moves). */
+  onTransfer?: (t: { accountId: number; fromMailboxId: number; to: Mailbox; uids: number[] }) => void;
   /** Capabilities the operator switched off (e.g. for one account's broken client); never advertised. */
   disabledCapabilities?: (account: Account | null) => readonly string[];
 }

@@ -7,6 +7,8 @@ import type { ListenAddress, ListenerName } from '../config/index.js';
 import type { HttpFeature } from '../http/app.js';
 import type { Logger } from '../log.js';
 import type { Store } from '../store/store.js';
+import type { FilterStatus } from '../filter/index.js';
+import { Gauge } from 'prom-client';
 import { ProbeHistory } from './history.js';
 import { createMetrics, type MonitorMetrics } from './metrics.js';
 import { runProbes, type Component, type ProbePlan, type ProbeResult } from './probes/index.js';
@@ -28,6 +30,8 @@ export interface MonitorOptions {
   connections?: () => Iterable<[ListenerName, number | undefined]>;
   /** Per step; default 10 s. */
   timeoutMs?: number;
+  /** The inbound filter's engines (rspamd, ClamAV); undefined when filtering is off. */
+  filterStatus?: () => FilterStatus | undefined;
   historySize?: number;
 }
 
@@ -59,6 +63,19 @@ export function createMonitor(options: MonitorOptions): Monitor {
   const { store, logger } = options;
   const history = new ProbeHistory(options.historySize ?? 100);
   const metrics = createMetrics(store);
+  const filterStatus = options.filterStatus;
+  if (filterStatus) {
+    new Gauge({
+      name: 'steadymail_filter_engine_up',
+      help: '1 when the filter engine (rspamd, clamav) answered its last request',
+      labelNames: ['engine'],
+      registers: [metrics.registry],
+      collect() {
+        this.reset();
+        for (const [engine, state] of Object.entries(filterStatus()?.engines ?? {})) this.set({ engine }, state.ok ? 1 : 0);
+      },
+    });
+  }
   const log = logger.child({ component: 'monitor' });
   let running: Promise<ProbeResult[]> | undefined;
   let timer: NodeJS.Timeout | undefined;
@@ -117,7 +134,14 @@ export function createMonitor(options: MonitorOptions): Monitor {
       return reply.type(metrics.registry.contentType).send(body);
     });
     const summary = () => summarize(history, expectedComponents(options.listeners(), options.credentials !== null));
-    app.get('/status.json', () => summary());
+    // The filter's engines: a filter failing open still delivers, so its state shows here.
+    // The page is public: engine states without their error texts (those name internal addresses; they are in the log).
+    app.get('/status.json', () => {
+      const filter = filterStatus?.();
+      if (!filter) return summary();
+      const engines = Object.fromEntries(Object.entries(filter.engines).map(([name, e]) => [name, { ok: e.ok, since: e.since.toISOString() }]));
+      return { ...summary(), filter: { status: filter.status, engines } };
+    });
     app.get('/status', async (_request, reply) => reply.type('text/html; charset=utf-8').send(renderStatusPage(summary(), options.hostname)));
   };
 

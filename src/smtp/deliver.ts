@@ -17,6 +17,10 @@
 //   with per-recipient LMTP replies; SMTP has none.
 // - Local copies get Return-Path (RFC 5321 4.4, added at final delivery); copies
 //   leaving through the queue do not.
+// - Inbound mail gets the filter's verdict (src/filter/hook.ts) after verification and
+//   before anything is written: a refusal is this reply; "junk" puts an account's copy
+//   in its \Junk mailbox instead of INBOX. A later per-recipient placement step belongs
+//   after filterStep, so it sees the filter's headers.
 
 import type { Store } from '../store/store.js';
 import type { Account, NewMessage } from '../store/types.js';
@@ -27,6 +31,7 @@ import { QuotaDeferrals, overQuota, type ResolvedRecipient } from './recipients.
 import { SmtpReply, reply } from './replies.js';
 import type { Verification, VerifyInput } from './auth-results.js';
 import { receivedHeader, withoutForgedAuthResults, type TraceInfo } from './trace.js';
+import type { FilterInput, FilterVerdict } from '../filter/hook.js';
 
 export interface Logger {
   info(o: object, msg?: string): void;
@@ -56,6 +61,8 @@ export interface DeliveryDeps {
   deferrals: QuotaDeferrals;
   /** Inbound only: SPF/DKIM/DMARC/ARC verification. */
   verify: ((input: VerifyInput) => Promise<Verification>) | null;
+  /** Inbound only: the spam and virus filter (src/filter/hook.ts); null: none. */
+  filter?: ((input: FilterInput) => Promise<FilterVerdict>) | null;
 }
 
 /** Delivers one message and returns the 250 reply text, or throws an SmtpReply. */
@@ -65,9 +72,11 @@ export async function deliverMessage(deps: DeliveryDeps, req: DeliveryRequest): 
   if (hops >= deps.maxReceivedHeaders) throw reply.loop(hops);
 
   let authHeaders = '';
+  let verification: Verification | null = null;
   if (deps.verify) {
     // Verified as it arrived, before anything of ours changes it.
     const v = await verifySafely(deps, deps.verify, req, received);
+    verification = v;
     authHeaders = v.headers;
     // RFC 7489 6.6.4: with pct below 100 the policy applies to that share of failing mail.
     const d = v.dmarc;
@@ -78,8 +87,11 @@ export async function deliverMessage(deps: DeliveryDeps, req: DeliveryRequest): 
 
   const local = distinctLocalTargets(req.recipients);
   const remote = [...new Set(req.recipients.flatMap((r) => r.remote))];
-  const body = withoutForgedAuthResults(received, deps.hostname);
-  const trace = receivedHeader(deps.hostname, req.trace, req.recipients.map((r) => r.address)) + authHeaders;
+  // Filter step: a refusal is the reply to DATA; junk changes where local copies go.
+  const verdict = deps.filter && req.kind === 'inbound' ? await filterStep(deps.filter, req, received, verification, local) : null;
+  let body = withoutForgedAuthResults(received, deps.hostname);
+  if (verdict) body = verdict.rewrite(body);
+  const trace = receivedHeader(deps.hostname, req.trace, req.recipients.map((r) => r.address)) + authHeaders + (verdict?.headers ?? '');
   const localForm = Buffer.concat([Buffer.from(`Return-Path: <${req.mailFrom}>\r\n` + trace), body]);
   const outboundForm = Buffer.concat([Buffer.from(trace), body]);
 
@@ -89,10 +101,7 @@ export async function deliverMessage(deps: DeliveryDeps, req: DeliveryRequest): 
   try {
     if (local.length > 0) {
       const stored = await storeBlob(deps, localForm);
-      const results = await deps.store.deliverMessage(
-        local.map((t) => t.inboxId),
-        stored,
-      );
+      const results = await deps.store.deliverMessage(await placeLocalCopies(deps.store, local, verdict?.junk), stored);
       let failed: Error | undefined;
       for (const [i, r] of results.entries()) {
         if (!(r instanceof Error)) {
@@ -126,6 +135,41 @@ export async function deliverMessage(deps: DeliveryDeps, req: DeliveryRequest): 
   }
   deps.logger.debug({ session: req.trace.sessionId, local: local.length, remote: remote.length, size: localForm.length }, 'smtp delivered');
   return `2.0.0 Ok: message accepted (${req.trace.sessionId})`;
+}
+
+type Accepted = Extract<FilterVerdict, { action: 'accept' }>;
+
+/** Asks the filter for its verdict; a refusal becomes the SMTP reply to DATA. */
+async function filterStep(
+  filter: (input: FilterInput) => Promise<FilterVerdict>,
+  req: DeliveryRequest,
+  received: Buffer,
+  v: Verification | null,
+  local: ResolvedRecipient['local'],
+): Promise<Accepted> {
+  const verdict = await filter({
+    message: received,
+    ip: req.trace.remoteAddress,
+    helo: req.trace.helo,
+    mailFrom: req.mailFrom,
+    rcpts: req.recipients.map((r) => r.address),
+    accountIds: local.map((t) => t.accountId),
+    sessionId: req.trace.sessionId,
+    auth: v ? { spf: v.spf, dkim: v.dkim, dmarc: v.dmarc } : null,
+  });
+  if (verdict.action === 'accept') return verdict;
+  throw new SmtpReply(verdict.code, verdict.enhanced, verdict.text);
+}
+
+/** The mailbox of each local copy: INBOX, or Junk for the accounts the filter says (INBOX when it has none). */
+async function placeLocalCopies(store: Store, local: ResolvedRecipient['local'], junk: ReadonlySet<number> | undefined): Promise<number[]> {
+  return Promise.all(
+    local.map(async (t) => {
+      if (!junk?.has(t.accountId)) return t.inboxId;
+      const boxes = await store.listMailboxes(t.accountId);
+      return boxes.find((m) => m.specialUse === '\\Junk')?.id ?? t.inboxId;
+    }),
+  );
 }
 
 async function verifySafely(

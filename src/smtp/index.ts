@@ -61,6 +61,8 @@ export interface SmtpOptions {
   copyToSent?: boolean;
   /** The operator's mailbox for postmaster@ every hosted domain that has none (RFC 5321 4.5.1). */
   postmaster?: string;
+  /** Inbound only: the spam and virus filter's verdict (src/filter/hook.ts). */
+  filter?: DeliveryDeps['filter'];
 }
 
 export type SmtpListenerKind = 'inbound' | 'submission' | 'submissions';
@@ -99,6 +101,7 @@ export function createSmtpListener(kind: SmtpListenerKind, opts: SmtpOptions): S
     copyToSent: opts.copyToSent ?? false,
     deferrals,
     verify: kind === 'inbound' ? (input) => verifyInbound(input, lookup) : null,
+    filter: kind === 'inbound' ? (opts.filter ?? null) : null,
   };
 
   const stateOf = (session: SMTPServerSession): SessionState => {

@@ -27,6 +27,11 @@ import type {
   NewOutbound,
   QueueEntry,
   QueueState,
+  AccountFilterSettings,
+  FilterListKind,
+  GreylistPolicy,
+  GreylistResult,
+  SenderReputation,
   RecipientResolution,
   SpecialUse,
   StoredStructure,
@@ -223,6 +228,22 @@ export interface Store {
   retryQueueEntry(id: number): Promise<QueueEntry>;
   /** Removes the entry (audited). */
   deleteQueueEntry(id: number, audit: AuditContext): Promise<void>;
+
+  // Inbound filter state (src/filter decides; these only record)
+  /** Records an attempt of a greylisting triplet; pass once the policy's delay has passed. */
+  greylist(triplet: string, policy: GreylistPolicy, now?: number): Promise<GreylistResult>;
+  /** Marks a triplet as passed (a sender that authenticated need not retry). */
+  greylistPass(triplet: string, now?: number): Promise<void>;
+  /** Forgets triplets not seen since `before`; returns how many. */
+  pruneGreylist(before: Date): Promise<number>;
+  getFilterSettings(accountId: number): Promise<AccountFilterSettings>;
+  /** null: the server's default junk score applies. */
+  setJunkScore(accountId: number, score: number | null): Promise<void>;
+  /** Adds (present) or removes a sender address or domain on an allow or block list. */
+  setFilterListEntry(accountId: number, kind: FilterListKind, pattern: string, present: boolean): Promise<void>;
+  /** Counts one Junk move (spam) or move out of Junk (ham) of a sender's mail. */
+  learnSender(accountId: number, sender: string, verdict: 'spam' | 'ham'): Promise<void>;
+  senderReputation(accountId: number, sender: string): Promise<SenderReputation>;
 
   // Audit log of removals and administrative actions
   audit(entry: Omit<AuditEntry, 'id' | 'at'>): Promise<void>;

@@ -171,3 +171,31 @@ export interface NewOutbound {
   recipients: string[];
   accountId?: number | null;
 }
+
+/** Greylisting (filter): how long an unknown triplet waits, and how long records live. */
+export interface GreylistPolicy {
+  /** A retry is accepted once this long has passed since the first attempt. */
+  delayMs: number;
+  /** An unconfirmed triplet is forgotten after this long (the next attempt starts over). */
+  retryWindowMs: number;
+  /** A triplet that passed stays accepted this long after it was last seen. */
+  passMs: number;
+}
+
+export type GreylistResult = { pass: true } | { pass: false; retryAfterMs: number };
+
+export type FilterListKind = 'allow' | 'block';
+
+/** One account's filter settings: junk threshold (null: the server default) and lists. */
+export interface AccountFilterSettings {
+  junkScore: number | null;
+  /** Sender addresses or domains (lower case) whose mail is never junk / always junk. */
+  allow: string[];
+  block: string[];
+}
+
+/** What one account taught about one sender by moving its mail into or out of Junk. */
+export interface SenderReputation {
+  spam: number;
+  ham: number;
+}

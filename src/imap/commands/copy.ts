@@ -11,11 +11,15 @@ export async function* copy(cmd: Cmd<'COPY' | 'MOVE'>, ctx: CommandContext): Rep
   const target = await ctx.store.getMailbox(s.account().id, cmd.mailbox);
   if (!target) throw no('Mailbox does not exist', 'TRYCREATE');
   if (uids.length === 0) return { text: `${cmd.name} completed, nothing to do` };
+  const transferred = (mapping: Array<[number, number]>) =>
+    ctx.options.onTransfer?.({ accountId: s.account().id, fromMailboxId: view.mailboxId, to: target, uids: mapping.map(([, b]) => b) });
   if (cmd.name === 'COPY') {
     const r = await ctx.store.copyMessages(view.mailboxId, uids, target.id);
+    transferred(r.mapping);
     return { code: copyUid(r.uidValidity, r.mapping), text: 'COPY completed' };
   }
   const r = await ctx.store.moveMessages(view.mailboxId, uids, target.id);
+  transferred(r.mapping);
   // RFC 6851 4.3: COPYUID goes in an untagged OK before the expunges.
   yield untaggedStatus('OK', 'Moved', copyUid(r.uidValidity, r.mapping));
   yield* view.removeUids(

@@ -103,6 +103,34 @@ export interface QueueTable {
   updated_at: number;
 }
 
+export interface FilterGreylistTable {
+  triplet: string;
+  first_seen: number;
+  last_seen: number;
+  passed_at: number | null;
+}
+
+export interface FilterAccountsTable {
+  account_id: number;
+  junk_score: number | null;
+}
+
+export interface FilterListsTable {
+  account_id: number;
+  /** 'allow' | 'block' */
+  kind: string;
+  pattern: string;
+  created_at: number;
+}
+
+export interface FilterSendersTable {
+  account_id: number;
+  sender: string;
+  spam: number;
+  ham: number;
+  updated_at: number;
+}
+
 export interface AuthFailuresTable {
   /** `ip:<address>` or `login:<address>`. */
   key: string;
@@ -127,6 +155,10 @@ export interface Database {
   audit_log: AuditLogTable;
   leases: LeasesTable;
   queue: QueueTable;
+  filter_greylist: FilterGreylistTable;
+  filter_accounts: FilterAccountsTable;
+  filter_lists: FilterListsTable;
+  filter_senders: FilterSendersTable;
   auth_failures: AuthFailuresTable;
   schema_version: SchemaVersionTable;
 }

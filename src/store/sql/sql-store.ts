@@ -12,13 +12,14 @@ import * as queue from './queue.js';
 import * as outbound from './outbound.js';
 import * as integrity from './integrity.js';
 import * as authFailures from './auth-failures.js';
+import * as filter from './filter.js';
 import { createHash } from 'node:crypto';
 import { listAudit, writeAudit } from './audit.js';
 import { toAccount, toDomain, toMailbox } from './rows.js';
 import { NotFound, OverQuota } from '../errors.js';
 import type { BlobStore } from '../blobs/blob-store.js';
 import type { AccountUpdate, ChangeBus, FlagUpdate, IntegrityCheckOptions, IntegrityProblem, ListMessagesOptions, NewAccount, Store, StoreStats } from '../store.js';
-import type { AuditContext, AuditEntry, NewMessage, StoredStructure, NewOutbound, QueueState, SpecialUse, AppendResult } from '../types.js';
+import type { AuditContext, AuditEntry, NewMessage, StoredStructure, NewOutbound, QueueState, SpecialUse, AppendResult, FilterListKind, GreylistPolicy } from '../types.js';
 
 /** Blobs unreferenced for less than this are a delivery in flight, not garbage. */
 export const DEFAULT_BLOB_GRACE_MS = 24 * 3600_000;
@@ -205,6 +206,32 @@ export class SqlStore implements Store {
   }
   async deleteQueueEntry(id: number, audit: AuditContext) {
     await this.writes.run((tx) => outbound.deleteQueueEntry(tx, id, audit));
+  }
+
+  // Inbound filter
+  greylist(triplet: string, policy: GreylistPolicy, now = Date.now()) {
+    return this.writes.run((tx) => filter.greylist(tx, triplet, policy, now));
+  }
+  greylistPass(triplet: string, now = Date.now()) {
+    return this.writes.run((tx) => filter.greylistPass(tx, triplet, now));
+  }
+  pruneGreylist(before: Date) {
+    return this.writes.run((tx) => filter.pruneGreylist(tx, before.getTime()));
+  }
+  getFilterSettings(accountId: number) {
+    return filter.getFilterSettings(this.db, accountId);
+  }
+  setJunkScore(accountId: number, score: number | null) {
+    return this.writes.run((tx) => filter.setJunkScore(tx, accountId, score));
+  }
+  setFilterListEntry(accountId: number, kind: FilterListKind, pattern: string, present: boolean) {
+    return this.writes.run((tx) => filter.setFilterListEntry(tx, accountId, kind, pattern, present));
+  }
+  learnSender(accountId: number, sender: string, verdict: 'spam' | 'ham') {
+    return this.writes.run((tx) => filter.learnSender(tx, accountId, sender, verdict));
+  }
+  senderReputation(accountId: number, sender: string) {
+    return filter.senderReputation(this.db, accountId, sender);
   }
 
   // Audit
