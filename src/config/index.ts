@@ -61,6 +61,17 @@ export interface Config {
     maxPerDestination: number;
     dkimSelector: string;
   };
+  /** Sieve filtering and ManageSieve limits. */
+  sieve: {
+    maxScriptBytes: number;
+    maxScripts: number;
+    maxActions: number;
+    maxRedirects: number;
+    maxExecutionMs: number;
+    vacationMinDays: number;
+    vacationMaxDays: number;
+    vacationDefaultDays: number;
+  };
   log: { level: LogLevel };
   /** The file the configuration was read from, or null when only defaults and environment apply. */
   file: string | null;
@@ -265,6 +276,16 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
       concurrency: raw.outbound.concurrency,
       maxPerDestination: raw.outbound.max_per_destination,
       dkimSelector: raw.outbound.dkim_selector,
+    },
+    sieve: {
+      maxScriptBytes: raw.sieve.max_script_bytes,
+      maxScripts: raw.sieve.max_scripts,
+      maxActions: raw.sieve.max_actions,
+      maxRedirects: raw.sieve.max_redirects,
+      maxExecutionMs: raw.sieve.max_execution_ms,
+      vacationMinDays: raw.sieve.vacation_min_days,
+      vacationMaxDays: raw.sieve.vacation_max_days,
+      vacationDefaultDays: raw.sieve.vacation_default_days,
     },
     log: { level: raw.log.level },
     file,

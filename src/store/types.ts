@@ -171,3 +171,16 @@ export interface NewOutbound {
   recipients: string[];
   accountId?: number | null;
 }
+
+/** A user's Sieve script (RFC 5804 names it; content is the script text). */
+export interface SieveScriptInfo {
+  name: string;
+  active: boolean;
+  /** Octets of the script text (UTF-8). */
+  size: number;
+  updatedAt: Date;
+}
+
+export interface SieveScript extends SieveScriptInfo {
+  content: string;
+}
