@@ -10,6 +10,7 @@ import { createSmtpListener } from './smtp/index.js';
 import { createPop3Server } from './pop3/index.js';
 import { createImapServer } from './imap/index.js';
 import { createOutboundQueue, type OutboundQueue } from './smtp/queue/index.js';
+import type { SieveDeliveryOptions } from './sieve/deliver-hook.js';
 
 /** What every protocol server returns; adapted here to the Listener shape. */
 interface ProtocolServer {
@@ -67,9 +68,19 @@ function smtpFactory(kind: 'inbound' | 'submission' | 'submissions', name: Liste
         allowPlaintextAuth: (remote, secure) => plaintextAllowed(config, remote, secure),
         authenticate: passwordAuthenticator(context),
         copyToSent: config.smtp.copyToSent,
+        sieve: sieveDelivery(config),
         ...(config.smtp.postmaster !== null ? { postmaster: config.smtp.postmaster } : {}),
       }),
     );
+  };
+}
+
+/** The `[sieve]` limits that apply at delivery. */
+function sieveDelivery(config: ServerContext['config']): SieveDeliveryOptions {
+  const s = config.sieve;
+  return {
+    limits: { maxActions: s.maxActions, maxRedirects: s.maxRedirects, maxTimeMs: s.maxExecutionMs, maxIncludeDepth: 5, maxVariableLength: 4096 },
+    vacation: { minDays: s.vacationMinDays, maxDays: s.vacationMaxDays, defaultDays: s.vacationDefaultDays },
   };
 }
 

@@ -27,6 +27,7 @@ import { QuotaDeferrals, overQuota, type ResolvedRecipient } from './recipients.
 import { SmtpReply, reply } from './replies.js';
 import type { Verification, VerifyInput } from './auth-results.js';
 import { receivedHeader, withoutForgedAuthResults, type TraceInfo } from './trace.js';
+import { DEFAULT_SIEVE_DELIVERY, planLocalDelivery, sendAutomaticMessages, type LocalRecipient, type SieveDeliveryOptions, type SieveHookDeps } from '../sieve/deliver-hook.js';
 
 export interface Logger {
   info(o: object, msg?: string): void;
@@ -56,6 +57,8 @@ export interface DeliveryDeps {
   deferrals: QuotaDeferrals;
   /** Inbound only: SPF/DKIM/DMARC/ARC verification. */
   verify: ((input: VerifyInput) => Promise<Verification>) | null;
+  /** Sieve limits; the defaults when not given. */
+  sieve?: SieveDeliveryOptions;
 }
 
 /** Delivers one message and returns the 250 reply text, or throws an SmtpReply. */
@@ -85,36 +88,44 @@ export async function deliverMessage(deps: DeliveryDeps, req: DeliveryRequest): 
 
   await checkQuotaNow(deps, local, localForm.length);
 
+  const sieve: SieveHookDeps = { store: deps.store, logger: deps.logger, hostname: deps.hostname, sieve: deps.sieve ?? DEFAULT_SIEVE_DELIVERY };
+  const plan = await planLocalDelivery(sieve, { mailFrom: req.mailFrom, envelopeRecipients: req.recipients.length, local, message: localForm });
+  if (plan.refuse !== null) throw reply.sieveReject(plan.refuse);
+  const forward = [...new Set([...remote, ...plan.redirects])];
+
   const done: Array<{ mailboxId: number; uid: number }> = [];
   try {
-    if (local.length > 0) {
+    if (plan.copies.length > 0) {
       const stored = await storeBlob(deps, localForm);
-      const results = await deps.store.deliverMessage(
-        local.map((t) => t.inboxId),
-        stored,
-      );
       let failed: Error | undefined;
-      for (const [i, r] of results.entries()) {
-        if (!(r instanceof Error)) {
-          done.push({ mailboxId: r.mailboxId, uid: r.uid });
-          continue;
+      // One transaction per distinct flag set (usually one: no flags).
+      for (const group of groupByFlags(plan.copies)) {
+        const results = await deps.store.deliverMessage(
+          group.map((c) => c.mailboxId),
+          { ...stored, flags: group[0]!.flags, keywords: group[0]!.keywords },
+        );
+        for (const [i, r] of results.entries()) {
+          if (!(r instanceof Error)) {
+            done.push({ mailboxId: r.mailboxId, uid: r.uid });
+            continue;
+          }
+          failed ??= r;
+          // Filled up since checkQuotaNow (a concurrent delivery): refuse it at the next RCPT.
+          const target = group[i];
+          if (r instanceof OverQuota && target) deps.deferrals.remember(target.accountId, localForm.length);
         }
-        failed ??= r;
-        // Filled up since checkQuotaNow (a concurrent delivery): refuse it at the next RCPT.
-        const target = local[i];
-        if (r instanceof OverQuota && target) deps.deferrals.remember(target.accountId, localForm.length);
       }
       if (failed) throw failed;
     }
     const sent = req.account && deps.copyToSent ? await sentMailboxOf(deps.store, req.account) : null;
-    if (remote.length > 0 || sent !== null) {
+    if (forward.length > 0 || sent !== null) {
       const stored = await storeBlob(deps, outboundForm);
       if (sent !== null) {
         const r = await deps.store.appendMessage(sent, { ...stored, flags: ['\\Seen'] });
         done.push({ mailboxId: r.mailboxId, uid: r.uid });
       }
-      if (remote.length > 0) {
-        await deps.store.enqueueOutbound({ blobId: stored.blobId, size: stored.size, mailFrom: req.mailFrom, recipients: remote, accountId: req.account?.id ?? null });
+      if (forward.length > 0) {
+        await deps.store.enqueueOutbound({ blobId: stored.blobId, size: stored.size, mailFrom: req.mailFrom, recipients: forward, accountId: req.account?.id ?? null });
       }
     }
   } catch (err) {
@@ -124,6 +135,7 @@ export async function deliverMessage(deps: DeliveryDeps, req: DeliveryRequest): 
     deps.logger.error({ err, session: req.trace.sessionId }, 'smtp delivery failed; sender told to retry');
     throw reply.storeFailure(err);
   }
+  await sendAutomaticMessages(sieve, plan);
   deps.logger.debug({ session: req.trace.sessionId, local: local.length, remote: remote.length, size: localForm.length }, 'smtp delivered');
   return `2.0.0 Ok: message accepted (${req.trace.sessionId})`;
 }
@@ -143,10 +155,19 @@ async function verifySafely(
   }
 }
 
-function distinctLocalTargets(recipients: ResolvedRecipient[]) {
-  const byInbox = new Map<number, ResolvedRecipient['local'][number]>();
-  for (const r of recipients) for (const t of r.local) byInbox.set(t.inboxId, t);
+function distinctLocalTargets(recipients: ResolvedRecipient[]): LocalRecipient[] {
+  const byInbox = new Map<number, LocalRecipient>();
+  for (const r of recipients) for (const t of r.local) if (!byInbox.has(t.inboxId)) byInbox.set(t.inboxId, { ...t, rcpt: r.address });
   return [...byInbox.values()];
+}
+
+function groupByFlags<T extends { flags: string[]; keywords: string[] }>(copies: T[]): T[][] {
+  const groups = new Map<string, T[]>();
+  for (const c of copies) {
+    const key = JSON.stringify([c.flags, c.keywords]);
+    groups.set(key, [...(groups.get(key) ?? []), c]);
+  }
+  return [...groups.values()];
 }
 
 /** Quota may have filled since RCPT: re-read it so that nothing is half-delivered. */

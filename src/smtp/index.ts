@@ -15,6 +15,7 @@ import type { Account } from '../store/types.js';
 import { dnsLookup, verifyInbound } from './auth-results.js';
 import { AuthThrottle, DEFAULT_AUTH_THROTTLE, type AuthThrottleConfig } from './auth-throttle.js';
 import { deliverMessage, type DeliveryDeps, type Logger } from './deliver.js';
+import type { SieveDeliveryOptions } from '../sieve/deliver-hook.js';
 import { patchSmtpServer, refusePlaintextAuth } from './library.js';
 import { readMessage } from './message-reader.js';
 import { QuotaDeferrals, resolveRecipient, type ResolvedRecipient } from './recipients.js';
@@ -61,6 +62,8 @@ export interface SmtpOptions {
   authThrottle?: AuthThrottleConfig;
   /** The operator's mailbox for postmaster@ every hosted domain that has none (RFC 5321 4.5.1). */
   postmaster?: string;
+  /** Sieve limits at delivery; defaults when not given. */
+  sieve?: SieveDeliveryOptions;
 }
 
 export type SmtpListenerKind = 'inbound' | 'submission' | 'submissions';
@@ -100,6 +103,7 @@ export function createSmtpListener(kind: SmtpListenerKind, opts: SmtpOptions): S
     copyToSent: opts.copyToSent ?? false,
     deferrals,
     verify: kind === 'inbound' ? (input) => verifyInbound(input, lookup) : null,
+    ...(opts.sieve ? { sieve: opts.sieve } : {}),
   };
 
   const stateOf = (session: SMTPServerSession): SessionState => {

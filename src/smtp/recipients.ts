@@ -4,6 +4,7 @@
 // aliases, or submission to other domains) go to the outbound queue.
 //
 // Rules:
+// - "user+detail@" falls back to "user@" (RFC 5233);
 // - unknown user 550 5.1.1, disabled 550 5.2.1, mailbox full 452 4.2.2 (RFC 3463 3.2/3.3);
 // - an alias is refused as a whole if one of its local targets is full or if none of
 //   its targets can take mail: a partial alias delivery could never be retried;
@@ -81,6 +82,10 @@ export async function resolveRecipient(store: Store, address: string, options: R
   }
   let first = await store.resolveRecipient(address);
   if (first.kind === 'unknown-user' && isPostmaster && options.postmaster) first = await store.resolveRecipient(options.postmaster);
+  // RFC 5233 subaddressing: "user+detail@domain" reaches user@domain when no account
+  // or alias has the full address; Sieve sees the detail in the envelope.
+  const plus = /^([^@+]+)\+[^@]*(@.+)$/.exec(address);
+  if (first.kind === 'unknown-user' && plus) first = await store.resolveRecipient(plus[1]! + plus[2]!);
   switch (first.kind) {
     case 'unknown-domain':
       if (!options.allowRemote) throw reply.relayDenied();
