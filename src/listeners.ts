@@ -9,6 +9,7 @@ import { authenticate } from './auth/authenticator.js';
 import { createSmtpListener } from './smtp/index.js';
 import { createPop3Server } from './pop3/index.js';
 import { createImapServer } from './imap/index.js';
+import { createManageSieveServer } from './managesieve/index.js';
 import { createOutboundQueue, type OutboundQueue } from './smtp/queue/index.js';
 import type { SieveDeliveryOptions } from './sieve/deliver-hook.js';
 
@@ -133,6 +134,25 @@ function imapFactory(implicitTls: boolean, name: ListenerName) {
   };
 }
 
+function manageSieveFactory(context: ServerContext, address: ListenAddress): Listener {
+  const { config } = context;
+  return asListener('managesieve', address, () =>
+    createManageSieveServer({
+      store: context.store,
+      logger: context.logger,
+      hostname: config.hostname,
+      tls: context.certificate.options,
+      allowPlaintext: (remote, secure) => plaintextAllowed(config, remote, secure),
+      maxScriptBytes: config.sieve.maxScriptBytes,
+      maxScripts: config.sieve.maxScripts,
+      maxRedirects: config.sieve.maxRedirects,
+      idleTimeoutMs: config.limits.idleTimeoutSeconds * 1000,
+      maxLineBytes: Math.min(config.limits.maxLineBytes, 8192),
+      maxConnectionsPerIp: config.limits.maxConnectionsPerIp,
+    }),
+  );
+}
+
 export const PROTOCOL_LISTENERS: Partial<Record<ListenerName, (context: ServerContext, address: ListenAddress) => Listener>> = {
   smtp: smtpFactory('inbound', 'smtp'),
   submission: smtpFactory('submission', 'submission'),
@@ -141,6 +161,7 @@ export const PROTOCOL_LISTENERS: Partial<Record<ListenerName, (context: ServerCo
   pop3s: pop3Factory(true, 'pop3s'),
   imap: imapFactory(false, 'imap'),
   imaps: imapFactory(true, 'imaps'),
+  managesieve: manageSieveFactory,
 };
 
 /** The outbound queue worker, configured from `[outbound]` and `[dns]`; null when disabled. */

@@ -48,7 +48,7 @@ export function vacationRefusal(message: MessageView, sender: string, own: strin
 
 function encodeHeaderText(s: string): string {
   const clean = s.replace(/[\r\n]+/g, ' ').trim();
-  // eslint-disable-next-line no-control-regex
+   
   if (/^[\x20-\x7e]*$/.test(clean)) return clean;
   return `=?UTF-8?B?${Buffer.from(clean, 'utf8').toString('base64')}?=`;
 }
