@@ -87,15 +87,16 @@ export class LineParser {
       this.tokens = [];
       return { kind: 'bad', message: scanned.error };
     }
-    this.tokens.push(...scanned.tokens);
-    if (this.tokens.length > MAX_TOKENS) {
+    // Taken into this.tokens only once the line (or its literal) is complete, since
+    // an incomplete one is scanned again when more bytes arrive.
+    const tokens = [...this.tokens, ...scanned.tokens];
+    if (tokens.length > MAX_TOKENS) {
       this.buf = rest;
       this.tokens = [];
       return { kind: 'bad', message: 'Too many arguments' };
     }
     if (scanned.literal === null) {
       this.buf = rest;
-      const tokens = this.tokens;
       this.tokens = [];
       if (this.skipped) {
         const s = this.skipped;
@@ -106,7 +107,7 @@ export class LineParser {
     }
     const size = scanned.literal;
     if (size > this.maxLiteralBytes || this.skipped) {
-      const first = this.tokens[0];
+      const first = tokens[0];
       this.skipped ??= { command: first?.kind === 'atom' ? first.value.toUpperCase() : null, size };
       this.buf = rest;
       this.skipping = size;
@@ -114,7 +115,7 @@ export class LineParser {
       return 'again';
     }
     if (rest.length < size) return null;
-    this.tokens.push({ kind: 'string', value: rest.subarray(0, size).toString('utf8'), literal: true });
+    this.tokens = [...tokens, { kind: 'string', value: rest.subarray(0, size).toString('utf8'), literal: true }];
     this.buf = rest.subarray(size);
     // The line goes on after the literal (more arguments, or just CRLF).
     return this.step();
