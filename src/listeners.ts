@@ -12,6 +12,7 @@ import { createImapServer } from './imap/index.js';
 import { createManageSieveServer } from './managesieve/index.js';
 import { createOutboundQueue, type OutboundQueue } from './smtp/queue/index.js';
 import type { SieveDeliveryOptions } from './sieve/deliver-hook.js';
+import { Srs, loadSrsSecret } from './sieve/srs.js';
 
 /** What every protocol server returns; adapted here to the Listener shape. */
 interface ProtocolServer {
@@ -70,6 +71,7 @@ function smtpFactory(kind: 'inbound' | 'submission' | 'submissions', name: Liste
         authenticate: passwordAuthenticator(context),
         copyToSent: config.smtp.copyToSent,
         sieve: sieveDelivery(config),
+        srs: new Srs(loadSrsSecret(config.sieve.srsSecret, config.dataDir)),
         ...(config.smtp.postmaster !== null ? { postmaster: config.smtp.postmaster } : {}),
       }),
     );

@@ -71,6 +71,8 @@ export interface Config {
     vacationMinDays: number;
     vacationMaxDays: number;
     vacationDefaultDays: number;
+    /** null: the secret kept in data_dir/srs.secret. */
+    srsSecret: string | null;
   };
   log: { level: LogLevel };
   /** The file the configuration was read from, or null when only defaults and environment apply. */
@@ -286,6 +288,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
       vacationMinDays: raw.sieve.vacation_min_days,
       vacationMaxDays: raw.sieve.vacation_max_days,
       vacationDefaultDays: raw.sieve.vacation_default_days,
+      srsSecret: raw.sieve.srs_secret ?? null,
     },
     log: { level: raw.log.level },
     file,

@@ -139,6 +139,7 @@ export const fileSchema = z.strictObject({
       vacation_min_days: positiveInt.default(1),
       vacation_max_days: positiveInt.default(90),
       vacation_default_days: positiveInt.default(7),
+      srs_secret: z.string().min(16).optional(),
     })
     .prefault({})
     .refine((s) => s.vacation_min_days <= s.vacation_default_days && s.vacation_default_days <= s.vacation_max_days, {
@@ -202,6 +203,7 @@ export const KEYS: Record<string, EnvKind> = {
   'sieve.vacation_min_days': 'integer',
   'sieve.vacation_max_days': 'integer',
   'sieve.vacation_default_days': 'integer',
+  'sieve.srs_secret': 'string',
   'log.level': 'string',
 };
 

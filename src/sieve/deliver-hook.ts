@@ -9,6 +9,7 @@
 //   implicit keep in INBOX, and the failure is logged.
 // - Planning has no side effect except creating mailboxes for ":create"; the
 //   copies are stored and the redirects queued by the caller, before its 250.
+//   Redirected copies carry an SRS-rewritten envelope sender (srs.ts).
 // - Automatic messages (vacation replies, reject notices) go out only after the
 //   delivery is durable, and a failure there never fails the delivery.
 // - A spam verdict (if a filter ran before this step) sends the implicit keep to
@@ -25,6 +26,7 @@ import { DEFAULT_SIEVE_LIMITS, runScript, type SieveLimits, type SieveOutcome, t
 import { MessageView } from './message.js';
 import { splitFlags } from './flags.js';
 import { buildRejectNotice, buildVacationReply, vacationRefusal } from './replies.js';
+import type { Srs } from './srs.js';
 
 export interface SieveLogger {
   info(o: object, msg?: string): void;
@@ -47,6 +49,8 @@ export interface SieveHookDeps {
   logger: SieveLogger;
   hostname: string;
   sieve: SieveDeliveryOptions;
+  /** Rewrites the envelope sender of redirected copies; without it they keep the original. */
+  srs?: Srs;
 }
 
 export interface LocalRecipient {
@@ -75,8 +79,8 @@ export interface AutomaticMessage {
 
 export interface LocalPlan {
   copies: PlannedCopy[];
-  /** Addresses the message is forwarded to (RFC 5228 4.2 redirect). */
-  redirects: string[];
+  /** Copies forwarded by redirect (RFC 5228 4.2), per envelope sender (SRS-rewritten). */
+  forwards: Array<{ mailFrom: string; recipients: string[] }>;
   automatic: AutomaticMessage[];
   /** Set when the only recipient's script rejects: refuse at DATA with this reason (RFC 5429 2.2). */
   refuse: string | null;
@@ -108,7 +112,7 @@ function compileCached(accountId: number, name: string, content: string): Script
 
 /** Decides every local copy of one message. Throws only for store failures. */
 export async function planLocalDelivery(deps: SieveHookDeps, input: PlanInput): Promise<LocalPlan> {
-  const plan: LocalPlan = { copies: [], redirects: [], automatic: [], refuse: null };
+  const plan: LocalPlan = { copies: [], forwards: [], automatic: [], refuse: null };
   const view = new MessageView(input.message);
   const single = input.envelopeRecipients === 1 && input.local.length === 1;
   for (const r of input.local) {
@@ -185,7 +189,7 @@ async function apply(deps: SieveHookDeps, input: PlanInput, r: LocalRecipient, v
             break;
           }
           case 'redirect':
-            if (!plan.redirects.includes(a.address.toLowerCase())) plan.redirects.push(a.address.toLowerCase());
+            addForward(deps, input.mailFrom, r, a.address.toLowerCase(), plan);
             break;
           case 'discard':
             deps.logger.info({ account: r.address }, 'sieve discarded a message');
@@ -212,6 +216,15 @@ async function apply(deps: SieveHookDeps, input: PlanInput, r: LocalRecipient, v
     const { system, keywords } = splitFlags([...c.flags]);
     plan.copies.push({ accountId: r.accountId, mailboxId, flags: system, keywords });
   }
+}
+
+function addForward(deps: SieveHookDeps, mailFrom: string, r: LocalRecipient, to: string, plan: LocalPlan): void {
+  if (plan.forwards.some((f) => f.recipients.includes(to))) return;
+  // The forwarding account's domain vouches for the copy (SPF at the destination).
+  const from = deps.srs ? deps.srs.forward(mailFrom, r.address.slice(r.address.lastIndexOf('@') + 1)) : mailFrom;
+  const group = plan.forwards.find((f) => f.mailFrom === from);
+  if (group) group.recipients.push(to);
+  else plan.forwards.push({ mailFrom: from, recipients: [to] });
 }
 
 /** The mailbox for fileinto; created for :create (RFC 5490 3.2); null: keep in INBOX instead. */

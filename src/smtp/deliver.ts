@@ -27,6 +27,7 @@ import { QuotaDeferrals, overQuota, type ResolvedRecipient } from './recipients.
 import { SmtpReply, reply } from './replies.js';
 import type { Verification, VerifyInput } from './auth-results.js';
 import { receivedHeader, withoutForgedAuthResults, type TraceInfo } from './trace.js';
+import type { Srs } from '../sieve/srs.js';
 import { DEFAULT_SIEVE_DELIVERY, planLocalDelivery, sendAutomaticMessages, type LocalRecipient, type SieveDeliveryOptions, type SieveHookDeps } from '../sieve/deliver-hook.js';
 
 export interface Logger {
@@ -59,6 +60,8 @@ export interface DeliveryDeps {
   verify: ((input: VerifyInput) => Promise<Verification>) | null;
   /** Sieve limits; the defaults when not given. */
   sieve?: SieveDeliveryOptions;
+  /** Sender rewriting for redirected copies. */
+  srs?: Srs;
 }
 
 /** Delivers one message and returns the 250 reply text, or throws an SmtpReply. */
@@ -88,10 +91,9 @@ export async function deliverMessage(deps: DeliveryDeps, req: DeliveryRequest): 
 
   await checkQuotaNow(deps, local, localForm.length);
 
-  const sieve: SieveHookDeps = { store: deps.store, logger: deps.logger, hostname: deps.hostname, sieve: deps.sieve ?? DEFAULT_SIEVE_DELIVERY };
+  const sieve: SieveHookDeps = { store: deps.store, logger: deps.logger, hostname: deps.hostname, sieve: deps.sieve ?? DEFAULT_SIEVE_DELIVERY, ...(deps.srs ? { srs: deps.srs } : {}) };
   const plan = await planLocalDelivery(sieve, { mailFrom: req.mailFrom, envelopeRecipients: req.recipients.length, local, message: localForm });
   if (plan.refuse !== null) throw reply.sieveReject(plan.refuse);
-  const forward = [...new Set([...remote, ...plan.redirects])];
 
   const done: Array<{ mailboxId: number; uid: number }> = [];
   try {
@@ -118,15 +120,16 @@ export async function deliverMessage(deps: DeliveryDeps, req: DeliveryRequest): 
       if (failed) throw failed;
     }
     const sent = req.account && deps.copyToSent ? await sentMailboxOf(deps.store, req.account) : null;
-    if (forward.length > 0 || sent !== null) {
+    if (remote.length > 0 || plan.forwards.length > 0 || sent !== null) {
       const stored = await storeBlob(deps, outboundForm);
       if (sent !== null) {
         const r = await deps.store.appendMessage(sent, { ...stored, flags: ['\\Seen'] });
         done.push({ mailboxId: r.mailboxId, uid: r.uid });
       }
-      if (forward.length > 0) {
-        await deps.store.enqueueOutbound({ blobId: stored.blobId, size: stored.size, mailFrom: req.mailFrom, recipients: forward, accountId: req.account?.id ?? null });
+      if (remote.length > 0) {
+        await deps.store.enqueueOutbound({ blobId: stored.blobId, size: stored.size, mailFrom: req.mailFrom, recipients: remote, accountId: req.account?.id ?? null });
       }
+      for (const f of plan.forwards) await deps.store.enqueueOutbound({ blobId: stored.blobId, size: stored.size, mailFrom: f.mailFrom, recipients: f.recipients, accountId: null });
     }
   } catch (err) {
     await undo(deps, done, err);

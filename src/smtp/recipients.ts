@@ -14,6 +14,7 @@
 import type { Store } from '../store/store.js';
 import type { Account } from '../store/types.js';
 import { reply } from './replies.js';
+import type { Srs } from '../sieve/srs.js';
 
 export interface LocalTarget {
   accountId: number;
@@ -70,6 +71,8 @@ export interface ResolveOptions {
   deferrals: QuotaDeferrals;
   /** Where postmaster@ a hosted domain without its own postmaster, and bare <postmaster>, go. */
   postmaster?: string | undefined;
+  /** Bounces to SRS0 addresses of redirected mail go back to the original sender. */
+  srs?: Srs | undefined;
 }
 
 /** Resolves one RCPT TO address or throws the SmtpReply to refuse it with. */
@@ -86,6 +89,9 @@ export async function resolveRecipient(store: Store, address: string, options: R
   // or alias has the full address; Sieve sees the detail in the envelope.
   const plus = /^([^@+]+)\+[^@]*(@.+)$/.exec(address);
   if (first.kind === 'unknown-user' && plus) first = await store.resolveRecipient(plus[1]! + plus[2]!);
+  // A reply or bounce to the rewritten sender of a redirected message (sieve/srs.ts).
+  const original = first.kind === 'unknown-user' ? options.srs?.reverse(address) : null;
+  if (original) return { address, local: [], remote: [original] };
   switch (first.kind) {
     case 'unknown-domain':
       if (!options.allowRemote) throw reply.relayDenied();

@@ -12,6 +12,8 @@ import { createImapServer, type ImapServer } from '../../src/imap/index.js';
 import { PASSWORD, silentLogger, startListener, storeAuthenticate, testCert, testStore, type TestEnv } from '../smtp/harness.js';
 import { SieveTalk, b64, literal } from './client.js';
 import type { QueueEntry } from '../../src/store/types.js';
+import { Srs } from '../../src/sieve/srs.js';
+import { SmtpTalk } from '../smtp/harness.js';
 
 let env: TestEnv;
 let sieve: ManageSieveServer;
@@ -52,6 +54,7 @@ before(async () => {
   imapPort = (await imap.listen('127.0.0.1', 0)).port;
   mx = await startListener('inbound', env.store, {
     logger: capture,
+    srs: new Srs('a-secret-for-these-tests'),
     limits: { maxMessageBytes: 64 * 1024, maxRecipients: 5, maxLineBytes: 2000, maxConnectionsPerIp: 10, idleTimeoutMs: 10_000, maxReceivedHeaders: 10 },
     sieve: {
       limits: { maxActions: 10, maxRedirects: 2, maxTimeMs: 500, maxIncludeDepth: 3, maxVariableLength: 1024 },
@@ -146,8 +149,25 @@ if header :matches "subject" "*tag*" { addflag "\${2}"; }
   ]);
   const forward = (await queued()).find((e) => e.recipients.includes('elsewhere@remote.test'));
   assert.ok(forward, 'the redirect is in the outbound queue');
-  assert.equal(forward.mailFrom, 'sender@remote.test');
+  // SRS: the copy is sent from our domain, so SPF at the destination checks us.
+  assert.match(forward.mailFrom, /^SRS0=[A-Z2-7]{4}=[A-Z2-7]{2}=remote\.test=sender@example\.org$/);
   assert.match(forward.text, /^Subject: forward me\r$/m);
+  // A bounce to that address goes back to the original sender; a forged one is refused.
+  const smtp = await SmtpTalk.connect(mx.port);
+  await smtp.reply();
+  for (const [line, expected] of [
+    ['EHLO bounce.remote.test', /^250/],
+    ['MAIL FROM:<>', /^250/],
+    [`RCPT TO:<${forward.mailFrom.replace(/=sender@/, '=victim@')}>`, /^550 5\.1\.1/],
+    [`RCPT TO:<${forward.mailFrom}>`, /^250/],
+    ['DATA', /^354/],
+    ['From: MAILER-DAEMON@elsewhere.test\r\nSubject: Undelivered\r\n\r\nNo such user.\r\n.', /^250/],
+  ] as const) {
+    assert.match(await smtp.cmd(line), expected, line);
+  }
+  smtp.close();
+  const back = (await queued()).find((e) => e.text.includes('Subject: Undelivered'));
+  assert.deepEqual([back?.mailFrom, back?.recipients], ['', ['sender@remote.test']]);
 
   // The only recipient rejects: 550 5.7.1 in the SMTP dialogue, nothing stored.
   await assert.rejects(send(['alice@example.org'], message('reject me')), (err: Error & { responseCode?: number; response?: string }) => {
