@@ -84,6 +84,10 @@ export interface LocalPlan {
   automatic: AutomaticMessage[];
   /** Set when the only recipient's script rejects: refuse at DATA with this reason (RFC 5429 2.2). */
   refuse: string | null;
+  /** Copies a script chose not to store (discard, reject): audited once the delivery is done. */
+  dropped: Array<{ accountId: number; address: string; action: 'discard' | 'reject'; script: string }>;
+  /** The message's Message-ID field, for logs and the audit log. */
+  messageId: string | null;
 }
 
 export interface PlanInput {
@@ -112,8 +116,8 @@ function compileCached(accountId: number, name: string, content: string): Script
 
 /** Decides every local copy of one message. Throws only for store failures. */
 export async function planLocalDelivery(deps: SieveHookDeps, input: PlanInput): Promise<LocalPlan> {
-  const plan: LocalPlan = { copies: [], forwards: [], automatic: [], refuse: null };
   const view = new MessageView(input.message);
+  const plan: LocalPlan = { copies: [], forwards: [], automatic: [], refuse: null, dropped: [], messageId: view.rawHeaders('message-id')[0]?.trim().slice(0, 200) ?? null };
   const single = input.envelopeRecipients === 1 && input.local.length === 1;
   for (const r of input.local) {
     const outcome = await decide(deps, input, r, view);
@@ -122,14 +126,14 @@ export async function planLocalDelivery(deps: SieveHookDeps, input: PlanInput): 
   return plan;
 }
 
-async function decide(deps: SieveHookDeps, input: PlanInput, r: LocalRecipient, view: MessageView): Promise<SieveOutcome | null> {
+async function decide(deps: SieveHookDeps, input: PlanInput, r: LocalRecipient, view: MessageView): Promise<(SieveOutcome & { script: string }) | null> {
   const active = await deps.store.getActiveSieveScript(r.accountId);
   if (!active) return null;
   try {
     const script = compileCached(r.accountId, active.name, active.content);
     const boxes = await deps.store.listMailboxes(r.accountId);
     const names = new Set(boxes.map((b) => mailboxKey(b.name)));
-    return await runScript(
+    const outcome = await runScript(
       script,
       {
         message: view,
@@ -144,6 +148,7 @@ async function decide(deps: SieveHookDeps, input: PlanInput, r: LocalRecipient, 
       },
       active.name,
     );
+    return { ...outcome, script: active.name };
   } catch (err) {
     deps.logger.warn({ err, account: r.address, script: active.name }, 'sieve script failed; message kept in INBOX');
     return null;
@@ -154,7 +159,15 @@ function mailboxKey(name: string): string {
   return name.toUpperCase() === 'INBOX' ? 'INBOX' : name;
 }
 
-async function apply(deps: SieveHookDeps, input: PlanInput, r: LocalRecipient, view: MessageView, outcome: SieveOutcome | null, plan: LocalPlan, single: boolean): Promise<void> {
+async function apply(
+  deps: SieveHookDeps,
+  input: PlanInput,
+  r: LocalRecipient,
+  view: MessageView,
+  outcome: (SieveOutcome & { script: string }) | null,
+  plan: LocalPlan,
+  single: boolean,
+): Promise<void> {
   const copies = new Map<number, { flags: Set<string> }>();
   const add = (mailboxId: number, flags: string[]): void => {
     // RFC 5228 2.10.3: one copy per mailbox; flags of several actions are merged.
@@ -192,9 +205,10 @@ async function apply(deps: SieveHookDeps, input: PlanInput, r: LocalRecipient, v
             addForward(deps, input.mailFrom, r, a.address.toLowerCase(), plan);
             break;
           case 'discard':
-            deps.logger.info({ account: r.address }, 'sieve discarded a message');
+            plan.dropped.push({ accountId: r.accountId, address: r.address, action: 'discard', script: outcome.script });
             break;
           case 'reject':
+            plan.dropped.push({ accountId: r.accountId, address: r.address, action: 'reject', script: outcome.script });
             if (single) {
               plan.refuse = a.reason;
             } else if (input.mailFrom !== '') {
@@ -266,11 +280,31 @@ function planVacation(deps: SieveHookDeps, input: PlanInput, r: LocalRecipient, 
 }
 
 /**
- * Sends the plan's automatic messages, with the null envelope sender (RFC 3834 3.3):
- * to a local account's INBOX directly, elsewhere through the outbound queue.
- * Never throws; what fails is logged.
+ * After the delivery is durable: audits the copies scripts dropped, and sends the
+ * automatic messages with the null envelope sender (RFC 3834 3.3), to a local
+ * account's INBOX directly, elsewhere through the outbound queue. Never throws;
+ * what fails is logged.
  */
-export async function sendAutomaticMessages(deps: SieveHookDeps, plan: LocalPlan): Promise<void> {
+export async function finishDelivery(deps: SieveHookDeps, plan: LocalPlan, sessionId: string): Promise<void> {
+  for (const d of plan.dropped) {
+    try {
+      // DESIGN.md: every server-side removal, filters included, is audited.
+      await deps.store.audit({
+        actor: `sieve:${d.address}`,
+        action: `sieve.${d.action}`,
+        accountId: d.accountId,
+        subject: `message ${plan.messageId ?? 'without Message-ID'} (${sessionId})`,
+        reason: `the account's Sieve script "${d.script}" chose ${d.action}`,
+        detail: { script: d.script },
+      });
+    } catch (err) {
+      deps.logger.warn({ err, account: d.address }, 'sieve could not audit a dropped copy');
+    }
+  }
+  await sendAutomaticMessages(deps, plan);
+}
+
+async function sendAutomaticMessages(deps: SieveHookDeps, plan: LocalPlan): Promise<void> {
   for (const m of plan.automatic) {
     try {
       if (m.vacation && !(await deps.store.recordAutoReply(m.accountId, m.vacation.handle, m.to, m.vacation.periodMs))) {

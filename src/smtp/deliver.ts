@@ -28,7 +28,7 @@ import { SmtpReply, reply } from './replies.js';
 import type { Verification, VerifyInput } from './auth-results.js';
 import { receivedHeader, withoutForgedAuthResults, type TraceInfo } from './trace.js';
 import type { Srs } from '../sieve/srs.js';
-import { DEFAULT_SIEVE_DELIVERY, planLocalDelivery, sendAutomaticMessages, type LocalRecipient, type SieveDeliveryOptions, type SieveHookDeps } from '../sieve/deliver-hook.js';
+import { DEFAULT_SIEVE_DELIVERY, finishDelivery, planLocalDelivery, type LocalRecipient, type SieveDeliveryOptions, type SieveHookDeps } from '../sieve/deliver-hook.js';
 
 export interface Logger {
   info(o: object, msg?: string): void;
@@ -138,7 +138,7 @@ export async function deliverMessage(deps: DeliveryDeps, req: DeliveryRequest): 
     deps.logger.error({ err, session: req.trace.sessionId }, 'smtp delivery failed; sender told to retry');
     throw reply.storeFailure(err);
   }
-  await sendAutomaticMessages(sieve, plan);
+  await finishDelivery(sieve, plan, req.trace.sessionId);
   deps.logger.debug({ session: req.trace.sessionId, local: local.length, remote: remote.length, size: localForm.length }, 'smtp delivered');
   return `2.0.0 Ok: message accepted (${req.trace.sessionId})`;
 }

@@ -141,6 +141,9 @@ if header :matches "subject" "*tag*" { addflag "\${2}"; }
   assert.deepEqual(await mailbox('alice@example.org', 'Shopping'), [{ subject: 'order confirmed', flags: ['\\Flagged', 'shopping'] }]);
 
   await send(['alice@example.org'], message('please discard me'));
+  const audit = (await env.store.listAudit({ limit: 1 }))[0];
+  assert.deepEqual([audit?.actor, audit?.action, audit?.reason], ['sieve:alice@example.org', 'sieve.discard', 'the account\'s Sieve script "rules" chose discard']);
+  assert.match(audit?.subject ?? '', /^message <pleasediscardme@remote.test> \(/);
   await send(['alice@example.org'], message('keep tag-Later'));
   await send(['alice@example.org'], message('forward me'));
   assert.deepEqual(await mailbox('alice@example.org', 'INBOX'), [
