@@ -131,3 +131,111 @@ test('strings: escapes, multi-line dot-stuffing, numbers with quantifiers', () =
   assert.equal(block[0]!.args[0], 'a"b\\cd');
   assert.equal(s.commands[0]!.tests[0]!.args[0], 1024);
 });
+
+test('examples from the extension RFCs compile', () => {
+  const examples: Record<string, string> = {
+    'RFC 5230 4.1': `require "vacation";
+if header :contains "subject" "cyrus" {
+    vacation "I'm out -- send mail to cyrus-bugs";
+} else {
+    vacation "I'm out -- call me at +1 304 555 0123";
+}`,
+    'RFC 5230 4.6': `require "vacation";
+vacation :days 23 :addresses ["tjs@example.edu",
+                               "ts4z@landru.example.edu"]
+   "I'm away until October 19.
+   If it's an emergency, call 911, I guess." ;`,
+    'RFC 5230 4.7 (:mime)': `require "vacation";
+vacation :mime text:
+Content-Type: multipart/alternative; boundary=foo
+
+--foo
+
+I'm at the beach relaxing.  Mmmm, surf...
+
+--foo--
+.
+;`,
+    'RFC 5230 4.5 (:subject with variables)': `require ["vacation", "variables"];
+if header :matches "subject" "*" {
+    vacation :subject "Automatic response to: \${1}"
+             "I'm away -- send mail to foo in my absence";
+}`,
+    'RFC 5229 7': `require ["variables", "fileinto"];
+set "honorific"  "Mr";
+set "first_name" "Joe";
+set "last_name"  "Doe";
+set "vacation" text:
+Dear \${HONORIFIC} \${last_name},
+I'm out, please leave a message after the meep.
+.
+;
+if header :matches "Subject" "*" {
+        set "subject" "\${1}";
+}
+if header :matches "From" "*" {
+        set "from" "\${1}";
+}
+if string :matches " \${subject} " "* [*/*] *" {
+        fileinto "INBOX.lists.\${2}"; stop;
+}`,
+    'RFC 5232 7': `require ["imap4flags", "fileinto", "variables"];
+if header :contains "from" "boss@frobnitzm.example.edu" {
+    setflag "flagvar" "\\\\Flagged";
+    fileinto :flags "\${flagvar}" "INBOX.From Boss";
+}
+if header :contains "Disposition-Notification-To" "mel@example.com" {
+    addflag "flagvar" "$MDNRequired";
+}
+if header :contains "from" "imap@cac.washington.example.edu" {
+    removeflag "flagvar" "$MDNRequired";
+    fileinto :flags "\${flagvar}" "INBOX.imap-list";
+}`,
+    'RFC 5260 4.2': `require ["date", "relational", "fileinto"];
+if allof(header :is "from" "boss@example.com",
+         date :value "ge" :originalzone "date" "hour" "09",
+         date :value "lt" :originalzone "date" "hour" "17")
+{ fileinto "urgent"; }`,
+    'RFC 5260 5.1': `require ["date", "relational", "vacation"];
+if allof(currentdate :value "ge" "date" "2007-06-30",
+         currentdate :value "le" "date" "2007-07-07")
+{ vacation :days 7  "I'm away during the first week in July."; }`,
+    'RFC 5260 7': `require ["date", "index"];
+if date :index 1 :last "received" "year" "2008" { discard; }`,
+    'RFC 5173 7': `require ["body", "fileinto"];
+if body :raw :contains "MAKE MONEY FAST" { discard; }
+if body :content "text" :contains ["missile", "coordinates"] { fileinto "secrets"; }
+if body :content "audio/mp3" :contains "" { fileinto "jukebox"; }
+if body :text :contains "project schedule" { fileinto "project/schedule"; }`,
+    'RFC 5231 5': `require ["relational", "comparator-i;ascii-numeric", "fileinto"];
+if header :value "lt" :comparator "i;ascii-numeric" ["x-priority"] ["3"] { fileinto "Priority"; }
+elsif address :count "gt" :comparator "i;ascii-numeric" ["to"] ["5"] { fileinto "SPAM"; }
+elsif address :value "gt" :all :comparator "i;ascii-casemap" ["from"] ["M"] { fileinto "From N-Z"; }
+else { fileinto "From A-M"; }`,
+    'RFC 5429 2.1': `require ["reject"];
+if header :contains "from" "coyote@desert.example.org" {
+   reject text:
+I am not taking mail from you, and I don't
+want your birdseed, either!
+.
+   ;
+}`,
+    'RFC 5233 5': `require ["envelope", "subaddress", "fileinto"];
+if envelope :user "to" "postmaster" { fileinto "inbox.postmaster"; stop; }
+if envelope :detail "to" "mta-filters" { fileinto "inbox.ietf-mta-filters"; stop; }
+if envelope :detail "to" "" { fileinto "inbox.detail"; }`,
+    'RFC 5490 3 / RFC 3894': `require ["mailbox", "fileinto", "copy"];
+if mailboxexists "Fruit/Apples" { fileinto :copy :create "Fruit/Apples"; }`,
+    'RFC 6609 3.2': `require ["include"];
+include :personal "always_allow";
+include :personal :once :optional "spam_tests";
+return;`,
+  };
+  for (const [name, source] of Object.entries(examples)) {
+    try {
+      compileScript(source);
+    } catch (err) {
+      assert.fail(`${name}: ${(err as Error).message}`);
+    }
+  }
+});
