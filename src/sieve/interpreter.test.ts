@@ -205,3 +205,64 @@ test('limits: actions, redirects and the time budget', async () => {
   const slow = 'require "body";\n' + Array.from({ length: 2000 }, () => 'if body :text :contains "x" { }').join('\n');
   await assert.rejects(run(slow, { limits: { ...DEFAULT_SIEVE_LIMITS, maxTimeMs: 0 } }), /execution took longer than 0 ms/);
 });
+
+test('random scripts that compile run without crashing: every failure is a SieveRuntimeError', async () => {
+  let seed = 3;
+  const rnd = (n: number) => Math.floor(((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31) * n);
+  const pick = <T>(xs: T[]): T => xs[rnd(xs.length)]!;
+  const key = () => pick(['"x"', '""', '"*"', '"${1}"', '"a*b?"', '"\\\\Seen"', '["to", "cc"]', '"2024"', '"^(a|b)$"', '"[0-9]+"', '"5"']);
+  const match = () => pick(['', ':is', ':contains', ':matches', ':regex', ':value "gt"', ':count "ge"', ':value "${1}"']);
+  const cmp = () => pick(['', ':comparator "i;ascii-numeric"', ':comparator "i;octet"', ':comparator "${1}"']);
+  const part = () => pick(['', ':localpart', ':domain', ':user', ':detail', ':all']);
+  const index = () => pick(['', ':index 1', ':index 2 :last']);
+  const datePart = () => pick(['"year"', '"date"', '"iso8601"', '"weekday"', '"zone"', '"${1}"', '"julian"', '"std11"']);
+  const test = (): string =>
+    pick([
+      () => `header ${match()} ${cmp()} ${index()} ${pick(['"subject"', '["from", "received"]', '"${1}"'])} ${key()}`,
+      () => `address ${match()} ${part()} ${index()} ${pick(['"from"', '["to", "cc"]'])} ${key()}`,
+      () => `envelope ${match()} ${part()} ${pick(['"from"', '"to"'])} ${key()}`,
+      () => `string ${match()} ${cmp()} ${key()} ${key()}`,
+      () => `body ${pick([':raw', ':text', ':content "text"', ''])} ${match()} ${key()}`,
+      () => `hasflag ${match()} ${key()}`,
+      () => `date ${match()} ${pick([':zone "+0200"', ':originalzone', ':zone "${1}"', ''])} ${index()} "date" ${datePart()} ${key()}`,
+      () => `currentdate ${match()} ${pick([':zone "-0530"', ''])} ${datePart()} ${key()}`,
+      () => `size ${pick([':over', ':under'])} ${pick(['1', '10K'])}`,
+      () => `exists ${key()}`,
+      () => `mailboxexists ${key()}`,
+      () => `not anyof (true, ${pick(['false', 'exists "x"'])})`,
+    ])();
+  const command = () =>
+    pick([
+      'keep;',
+      'discard;',
+      'stop;',
+      `fileinto ${pick(['', ':copy', ':create', ':flags "\\\\Flagged"'])} ${key()};`,
+      `redirect ${pick(['', ':copy'])} ${pick(['"x@remote.test"', '"${1}"'])};`,
+      `reject ${key()};`,
+      `vacation ${pick(['', ':days 2', ':subject "${1}"', ':addresses ["a@b.c"]'])} ${key()};`,
+      `setflag ${key()};`,
+      `addflag "v" ${key()};`,
+      `removeflag ${key()};`,
+      `set ${pick(['', ':lower', ':length', ':quotewildcard :upperfirst'])} "v" ${pick(['"x"', '"${1}"'])};`,
+      `include :optional ${pick(['"a"', '"${v}"'])};`,
+    ]);
+  const requires = 'require ["fileinto", "reject", "envelope", "imap4flags", "copy", "body", "variables", "vacation", "relational", "subaddress", "date", "index", "regex", "mailbox", "include", "comparator-i;ascii-numeric"];\n';
+  let compiled = 0;
+  for (let i = 0; i < 2000; i++) {
+    let src = requires;
+    for (let j = 0; j < 3; j++) src += `if ${test()} { ${command()} } elsif ${test()} { ${command()} }\n`;
+    let script;
+    try {
+      script = compileScript(src);
+    } catch {
+      continue;
+    }
+    compiled++;
+    try {
+      await runScript(script, env());
+    } catch (err) {
+      assert.ok(err instanceof SieveRuntimeError, `${String(err)} for\n${src}`);
+    }
+  }
+  assert.ok(compiled > 200, `only ${compiled} random scripts compiled`);
+});
