@@ -9,8 +9,11 @@ import { authenticate } from './auth/authenticator.js';
 import { createSmtpListener } from './smtp/index.js';
 import { createPop3Server } from './pop3/index.js';
 import { createImapServer } from './imap/index.js';
+import { createManageSieveServer } from './managesieve/index.js';
 import { createOutboundQueue, type OutboundQueue } from './smtp/queue/index.js';
 import { createFilterService, type FilterInput, type FilterService, type MailboxTransfer } from './filter/index.js';
+import type { SieveDeliveryOptions } from './sieve/deliver-hook.js';
+import { Srs, loadSrsSecret } from './sieve/srs.js';
 
 /** What every protocol server returns; adapted here to the Listener shape. */
 interface ProtocolServer {
@@ -70,10 +73,21 @@ function smtpFactory(kind: 'inbound' | 'submission' | 'submissions', name: Liste
         allowPlaintextAuth: (remote, secure) => plaintextAllowed(config, remote, secure),
         authenticate: passwordAuthenticator(context),
         copyToSent: config.smtp.copyToSent,
+        sieve: sieveDelivery(config),
+        srs: new Srs(loadSrsSecret(config.sieve.srsSecret, config.dataDir)),
         ...(config.smtp.postmaster !== null ? { postmaster: config.smtp.postmaster } : {}),
         ...(filter ? { filter: (input: FilterInput) => filter.inbound.check(input) } : {}),
       }),
     );
+  };
+}
+
+/** The `[sieve]` limits that apply at delivery. */
+function sieveDelivery(config: ServerContext['config']): SieveDeliveryOptions {
+  const s = config.sieve;
+  return {
+    limits: { maxActions: s.maxActions, maxRedirects: s.maxRedirects, maxTimeMs: s.maxExecutionMs, maxIncludeDepth: 5, maxVariableLength: 4096 },
+    vacation: { minDays: s.vacationMinDays, maxDays: s.vacationMaxDays, defaultDays: s.vacationDefaultDays },
   };
 }
 
@@ -130,6 +144,25 @@ function imapFactory(implicitTls: boolean, name: ListenerName) {
   };
 }
 
+function manageSieveFactory(context: ServerContext, address: ListenAddress): Listener {
+  const { config } = context;
+  return asListener('managesieve', address, () =>
+    createManageSieveServer({
+      store: context.store,
+      logger: context.logger,
+      hostname: config.hostname,
+      tls: context.certificate.options,
+      allowPlaintext: (remote, secure) => plaintextAllowed(config, remote, secure),
+      maxScriptBytes: config.sieve.maxScriptBytes,
+      maxScripts: config.sieve.maxScripts,
+      maxRedirects: config.sieve.maxRedirects,
+      idleTimeoutMs: config.limits.idleTimeoutSeconds * 1000,
+      maxLineBytes: Math.min(config.limits.maxLineBytes, 8192),
+      maxConnectionsPerIp: config.limits.maxConnectionsPerIp,
+    }),
+  );
+}
+
 export const PROTOCOL_LISTENERS: Partial<Record<ListenerName, (context: ServerContext, address: ListenAddress) => Listener>> = {
   smtp: smtpFactory('inbound', 'smtp'),
   submission: smtpFactory('submission', 'submission'),
@@ -138,6 +171,7 @@ export const PROTOCOL_LISTENERS: Partial<Record<ListenerName, (context: ServerCo
   pop3s: pop3Factory(true, 'pop3s'),
   imap: imapFactory(false, 'imap'),
   imaps: imapFactory(true, 'imaps'),
+  managesieve: manageSieveFactory,
 };
 
 /** The outbound queue worker, configured from `[outbound]` and `[dns]`; null when disabled. */

@@ -15,7 +15,7 @@ function quietLogger() {
 function testConfig(env: Record<string, string> = {}) {
   const dataDir = mkdtempSync(join(tmpdir(), 'steadymail-server-'));
   const off = Object.fromEntries(
-    ['SMTP', 'SUBMISSION', 'SUBMISSIONS', 'POP3', 'POP3S', 'IMAP', 'IMAPS', 'HTTP', 'SNMP'].map((n) => [`STEADYMAIL_LISTEN_${n}`, 'off']),
+    ['SMTP', 'SUBMISSION', 'SUBMISSIONS', 'POP3', 'POP3S', 'IMAP', 'IMAPS', 'HTTP', 'SNMP', 'MANAGESIEVE'].map((n) => [`STEADYMAIL_LISTEN_${n}`, 'off']),
   );
   return loadConfig({ cwd: dataDir, env: { ...off, STEADYMAIL_DATA_DIR: dataDir, ...env } });
 }

@@ -41,7 +41,7 @@ test('defaults apply when there is no file and no environment', () => {
   assert.deepEqual(c.listen.imaps, { host: '0.0.0.0', port: 2993 });
   assert.deepEqual(c.listen.http, { host: '0.0.0.0', port: 8080 });
   assert.deepEqual(c.listen.snmp, { host: '0.0.0.0', port: 1161 });
-  assert.equal(c.listen.managesieve, null);
+  assert.deepEqual(c.listen.managesieve, { host: '0.0.0.0', port: 4190 });
   assert.deepEqual(c.store, { driver: 'sqlite', url: null });
   assert.equal(c.limits.maxMessageBytes, 50 * 1024 * 1024);
   assert.equal(c.limits.maxLiteralBytes, 50 * 1024 * 1024);

@@ -71,6 +71,19 @@ export interface Config {
     maxPerDestination: number;
     dkimSelector: string;
   };
+  /** Sieve filtering and ManageSieve limits. */
+  sieve: {
+    maxScriptBytes: number;
+    maxScripts: number;
+    maxActions: number;
+    maxRedirects: number;
+    maxExecutionMs: number;
+    vacationMinDays: number;
+    vacationMaxDays: number;
+    vacationDefaultDays: number;
+    /** null: the secret kept in data_dir/srs.secret. */
+    srsSecret: string | null;
+  };
   log: { level: LogLevel };
   /** Inbound filtering (src/filter, docs/filtering.md). */
   filter: FilterConfig;
@@ -312,6 +325,17 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
       concurrency: raw.outbound.concurrency,
       maxPerDestination: raw.outbound.max_per_destination,
       dkimSelector: raw.outbound.dkim_selector,
+    },
+    sieve: {
+      maxScriptBytes: raw.sieve.max_script_bytes,
+      maxScripts: raw.sieve.max_scripts,
+      maxActions: raw.sieve.max_actions,
+      maxRedirects: raw.sieve.max_redirects,
+      maxExecutionMs: raw.sieve.max_execution_ms,
+      vacationMinDays: raw.sieve.vacation_min_days,
+      vacationMaxDays: raw.sieve.vacation_max_days,
+      vacationDefaultDays: raw.sieve.vacation_default_days,
+      srsSecret: raw.sieve.srs_secret ?? null,
     },
     log: { level: raw.log.level },
     filter: filterOf(raw.filter, cwd),

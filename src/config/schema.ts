@@ -30,7 +30,7 @@ export const DEFAULT_LISTEN: Record<ListenerName, string> = {
   imaps: '0.0.0.0:2993',
   http: '0.0.0.0:8080',
   snmp: '0.0.0.0:1161',
-  managesieve: 'off',
+  managesieve: '0.0.0.0:4190',
 };
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -146,6 +146,23 @@ export const fileSchema = z.strictObject({
       dkim_selector: z.string().regex(/^[a-z0-9][a-z0-9-]*$/i).default('steadymail'),
     })
     .prefault({}),
+  sieve: z
+    .strictObject({
+      max_script_bytes: positiveInt.default(64 * 1024),
+      max_scripts: positiveInt.default(20),
+      max_actions: positiveInt.default(32),
+      max_redirects: nonNegativeInt.default(4),
+      max_execution_ms: positiveInt.default(500),
+      vacation_min_days: positiveInt.default(1),
+      vacation_max_days: positiveInt.default(90),
+      vacation_default_days: positiveInt.default(7),
+      srs_secret: z.string().min(16).optional(),
+    })
+    .prefault({})
+    .refine((s) => s.vacation_min_days <= s.vacation_default_days && s.vacation_default_days <= s.vacation_max_days, {
+      message: 'needs vacation_min_days <= vacation_default_days <= vacation_max_days',
+      path: ['vacation_default_days'],
+    }),
   log: z.strictObject({ level: z.enum(LOG_LEVELS).default('info') }).prefault({}),
   filter: z
     .strictObject({
@@ -250,6 +267,15 @@ export const KEYS: Record<string, EnvKind> = {
   'outbound.concurrency': 'integer',
   'outbound.max_per_destination': 'integer',
   'outbound.dkim_selector': 'string',
+  'sieve.max_script_bytes': 'integer',
+  'sieve.max_scripts': 'integer',
+  'sieve.max_actions': 'integer',
+  'sieve.max_redirects': 'integer',
+  'sieve.max_execution_ms': 'integer',
+  'sieve.vacation_min_days': 'integer',
+  'sieve.vacation_max_days': 'integer',
+  'sieve.vacation_default_days': 'integer',
+  'sieve.srs_secret': 'string',
   'log.level': 'string',
   'filter.enabled': 'boolean',
   'filter.junk_score': 'number',
@@ -276,7 +302,7 @@ export const KEYS: Record<string, EnvKind> = {
   'filter.clamav.fail_open': 'boolean',
 };
 
-export const SECTIONS = ['server', 'listen', 'store', 'limits', 'tls', 'auth', 'smtp', 'pop3', 'monitor', 'dns', 'outbound', 'log', 'filter'] as const;
+export const SECTIONS = ['server', 'listen', 'store', 'limits', 'tls', 'auth', 'smtp', 'pop3', 'monitor', 'dns', 'outbound', 'sieve', 'log', 'filter'] as const;
 
 /** The keys allowed inside `section` (or at the top level for ''), for error messages. */
 export function keysOf(section: string): string[] {

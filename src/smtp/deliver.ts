@@ -32,6 +32,8 @@ import { SmtpReply, reply } from './replies.js';
 import type { Verification, VerifyInput } from './auth-results.js';
 import { receivedHeader, withoutForgedAuthResults, type TraceInfo } from './trace.js';
 import type { FilterInput, FilterVerdict } from '../filter/hook.js';
+import type { Srs } from '../sieve/srs.js';
+import { DEFAULT_SIEVE_DELIVERY, finishDelivery, planLocalDelivery, type LocalRecipient, type SieveDeliveryOptions, type SieveHookDeps } from '../sieve/deliver-hook.js';
 
 export interface Logger {
   info(o: object, msg?: string): void;
@@ -63,6 +65,10 @@ export interface DeliveryDeps {
   verify: ((input: VerifyInput) => Promise<Verification>) | null;
   /** Inbound only: the spam and virus filter (src/filter/hook.ts); null: none. */
   filter?: ((input: FilterInput) => Promise<FilterVerdict>) | null;
+  /** Sieve limits; the defaults when not given. */
+  sieve?: SieveDeliveryOptions;
+  /** Sender rewriting for redirected copies. */
+  srs?: Srs;
 }
 
 /** Delivers one message and returns the 250 reply text, or throws an SmtpReply. */
@@ -97,26 +103,37 @@ export async function deliverMessage(deps: DeliveryDeps, req: DeliveryRequest): 
 
   await checkQuotaNow(deps, local, localForm.length);
 
+  const sieve: SieveHookDeps = { store: deps.store, logger: deps.logger, hostname: deps.hostname, sieve: deps.sieve ?? DEFAULT_SIEVE_DELIVERY, ...(deps.srs ? { srs: deps.srs } : {}) };
+  // Sieve after the filter: scripts see its X-Spam-* headers; its junk verdict sends the implicit keep to Junk.
+  const plan = await planLocalDelivery(sieve, { mailFrom: req.mailFrom, envelopeRecipients: req.recipients.length, local, message: localForm, ...(verdict?.junk ? { junk: verdict.junk } : {}) });
+  if (plan.refuse !== null) throw reply.sieveReject(plan.refuse);
+
   const done: Array<{ mailboxId: number; uid: number }> = [];
   try {
-    if (local.length > 0) {
+    if (plan.copies.length > 0) {
       const stored = await storeBlob(deps, localForm);
-      const results = await deps.store.deliverMessage(await placeLocalCopies(deps.store, local, verdict?.junk), stored);
       let failed: Error | undefined;
-      for (const [i, r] of results.entries()) {
-        if (!(r instanceof Error)) {
-          done.push({ mailboxId: r.mailboxId, uid: r.uid });
-          continue;
+      // One transaction per distinct flag set (usually one: no flags).
+      for (const group of groupByFlags(plan.copies)) {
+        const results = await deps.store.deliverMessage(
+          group.map((c) => c.mailboxId),
+          { ...stored, flags: group[0]!.flags, keywords: group[0]!.keywords },
+        );
+        for (const [i, r] of results.entries()) {
+          if (!(r instanceof Error)) {
+            done.push({ mailboxId: r.mailboxId, uid: r.uid });
+            continue;
+          }
+          failed ??= r;
+          // Filled up since checkQuotaNow (a concurrent delivery): refuse it at the next RCPT.
+          const target = group[i];
+          if (r instanceof OverQuota && target) deps.deferrals.remember(target.accountId, localForm.length);
         }
-        failed ??= r;
-        // Filled up since checkQuotaNow (a concurrent delivery): refuse it at the next RCPT.
-        const target = local[i];
-        if (r instanceof OverQuota && target) deps.deferrals.remember(target.accountId, localForm.length);
       }
       if (failed) throw failed;
     }
     const sent = req.account && deps.copyToSent ? await sentMailboxOf(deps.store, req.account) : null;
-    if (remote.length > 0 || sent !== null) {
+    if (remote.length > 0 || plan.forwards.length > 0 || sent !== null) {
       const stored = await storeBlob(deps, outboundForm);
       if (sent !== null) {
         const r = await deps.store.appendMessage(sent, { ...stored, flags: ['\\Seen'] });
@@ -125,6 +142,7 @@ export async function deliverMessage(deps: DeliveryDeps, req: DeliveryRequest): 
       if (remote.length > 0) {
         await deps.store.enqueueOutbound({ blobId: stored.blobId, size: stored.size, mailFrom: req.mailFrom, recipients: remote, accountId: req.account?.id ?? null });
       }
+      for (const f of plan.forwards) await deps.store.enqueueOutbound({ blobId: stored.blobId, size: stored.size, mailFrom: f.mailFrom, recipients: f.recipients, accountId: null });
     }
   } catch (err) {
     await undo(deps, done, err);
@@ -133,6 +151,7 @@ export async function deliverMessage(deps: DeliveryDeps, req: DeliveryRequest): 
     deps.logger.error({ err, session: req.trace.sessionId }, 'smtp delivery failed; sender told to retry');
     throw reply.storeFailure(err);
   }
+  await finishDelivery(sieve, plan, req.trace.sessionId);
   deps.logger.debug({ session: req.trace.sessionId, local: local.length, remote: remote.length, size: localForm.length }, 'smtp delivered');
   return `2.0.0 Ok: message accepted (${req.trace.sessionId})`;
 }
@@ -161,17 +180,6 @@ async function filterStep(
   throw new SmtpReply(verdict.code, verdict.enhanced, verdict.text);
 }
 
-/** The mailbox of each local copy: INBOX, or Junk for the accounts the filter says (INBOX when it has none). */
-async function placeLocalCopies(store: Store, local: ResolvedRecipient['local'], junk: ReadonlySet<number> | undefined): Promise<number[]> {
-  return Promise.all(
-    local.map(async (t) => {
-      if (!junk?.has(t.accountId)) return t.inboxId;
-      const boxes = await store.listMailboxes(t.accountId);
-      return boxes.find((m) => m.specialUse === '\\Junk')?.id ?? t.inboxId;
-    }),
-  );
-}
-
 async function verifySafely(
   deps: DeliveryDeps,
   verify: (input: VerifyInput) => Promise<Verification>,
@@ -187,10 +195,19 @@ async function verifySafely(
   }
 }
 
-function distinctLocalTargets(recipients: ResolvedRecipient[]) {
-  const byInbox = new Map<number, ResolvedRecipient['local'][number]>();
-  for (const r of recipients) for (const t of r.local) byInbox.set(t.inboxId, t);
+function distinctLocalTargets(recipients: ResolvedRecipient[]): LocalRecipient[] {
+  const byInbox = new Map<number, LocalRecipient>();
+  for (const r of recipients) for (const t of r.local) if (!byInbox.has(t.inboxId)) byInbox.set(t.inboxId, { ...t, rcpt: r.address });
   return [...byInbox.values()];
+}
+
+function groupByFlags<T extends { flags: string[]; keywords: string[] }>(copies: T[]): T[][] {
+  const groups = new Map<string, T[]>();
+  for (const c of copies) {
+    const key = JSON.stringify([c.flags, c.keywords]);
+    groups.set(key, [...(groups.get(key) ?? []), c]);
+  }
+  return [...groups.values()];
 }
 
 /** Quota may have filled since RCPT: re-read it so that nothing is half-delivered. */

@@ -14,6 +14,8 @@ import type { Store } from '../store/store.js';
 import type { Account } from '../store/types.js';
 import { dnsLookup, verifyInbound } from './auth-results.js';
 import { deliverMessage, type DeliveryDeps, type Logger } from './deliver.js';
+import type { SieveDeliveryOptions } from '../sieve/deliver-hook.js';
+import type { Srs } from '../sieve/srs.js';
 import { patchSmtpServer, refusePlaintextAuth, setCommandTimeout } from './library.js';
 import { readMessage } from './message-reader.js';
 import { QuotaDeferrals, resolveRecipient, type ResolvedRecipient } from './recipients.js';
@@ -63,6 +65,10 @@ export interface SmtpOptions {
   postmaster?: string;
   /** Inbound only: the spam and virus filter's verdict (src/filter/hook.ts). */
   filter?: DeliveryDeps['filter'];
+  /** Sieve limits at delivery; defaults when not given. */
+  sieve?: SieveDeliveryOptions;
+  /** Sender rewriting for Sieve redirects, and the way back for their bounces. */
+  srs?: Srs;
 }
 
 export type SmtpListenerKind = 'inbound' | 'submission' | 'submissions';
@@ -102,6 +108,8 @@ export function createSmtpListener(kind: SmtpListenerKind, opts: SmtpOptions): S
     deferrals,
     verify: kind === 'inbound' ? (input) => verifyInbound(input, lookup) : null,
     filter: kind === 'inbound' ? (opts.filter ?? null) : null,
+    ...(opts.sieve ? { sieve: opts.sieve } : {}),
+    ...(opts.srs ? { srs: opts.srs } : {}),
   };
 
   const stateOf = (session: SMTPServerSession): SessionState => {
@@ -211,7 +219,7 @@ export function createSmtpListener(kind: SmtpListenerKind, opts: SmtpOptions): S
     onRcptTo(address, session, cb) {
       const st = stateOf(session);
       if (kind !== 'inbound' && !st.account) return cb(reply.authRequired());
-      const work = resolveRecipient(store, address.address, { sizeHint: st.sizeHint, allowRemote: kind !== 'inbound', deferrals, postmaster: opts.postmaster }).then((r) => {
+      const work = resolveRecipient(store, address.address, { sizeHint: st.sizeHint, allowRemote: kind !== 'inbound', deferrals, postmaster: opts.postmaster, srs: opts.srs }).then((r) => {
         st.recipients.set(address.address.toLowerCase(), r);
       });
       settle(work, session, (err) => cb(err));

@@ -4,6 +4,7 @@
 // aliases, or submission to other domains) go to the outbound queue.
 //
 // Rules:
+// - "user+detail@" falls back to "user@" (RFC 5233);
 // - unknown user 550 5.1.1, disabled 550 5.2.1, mailbox full 452 4.2.2 (RFC 3463 3.2/3.3);
 // - an alias is refused as a whole if one of its local targets is full or if none of
 //   its targets can take mail: a partial alias delivery could never be retried;
@@ -13,6 +14,7 @@
 import type { Store } from '../store/store.js';
 import type { Account } from '../store/types.js';
 import { reply } from './replies.js';
+import type { Srs } from '../sieve/srs.js';
 
 export interface LocalTarget {
   accountId: number;
@@ -69,6 +71,8 @@ export interface ResolveOptions {
   deferrals: QuotaDeferrals;
   /** Where postmaster@ a hosted domain without its own postmaster, and bare <postmaster>, go. */
   postmaster?: string | undefined;
+  /** Bounces to SRS0 addresses of redirected mail go back to the original sender. */
+  srs?: Srs | undefined;
 }
 
 /** Resolves one RCPT TO address or throws the SmtpReply to refuse it with. */
@@ -81,6 +85,13 @@ export async function resolveRecipient(store: Store, address: string, options: R
   }
   let first = await store.resolveRecipient(address);
   if (first.kind === 'unknown-user' && isPostmaster && options.postmaster) first = await store.resolveRecipient(options.postmaster);
+  // RFC 5233 subaddressing: "user+detail@domain" reaches user@domain when no account
+  // or alias has the full address; Sieve sees the detail in the envelope.
+  const plus = /^([^@+]+)\+[^@]*(@.+)$/.exec(address);
+  if (first.kind === 'unknown-user' && plus) first = await store.resolveRecipient(plus[1]! + plus[2]!);
+  // A reply or bounce to the rewritten sender of a redirected message (sieve/srs.ts).
+  const original = first.kind === 'unknown-user' ? options.srs?.reverse(address) : null;
+  if (original) return { address, local: [], remote: [original] };
   switch (first.kind) {
     case 'unknown-domain':
       if (!options.allowRemote) throw reply.relayDenied();

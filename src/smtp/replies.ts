@@ -38,5 +38,7 @@ export const reply = {
   loop: (count: number) => new SmtpReply(554, '5.4.6', `Routing loop detected: ${count} Received headers`),
   dmarcReject: (domain: string) => new SmtpReply(550, '5.7.1', `Message rejected by the DMARC policy of ${domain}`),
   storeFailure: (cause: unknown) => new SmtpReply(451, '4.3.0', 'Temporary local problem, please try again later', { cause }),
+  // RFC 5429 2.2: a Sieve reject of the only recipient, refused in the dialogue.
+  sieveReject: (reason: string) => new SmtpReply(550, '5.7.1', reason.replace(/[\r\n]+/g, ' ').replace(/[^\x20-\x7e]/g, '?').trim().slice(0, 400) || 'Message rejected by the recipient'),
   quotaAtData: () => new SmtpReply(452, '4.2.2', 'A recipient mailbox became full, try again later'),
 } as const;

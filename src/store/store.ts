@@ -32,6 +32,8 @@ import type {
   GreylistPolicy,
   GreylistResult,
   SenderReputation,
+  SieveScript,
+  SieveScriptInfo,
   RecipientResolution,
   SpecialUse,
   StoredStructure,
@@ -244,6 +246,19 @@ export interface Store {
   /** Counts one Junk move (spam) or move out of Junk (ham) of a sender's mail. */
   learnSender(accountId: number, sender: string, verdict: 'spam' | 'ham'): Promise<void>;
   senderReputation(accountId: number, sender: string): Promise<SenderReputation>;
+  // Sieve scripts (RFC 5804 semantics: names per account, at most one active)
+  listSieveScripts(accountId: number): Promise<SieveScriptInfo[]>;
+  getSieveScript(accountId: number, name: string): Promise<SieveScript | undefined>;
+  getActiveSieveScript(accountId: number): Promise<SieveScript | undefined>;
+  /** Creates or replaces the script's text (an active script stays active). */
+  putSieveScript(accountId: number, name: string, content: string): Promise<void>;
+  renameSieveScript(accountId: number, oldName: string, newName: string): Promise<void>;
+  /** Refuses the active script with an 'in-use' StoreError. */
+  deleteSieveScript(accountId: number, name: string): Promise<void>;
+  /** Makes `name` the only active script; null deactivates every script. */
+  activateSieveScript(accountId: number, name: string | null): Promise<void>;
+  /** Vacation (RFC 5230 4.1): true, and recorded, when no reply under `handle` went to `sender` within its period. */
+  recordAutoReply(accountId: number, handle: string, sender: string, periodMs: number): Promise<boolean>;
 
   // Audit log of removals and administrative actions
   audit(entry: Omit<AuditEntry, 'id' | 'at'>): Promise<void>;

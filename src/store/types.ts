@@ -199,3 +199,16 @@ export interface SenderReputation {
   spam: number;
   ham: number;
 }
+
+/** A user's Sieve script (RFC 5804 names it; content is the script text). */
+export interface SieveScriptInfo {
+  name: string;
+  active: boolean;
+  /** Octets of the script text (UTF-8). */
+  size: number;
+  updatedAt: Date;
+}
+
+export interface SieveScript extends SieveScriptInfo {
+  content: string;
+}

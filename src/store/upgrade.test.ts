@@ -11,8 +11,8 @@ import { Kysely, SqliteDialect } from 'kysely';
 import { openStore } from './open.js';
 import { MIGRATIONS, migrate, SCHEMA_VERSION } from './sql/migrate.js';
 
-// The version before the newest (version numbers may have gaps).
-const PREVIOUS_VERSION = MIGRATIONS[MIGRATIONS.length - 2]?.version ?? 0;
+/** The version before the newest (migration numbers may have gaps while features merge). */
+const PREVIOUS_VERSION = MIGRATIONS[MIGRATIONS.length - 2]!.version;
 import type { Database } from './sql/schema.js';
 
 function maxVersion(file: string): number {

@@ -8,6 +8,7 @@ import { Writable } from 'node:stream';
 import nodemailer from 'nodemailer';
 import { hashPassword } from '../../src/auth/password.js';
 import { loadConfig } from '../../src/config/index.js';
+import { LISTENER_NAMES } from '../../src/config/schema.js';
 import { createLogger } from '../../src/log.js';
 import { startServer, type ServerHandle } from '../../src/server.js';
 import { openStore } from '../../src/store/open.js';
@@ -38,7 +39,7 @@ export async function startFilterServer(env: Record<string, string>): Promise<Fi
       STEADYMAIL_LISTEN_SMTP: '127.0.0.1:0',
       STEADYMAIL_LISTEN_IMAP: '127.0.0.1:0',
       STEADYMAIL_LISTEN_HTTP: '127.0.0.1:0',
-      ...Object.fromEntries(['SUBMISSION', 'SUBMISSIONS', 'POP3', 'POP3S', 'IMAPS', 'SNMP'].map((n) => [`STEADYMAIL_LISTEN_${n}`, 'off'])),
+      ...Object.fromEntries(LISTENER_NAMES.filter((n) => !['smtp', 'imap', 'http'].includes(n)).map((n) => [`STEADYMAIL_LISTEN_${n.toUpperCase()}`, 'off'])),
       STEADYMAIL_DATA_DIR: dataDir,
       STEADYMAIL_HOSTNAME: 'mx.filter.test',
       STEADYMAIL_SERVER_SHUTDOWN_GRACE_SECONDS: '1',

@@ -44,7 +44,7 @@ before(async () => {
   await store.createAccount({ address: ACCOUNT, passwordHash: await hashPassword(PASSWORD) });
   await store.close();
   const listen = Object.fromEntries(
-    ['SMTP', 'SUBMISSION', 'SUBMISSIONS', 'POP3', 'POP3S', 'IMAP', 'IMAPS', 'HTTP'].map((n) => [`STEADYMAIL_LISTEN_${n}`, '127.0.0.1:0']),
+    ['SMTP', 'SUBMISSION', 'SUBMISSIONS', 'POP3', 'POP3S', 'IMAP', 'IMAPS', 'HTTP', 'MANAGESIEVE'].map((n) => [`STEADYMAIL_LISTEN_${n}`, '127.0.0.1:0']),
   );
   const config = loadConfig({
     cwd: dataDir,

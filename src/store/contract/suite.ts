@@ -409,6 +409,39 @@ export function runStoreContract(backend: ContractBackend): void {
       const audit = (await store.listAudit())[0];
       assert.deepEqual([audit?.action, audit?.subject], ['queue.delete', `queue:${third}`]);
     });
+
+    test('sieve scripts: one active per account, the active one cannot be deleted, vacation replies once per period', async () => {
+      const bob = await store.createAccount({ address: 'bob@example.org', passwordHash: 'x' });
+      await store.putSieveScript(alice.id, 'main', 'keep;');
+      await store.putSieveScript(alice.id, 'other', 'discard;');
+      await store.putSieveScript(bob.id, 'main', 'stop;');
+      await store.putSieveScript(alice.id, 'main', 'keep; # ünïcode');
+      assert.deepEqual((await store.listSieveScripts(alice.id)).map((s) => [s.name, s.active, s.size]), [['main', false, 17], ['other', false, 8]]);
+      assert.equal((await store.getSieveScript(alice.id, 'main'))?.content, 'keep; # ünïcode');
+      await store.activateSieveScript(alice.id, 'main');
+      await store.activateSieveScript(alice.id, 'other');
+      assert.equal((await store.getActiveSieveScript(alice.id))?.name, 'other');
+      assert.equal(await store.getActiveSieveScript(bob.id), undefined, 'accounts do not share scripts');
+      await assert.rejects(store.deleteSieveScript(alice.id, 'other'), (e: unknown) => e instanceof Error && (e as { code?: string }).code === 'in-use');
+      await assert.rejects(store.renameSieveScript(alice.id, 'main', 'other'), AlreadyExists);
+      await store.renameSieveScript(alice.id, 'other', 'renamed');
+      assert.equal((await store.getActiveSieveScript(alice.id))?.name, 'renamed', 'renaming keeps it active');
+      await store.activateSieveScript(alice.id, null);
+      assert.equal(await store.getActiveSieveScript(alice.id), undefined);
+      await store.deleteSieveScript(alice.id, 'renamed');
+      await assert.rejects(store.deleteSieveScript(alice.id, 'renamed'), NotFound);
+      await assert.rejects(store.activateSieveScript(alice.id, 'nope'), NotFound);
+
+      assert.equal(await store.recordAutoReply(alice.id, 'h', 'Friend@Remote.test', 60_000), true);
+      assert.equal(await store.recordAutoReply(alice.id, 'h', 'friend@remote.test', 60_000), false, 'once per period, addresses compared case-insensitively');
+      assert.equal(await store.recordAutoReply(alice.id, 'other-handle', 'friend@remote.test', 60_000), true);
+      assert.equal(await store.recordAutoReply(bob.id, 'h', 'friend@remote.test', 60_000), true);
+      assert.equal(await store.recordAutoReply(alice.id, 'short', 'x@remote.test', 1), true);
+      await new Promise((r) => setTimeout(r, 5));
+      assert.equal(await store.recordAutoReply(alice.id, 'short', 'x@remote.test', 1), true, 'a new period after the old one expired');
+      await store.deleteAccount(bob.id, AUDIT);
+      assert.deepEqual(await store.listSieveScripts(bob.id), []);
+    });
   });
 }
 

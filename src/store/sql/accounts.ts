@@ -2,6 +2,7 @@
 
 import { sql } from 'kysely';
 import type { Tx } from './write-batch.js';
+import { deleteAccountSieve } from './sieve.js';
 import { toAccount, toAlias, toDomain } from './rows.js';
 import { AlreadyExists, InvalidInput, NotFound } from '../errors.js';
 import { DEFAULT_MAILBOXES, type Account, type Alias, type AuditContext, type Domain, type RecipientResolution } from '../types.js';
@@ -123,6 +124,7 @@ export async function updateAccount(tx: Tx, id: number, update: AccountUpdate): 
 export async function deleteAccount(tx: Tx, id: number, audit: AuditContext): Promise<void> {
   const account = await getAccountById(tx, id);
   if (!account) throw new NotFound(`account ${id} does not exist`);
+  await deleteAccountSieve(tx, id);
   const mailboxes = tx.selectFrom('mailboxes').select('id').where('account_id', '=', id);
   const counted = await tx
     .selectFrom('messages')

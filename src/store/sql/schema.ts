@@ -139,6 +139,25 @@ export interface AuthFailuresTable {
   first_at: number;
 }
 
+export interface SieveScriptsTable {
+  id: Generated<number>;
+  account_id: number;
+  name: string;
+  content: string;
+  /** 1 for the account's active script (at most one). */
+  active: number;
+  updated_at: number;
+}
+
+export interface SieveRepliesTable {
+  account_id: number;
+  /** The vacation :handle. */
+  handle: string;
+  /** Lower-cased address the reply went to. */
+  sender: string;
+  expires_at: number;
+}
+
 export interface SchemaVersionTable {
   version: number;
   name: string;
@@ -160,5 +179,7 @@ export interface Database {
   filter_lists: FilterListsTable;
   filter_senders: FilterSendersTable;
   auth_failures: AuthFailuresTable;
+  sieve_scripts: SieveScriptsTable;
+  sieve_replies: SieveRepliesTable;
   schema_version: SchemaVersionTable;
 }

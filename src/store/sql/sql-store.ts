@@ -13,6 +13,7 @@ import * as outbound from './outbound.js';
 import * as integrity from './integrity.js';
 import * as authFailures from './auth-failures.js';
 import * as filter from './filter.js';
+import * as sieve from './sieve.js';
 import { createHash } from 'node:crypto';
 import { listAudit, writeAudit } from './audit.js';
 import { toAccount, toDomain, toMailbox } from './rows.js';
@@ -235,6 +236,32 @@ export class SqlStore implements Store {
   }
 
   // Audit
+  // Sieve
+  listSieveScripts(accountId: number) {
+    return sieve.listScripts(this.db, accountId);
+  }
+  getSieveScript(accountId: number, name: string) {
+    return sieve.getScript(this.db, accountId, name);
+  }
+  getActiveSieveScript(accountId: number) {
+    return sieve.getActiveScript(this.db, accountId);
+  }
+  async putSieveScript(accountId: number, name: string, content: string) {
+    await this.writes.run((tx) => sieve.putScript(tx, accountId, name, content));
+  }
+  async renameSieveScript(accountId: number, oldName: string, newName: string) {
+    await this.writes.run((tx) => sieve.renameScript(tx, accountId, oldName, newName));
+  }
+  async deleteSieveScript(accountId: number, name: string) {
+    await this.writes.run((tx) => sieve.deleteScript(tx, accountId, name));
+  }
+  async activateSieveScript(accountId: number, name: string | null) {
+    await this.writes.run((tx) => sieve.activateScript(tx, accountId, name));
+  }
+  recordAutoReply(accountId: number, handle: string, sender: string, periodMs: number) {
+    return this.writes.run((tx) => sieve.recordAutoReply(tx, accountId, handle, sender, periodMs));
+  }
+
   async audit(entry: Omit<AuditEntry, 'id' | 'at'>) {
     await this.writes.run((tx) => writeAudit(tx, entry));
   }

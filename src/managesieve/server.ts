@@ -1,0 +1,256 @@
+// ManageSieve listener and connections (RFC 5804): sockets, STARTTLS, the
+// idle timer, per-address connection limit, graceful shutdown.
+//
+// Rules:
+// - Lines are handled one at a time in arrival order.
+// - After STARTTLS, bytes pipelined before the handshake are thrown away
+//   (the STARTTLS command-injection attack, CVE-2011-0411); the capabilities
+//   are sent again once TLS is up (RFC 5804 2.2).
+// - An unexpected exception ends that one connection with a logged error.
+
+import net from 'node:net';
+import tls from 'node:tls';
+import { once } from 'node:events';
+import { randomBytes } from 'node:crypto';
+import { LineParser, type ParsedLine } from './parser.js';
+import { ManageSieveSession, type SessionConfig } from './session.js';
+
+export interface ListenerConfig extends SessionConfig {
+  tls?: { key: string | Buffer; cert: string | Buffer };
+  idleTimeoutMs: number;
+  maxLineBytes: number;
+  maxConnectionsPerIp: number;
+}
+
+const MAX_BAD_COMMANDS = 20;
+
+export class ManageSieveListener {
+  private readonly server: net.Server;
+  private readonly conns = new Set<Connection>();
+  private readonly perIp = new Map<string, number>();
+  readonly secureContext: tls.SecureContext | undefined;
+  closing = false;
+
+  constructor(readonly config: ListenerConfig) {
+    if (config.tls) this.secureContext = tls.createSecureContext({ key: config.tls.key, cert: config.tls.cert });
+    this.server = net.createServer((socket) => this.accept(socket));
+    this.server.on('error', (err) => config.logger.warn({ err }, 'ManageSieve listener error'));
+  }
+
+  async listen(host: string, port: number): Promise<{ address: string; port: number }> {
+    this.server.listen(port, host);
+    await once(this.server, 'listening');
+    const addr = this.server.address() as net.AddressInfo;
+    return { address: addr.address, port: addr.port };
+  }
+
+  connections(): number {
+    return this.conns.size;
+  }
+
+  async close(graceMs: number): Promise<void> {
+    this.closing = true;
+    const stopped = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    const all = [...this.conns];
+    for (const c of all) c.shutdown();
+    const timer = setTimeout(() => {
+      for (const c of this.conns) c.destroy();
+    }, graceMs);
+    await Promise.all(all.map((c) => c.done));
+    clearTimeout(timer);
+    await stopped;
+  }
+
+  private accept(socket: net.Socket): void {
+    const ip = socket.remoteAddress ?? 'unknown';
+    socket.on('error', (err) => this.config.logger.debug({ err, remote: ip }, 'ManageSieve socket error'));
+    if (this.closing) {
+      socket.end('BYE (TRYLATER) "Server shutting down"\r\n');
+      return;
+    }
+    const count = (this.perIp.get(ip) ?? 0) + 1;
+    if (count > this.config.maxConnectionsPerIp) {
+      socket.end('BYE (TRYLATER) "Too many connections from your address"\r\n');
+      return;
+    }
+    this.perIp.set(ip, count);
+    socket.setNoDelay(true);
+    const conn = new Connection(this, socket, ip);
+    this.conns.add(conn);
+    void conn.done.then(() => {
+      this.conns.delete(conn);
+      const n = (this.perIp.get(ip) ?? 1) - 1;
+      if (n <= 0) this.perIp.delete(ip);
+      else this.perIp.set(ip, n);
+    });
+    conn.start();
+  }
+}
+
+class Connection {
+  private socket: net.Socket;
+  private readonly parser: LineParser;
+  private readonly session: ManageSieveSession;
+  private readonly queue: ParsedLine[] = [];
+  private busy = false;
+  private closed = false;
+  private shuttingDown = false;
+  private timer: NodeJS.Timeout | undefined;
+  private resolveDone!: () => void;
+  readonly done = new Promise<void>((resolve) => (this.resolveDone = resolve));
+  private readonly onData = (chunk: Buffer): void => this.received(chunk);
+  private readonly onClose = (): void => this.cleanup();
+
+  constructor(
+    private readonly listener: ManageSieveListener,
+    socket: net.Socket,
+    private readonly ip: string,
+  ) {
+    this.socket = socket;
+    const c = listener.config;
+    // A literal may carry a script plus a little room; larger ones are skipped, not buffered.
+    this.parser = new LineParser(c.maxLineBytes, c.maxScriptBytes + 1024);
+    this.session = new ManageSieveSession(c, { id: randomBytes(6).toString('hex'), remoteAddress: ip, secure: false });
+  }
+
+  private get log() {
+    return this.listener.config.logger;
+  }
+
+  start(): void {
+    this.attach(this.socket);
+    this.write(this.session.greeting());
+    this.armIdle();
+  }
+
+  shutdown(): void {
+    this.shuttingDown = true;
+    if (!this.busy && !this.closed) {
+      this.write('BYE (TRYLATER) "Server shutting down"\r\n');
+      this.end();
+    }
+  }
+
+  destroy(): void {
+    this.socket.destroy();
+  }
+
+  private attach(socket: net.Socket): void {
+    this.socket = socket;
+    socket.on('data', this.onData);
+    socket.on('close', this.onClose);
+  }
+
+  private detach(): void {
+    this.socket.removeListener('data', this.onData);
+    this.socket.removeListener('close', this.onClose);
+  }
+
+  private received(chunk: Buffer): void {
+    if (this.closed) return;
+    for (const line of this.parser.push(chunk)) this.queue.push(line);
+    if (this.queue.length > 0 && !this.busy) {
+      this.disarm();
+      void this.pump();
+    }
+  }
+
+  private async pump(): Promise<void> {
+    this.busy = true;
+    try {
+      while (this.queue.length > 0 && !this.closed && !this.shuttingDown) {
+        await this.handle(this.queue.shift()!);
+      }
+    } catch (err) {
+      this.log.warn({ session: this.session.conn.id, remote: this.ip, err }, 'ManageSieve session failed; closing it');
+      this.write('BYE "Internal server error"\r\n');
+      this.end();
+    } finally {
+      this.busy = false;
+    }
+    if (this.closed) return;
+    if (this.shuttingDown) this.shutdown();
+    else this.armIdle();
+  }
+
+  private async handle(item: ParsedLine): Promise<void> {
+    if (item.kind === 'bad') {
+      this.session.badCommands++;
+      this.write(`NO "${item.message}"\r\n`);
+    } else if (item.kind === 'too-large') {
+      this.session.badCommands++;
+      this.write(`NO (QUOTA/MAXSIZE) "A literal of ${item.size} bytes is over the limit of ${this.listener.config.maxScriptBytes} bytes"\r\n`);
+    } else {
+      const r = await this.session.handle(item.tokens);
+      if (r.delayMs && r.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, r.delayMs));
+      if (this.closed) return;
+      this.write(r.text);
+      if (r.then === 'close') return this.end();
+      if (r.then === 'starttls') return this.startTls();
+    }
+    if (this.session.badCommands >= MAX_BAD_COMMANDS) {
+      this.write('BYE "Too many bad commands"\r\n');
+      this.end();
+    }
+  }
+
+  private async startTls(): Promise<void> {
+    const ctx = this.listener.secureContext;
+    if (!ctx) return this.end();
+    this.queue.length = 0;
+    this.parser.reset();
+    this.detach();
+    const secure = new tls.TLSSocket(this.socket, { isServer: true, secureContext: ctx });
+    secure.on('error', (err: Error) => this.log.debug({ err, session: this.session.conn.id }, 'ManageSieve TLS error'));
+    this.attach(secure);
+    const up = await new Promise<boolean>((resolve) => {
+      secure.once('secure', () => resolve(true));
+      secure.once('close', () => resolve(false));
+      secure.once('error', () => resolve(false));
+    });
+    if (!up) {
+      secure.destroy();
+      return;
+    }
+    this.session.tlsStarted();
+    this.queue.length = 0;
+    this.parser.reset();
+    // RFC 5804 2.2: the capabilities again, now that TLS is up.
+    this.write(this.session.capabilities() + 'OK "TLS negotiation successful"\r\n');
+  }
+
+  private write(text: string): void {
+    if (this.closed || this.socket.destroyed) return;
+    this.socket.write(text);
+  }
+
+  private end(): void {
+    if (this.closed) return;
+    this.disarm();
+    this.closed = true;
+    this.queue.length = 0;
+    this.socket.end();
+    setTimeout(() => this.socket.destroy(), 5000).unref();
+  }
+
+  private armIdle(): void {
+    this.disarm();
+    this.timer = setTimeout(() => {
+      if (this.busy || this.closed) return;
+      this.write('BYE "Disconnected for inactivity"\r\n');
+      this.end();
+    }, this.listener.config.idleTimeoutMs);
+  }
+
+  private disarm(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  private cleanup(): void {
+    this.closed = true;
+    this.disarm();
+    this.session.state = { kind: 'closed' };
+    this.resolveDone();
+  }
+}
