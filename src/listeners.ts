@@ -50,7 +50,7 @@ function smtpFactory(kind: 'inbound' | 'submission' | 'submissions', name: Liste
         store: context.store,
         logger: context.logger,
         hostname: config.hostname,
-        tls: context.certificate.options,
+        tls: context.certificates.listenerTls(),
         limits: {
           maxMessageBytes: config.limits.maxMessageBytes,
           maxRecipients: config.smtp.maxRecipients,
@@ -80,7 +80,7 @@ function mailboxServerBase(context: ServerContext, implicitTls: boolean) {
     store: context.store,
     logger: context.logger,
     hostname: config.hostname,
-    tls: context.certificate.options,
+    tls: context.certificates.listenerTls(),
     implicitTls,
     allowPlaintext: (remote: string, secure: boolean) => plaintextAllowed(config, remote, secure),
   };

@@ -9,7 +9,9 @@ import { formatAddress, LISTENER_NAMES } from './config/index.js';
 import type { Logger } from './log.js';
 import { openStore } from './store/open.js';
 import type { ChangeBus, Store } from './store/store.js';
-import { loadCertificate, type ServerCertificate } from './tls/index.js';
+import type { ServerCertificate } from './tls/index.js';
+import { CertificateStore, setActiveCertificateStore } from './tls/cert-store.js';
+import { registerCertificateMetrics } from './tls/metrics.js';
 import { createHttpListener } from './http/listener.js';
 import { PROTOCOL_LISTENERS, createOutbound } from './listeners.js';
 import { createMonitor, type Monitor } from './monitor/index.js';
@@ -29,6 +31,10 @@ export const LISTENERS: Partial<Record<ListenerName, ListenerFactory>> = {
 export interface ServerHandle {
   readonly store: Store;
   readonly certificate: ServerCertificate;
+  /** Every certificate served (SNI, reload, expiry); see docs/tls.md. */
+  readonly certificates: CertificateStore;
+  /** Re-reads the certificate files now (SIGHUP). */
+  reloadCertificates(): Promise<void>;
   /** The addresses actually bound, by listener. */
   readonly addresses: ReadonlyMap<ListenerName, ListenAddress>;
   /** Probes, /readyz, /metrics and /status; present when the HTTP listener is on. */
@@ -90,16 +96,20 @@ export async function startServer(options: StartServerOptions): Promise<ServerHa
   };
 
   let certificate: ServerCertificate;
+  let certificates: CertificateStore | undefined;
   try {
-    certificate = await loadCertificate(config);
+    certificates = await CertificateStore.open(config, logger);
+    certificate = certificates.initial;
     const days = Math.floor((certificate.notAfter.getTime() - Date.now()) / 86400000);
     logger.info(
       { cert: certificate.certPath, notAfter: certificate.notAfter.toISOString(), selfSigned: certificate.selfSigned },
       certificate.generated ? `generated a self-signed certificate for ${config.hostname}` : `TLS certificate valid for ${days} more days`,
     );
-    if (days < 14) logger.warn({ notAfter: certificate.notAfter.toISOString() }, 'the TLS certificate expires soon');
 
-    const context: ServerContext = { config, logger, store, certificate, ...(monitor ? { httpFeatures: [monitor.httpFeature] } : {}) };
+    await certificates.watch();
+    setActiveCertificateStore(certificates);
+    if (monitor) registerCertificateMetrics(monitor.metrics.registry, certificates);
+    const context: ServerContext = { config, logger, store, certificate, certificates, ...(monitor ? { httpFeatures: [monitor.httpFeature] } : {}) };
     for (const name of LISTENER_NAMES) {
       const address = config.listen[name];
       const factory = factories[name];
@@ -125,20 +135,25 @@ export async function startServer(options: StartServerOptions): Promise<ServerHa
       logger.info({ relay: config.outbound.relay ? formatAddress(config.outbound.relay) : null }, 'outbound queue started');
     }
   } catch (err) {
+    certificates?.close();
     await stopAll();
     throw err;
   }
+  const certStore = certificates;
 
   monitor?.start();
   let closing: Promise<void> | undefined;
   return {
     store,
     certificate,
+    certificates: certStore,
+    reloadCertificates: () => certStore.reload('reload requested'),
     addresses,
     monitor,
     close() {
       closing ??= (async () => {
         logger.info({ graceSeconds: config.server.shutdownGraceSeconds }, 'shutting down');
+        certStore.close();
         await stopAll();
         logger.info('stopped');
       })();

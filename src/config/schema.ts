@@ -80,6 +80,11 @@ export const fileSchema = z.strictObject({
     .strictObject({
       cert: z.string().min(1).optional(),
       key: z.string().min(1).optional(),
+      certs_dir: z.string().min(1).optional(),
+      // A path is a file holding both the chain and the key; a table names the two files.
+      extra_certs: z.array(z.union([z.string().min(1), z.strictObject({ cert: z.string().min(1), key: z.string().min(1) })])).default([]),
+      reload_interval_seconds: nonNegativeInt.default(60),
+      expiry_warning_days: positiveInt.default(14),
     })
     .prefault({})
     .refine((t) => (t.cert === undefined) === (t.key === undefined), {
@@ -130,6 +135,28 @@ export const fileSchema = z.strictObject({
     })
     .prefault({}),
   log: z.strictObject({ level: z.enum(LOG_LEVELS).default('info') }).prefault({}),
+  acme: z
+    .strictObject({
+      enabled: z.boolean().default(false),
+      directory_url: z.url().default('https://acme-v02.api.letsencrypt.org/directory'),
+      email: z.string().min(3).optional(),
+      terms_agreed: z.boolean().default(false),
+      names: z.array(z.string().min(1)).default([]),
+      domain_names: z
+        .array(z.string().refine((v) => v.includes('{domain}'), { message: 'must contain {domain}' }))
+        .default([]),
+      renew_days_before: positiveInt.default(30),
+      check_interval_seconds: z.number().int().min(10).default(3600),
+      retry_min_seconds: positiveInt.default(300),
+      retry_max_seconds: positiveInt.default(86400),
+      key_type: z.enum(['rsa', 'ecdsa']).default('rsa'),
+      ca_file: z.string().min(1).optional(),
+    })
+    .prefault({})
+    .refine((a) => !a.enabled || a.terms_agreed, {
+      message: "set acme.terms_agreed = true to accept the CA's terms of service (required when acme.enabled)",
+      path: ['terms_agreed'],
+    }),
 });
 
 export type FileConfig = z.output<typeof fileSchema>;
@@ -155,6 +182,10 @@ export const KEYS: Record<string, EnvKind> = {
   'limits.auth_failures_before_delay': 'integer',
   'tls.cert': 'string',
   'tls.key': 'string',
+  'tls.certs_dir': 'string',
+  'tls.extra_certs': 'list',
+  'tls.reload_interval_seconds': 'integer',
+  'tls.expiry_warning_days': 'integer',
   'auth.allow_plaintext_without_tls': 'boolean',
   'smtp.max_recipients': 'integer',
   'smtp.max_received_headers': 'integer',
@@ -179,9 +210,21 @@ export const KEYS: Record<string, EnvKind> = {
   'outbound.max_per_destination': 'integer',
   'outbound.dkim_selector': 'string',
   'log.level': 'string',
+  'acme.enabled': 'boolean',
+  'acme.directory_url': 'string',
+  'acme.email': 'string',
+  'acme.terms_agreed': 'boolean',
+  'acme.names': 'list',
+  'acme.domain_names': 'list',
+  'acme.renew_days_before': 'integer',
+  'acme.check_interval_seconds': 'integer',
+  'acme.retry_min_seconds': 'integer',
+  'acme.retry_max_seconds': 'integer',
+  'acme.key_type': 'string',
+  'acme.ca_file': 'string',
 };
 
-export const SECTIONS = ['server', 'listen', 'store', 'limits', 'tls', 'auth', 'smtp', 'pop3', 'monitor', 'dns', 'outbound', 'log'] as const;
+export const SECTIONS = ['server', 'listen', 'store', 'limits', 'tls', 'auth', 'smtp', 'pop3', 'monitor', 'dns', 'outbound', 'log', 'acme'] as const;
 
 /** The keys allowed inside `section` (or at the top level for ''), for error messages. */
 export function keysOf(section: string): string[] {
