@@ -246,9 +246,6 @@ export class CertificateStore {
           // The default cannot vanish: keep serving it until a usable file is back.
           this.logger.warn({ err, cert: pair.certPath }, 'the default TLS certificate file is missing; keeping the loaded one');
           next.set(pair.id, previous);
-        } else if (previous) {
-          this.logger.info({ cert: pair.certPath }, 'TLS certificate file removed; no longer served');
-          changed++;
         }
         continue;
       }
@@ -273,6 +270,11 @@ export class CertificateStore {
         this.logger.warn({ err, cert: pair.certPath, key: pair.keyPath }, previous ? 'cannot reload a TLS certificate; keeping the loaded one' : 'cannot load a TLS certificate');
         if (previous) next.set(pair.id, previous);
       }
+    }
+    for (const id of this.files.keys()) {
+      if (next.has(id)) continue;
+      this.logger.info({ cert: id }, 'TLS certificate file removed; no longer served');
+      changed++;
     }
     this.files = next;
     if (changed > 0 || reason === 'start') this.rebuild();
