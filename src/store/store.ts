@@ -31,6 +31,8 @@ import type {
   SpecialUse,
   StoredStructure,
   SystemFlag,
+  AcmeAccount,
+  StoredCertificate,
 } from './types.js';
 import type { BlobStore } from './blobs/blob-store.js';
 
@@ -232,6 +234,21 @@ export interface Store {
   acquireLease(key: string, holder: string, ttlMs: number): Promise<boolean>;
   renewLease(key: string, holder: string, ttlMs: number): Promise<boolean>;
   releaseLease(key: string, holder: string): Promise<void>;
+
+  // TLS certificates from ACME (src/tls/acme.ts), shared by every node
+  getAcmeAccount(directoryUrl: string): Promise<AcmeAccount | undefined>;
+  /** Keeps the first account stored for a directory: nodes racing to register end up with one key. */
+  saveAcmeAccount(account: AcmeAccount): Promise<AcmeAccount>;
+  listTlsCertificates(): Promise<StoredCertificate[]>;
+  getTlsCertificate(name: string): Promise<StoredCertificate | undefined>;
+  /** A newly issued certificate for `name`; clears its failure count. */
+  saveTlsCertificate(name: string, certPem: string, keyPem: string, notAfter: Date): Promise<void>;
+  /** A failed issuance: failures + 1, next attempt not before `nextAttemptAt`. */
+  recordTlsCertificateFailure(name: string, error: string, nextAttemptAt: Date): Promise<StoredCertificate>;
+  /** An HTTP-01 token any node answers until `expiresAt`. */
+  putAcmeChallenge(token: string, keyAuthorization: string, name: string, expiresAt: Date): Promise<void>;
+  getAcmeChallenge(token: string): Promise<string | undefined>;
+  deleteAcmeChallenge(token: string): Promise<void>;
 
   // Maintenance
   /** Deletes blobs that no message references and that are older than `graceMs`. */
