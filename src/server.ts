@@ -12,6 +12,9 @@ import type { ChangeBus, Store } from './store/store.js';
 import type { ServerCertificate } from './tls/index.js';
 import { CertificateStore, setActiveCertificateStore } from './tls/cert-store.js';
 import { registerCertificateMetrics } from './tls/metrics.js';
+import { createAcmeManager, type AcmeManager } from './tls/acme.js';
+import { acmeChallengeFeature } from './tls/acme-http.js';
+import { hostname as osHostname } from 'node:os';
 import { createHttpListener } from './http/listener.js';
 import { PROTOCOL_LISTENERS, createOutbound } from './listeners.js';
 import { createMonitor, type Monitor } from './monitor/index.js';
@@ -35,6 +38,8 @@ export interface ServerHandle {
   readonly certificates: CertificateStore;
   /** Re-reads the certificate files now (SIGHUP). */
   reloadCertificates(): Promise<void>;
+  /** Obtains and renews certificates; present when [acme] enabled. */
+  readonly acme: AcmeManager | undefined;
   /** The addresses actually bound, by listener. */
   readonly addresses: ReadonlyMap<ListenerName, ListenAddress>;
   /** Probes, /readyz, /metrics and /status; present when the HTTP listener is on. */
@@ -52,6 +57,8 @@ export interface StartServerOptions {
   monitor?: boolean;
   /** The embedded store's change bus (a worker passes one relayed through the primary). */
   bus?: ChangeBus;
+  /** How often the ACME client polls the CA while it validates (tests shorten it). */
+  acmePollMs?: number;
 }
 
 export async function startServer(options: StartServerOptions): Promise<ServerHandle> {
@@ -82,9 +89,11 @@ export async function startServer(options: StartServerOptions): Promise<ServerHa
         });
 
   let outbound: OutboundQueue | null = null;
+  let acme: AcmeManager | undefined;
 
   const stopAll = async (): Promise<void> => {
     await monitor?.stop();
+    await acme?.stop();
     const queueStopped = outbound?.stop(graceMs);
     const results = await Promise.allSettled(started.map((l) => l.stop(graceMs)));
     results.forEach((r, i) => {
@@ -109,7 +118,9 @@ export async function startServer(options: StartServerOptions): Promise<ServerHa
     await certificates.watch();
     setActiveCertificateStore(certificates);
     if (monitor) registerCertificateMetrics(monitor.metrics.registry, certificates);
-    const context: ServerContext = { config, logger, store, certificate, certificates, ...(monitor ? { httpFeatures: [monitor.httpFeature] } : {}) };
+    // Any node answers HTTP-01 validation from the store, whether or not it orders certificates itself.
+    const httpFeatures = [...(monitor ? [monitor.httpFeature] : []), acmeChallengeFeature];
+    const context: ServerContext = { config, logger, store, certificate, certificates, httpFeatures };
     for (const name of LISTENER_NAMES) {
       const address = config.listen[name];
       const factory = factories[name];
@@ -128,6 +139,18 @@ export async function startServer(options: StartServerOptions): Promise<ServerHa
       started.push(listener);
       addresses.set(name, bound);
       logger.info({ listener: name, host: bound.host, port: bound.port }, `${name} listening on ${formatAddress(bound)}`);
+    }
+    if (config.acme.enabled) {
+      if (!addresses.has('http')) logger.warn('acme.enabled, but the HTTP listener is off: HTTP-01 validation cannot reach this node');
+      acme = createAcmeManager({
+        settings: config.acme,
+        store,
+        certificates,
+        logger,
+        holder: `${osHostname()}:${process.pid}`,
+        ...(options.acmePollMs !== undefined ? { pollMs: options.acmePollMs } : {}),
+      });
+      acme.start();
     }
     outbound = createOutbound(context);
     if (outbound) {
@@ -148,6 +171,7 @@ export async function startServer(options: StartServerOptions): Promise<ServerHa
     certificate,
     certificates: certStore,
     reloadCertificates: () => certStore.reload('reload requested'),
+    acme,
     addresses,
     monitor,
     close() {

@@ -1,0 +1,139 @@
+// ACME against Debian's pebble on loopback: certificates for two hosted domains'
+// mail names obtained with HTTP-01 on our HTTP listener and served by SNI; renewal
+// before expiry; a failed validation recorded with backoff and retried.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { X509Certificate } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { connect } from 'node:tls';
+import { createLogger } from '../../src/log.js';
+import { startServer, type ServerHandle } from '../../src/server.js';
+import { openStore } from '../../src/store/open.js';
+import { createAcmeManager } from '../../src/tls/acme.js';
+import { certificateSummaries } from '../../src/tls/cert-store.js';
+import { presentedCn, testConfig } from './helpers.js';
+import { freePort, startPebble, type Pebble } from './pebble.js';
+
+let dir: string;
+let pebble: Pebble;
+let server: ServerHandle;
+let config: ReturnType<typeof testConfig>;
+
+before(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'steadymail-acme-'));
+  const httpPort = await freePort();
+  pebble = await startPebble(dir, httpPort);
+  const store = await openStore({ driver: 'sqlite', dataDir: join(dir, 'data') });
+  await store.createDomain('customer-a.test');
+  await store.createDomain('customer-b.test');
+  await store.close();
+  config = testConfig(
+    join(dir, 'data'),
+    {
+      STEADYMAIL_ACME_ENABLED: 'true',
+      STEADYMAIL_ACME_TERMS_AGREED: 'true',
+      STEADYMAIL_ACME_EMAIL: 'hostmaster@provider.test',
+      STEADYMAIL_ACME_DIRECTORY_URL: pebble.directoryUrl,
+      STEADYMAIL_ACME_CA_FILE: pebble.caFile,
+      STEADYMAIL_ACME_DOMAIN_NAMES: 'mail.{domain}',
+      STEADYMAIL_ACME_KEY_TYPE: 'ecdsa',
+    },
+    `127.0.0.1:${httpPort}`,
+  );
+  server = await startServer({ config, logger: createLogger({ level: 'silent' }), monitor: false, acmePollMs: 100 });
+});
+
+after(async () => {
+  await server?.close();
+  await pebble?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** The leaf the server presents for `servername` on IMAPS, verified against pebble's root. */
+async function verifiedLeaf(servername: string): Promise<X509Certificate> {
+  const ca = await pebble.root();
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host: '127.0.0.1', port: server.addresses.get('imaps')!.port, servername, ca }, () => {
+      const cert = socket.getPeerX509Certificate();
+      socket.destroy();
+      if (!cert) return reject(new Error('no certificate'));
+      resolve(cert);
+    });
+    socket.on('error', reject);
+  });
+}
+
+test('certificates for two hosted domains are issued over HTTP-01 and served by SNI', async () => {
+  await server.acme!.runOnce();
+  for (const name of ['mail.customer-a.test', 'mail.customer-b.test']) {
+    const leaf = await verifiedLeaf(name);
+    assert.equal(leaf.subjectAltName, `DNS:${name}`);
+    assert.match(leaf.issuer, /Pebble Intermediate/);
+    assert.equal(await presentedCn(server.addresses.get('smtp')!.port, 'smtp', name), name, 'SMTP STARTTLS too');
+    const row = await server.store.getTlsCertificate(name);
+    assert.equal(row?.failures, 0);
+    assert.ok(row?.certPem?.includes('BEGIN CERTIFICATE'));
+  }
+  const summaries = certificateSummaries().filter((s) => s.source === 'acme');
+  assert.deepEqual(summaries.map((s) => s.names[0]).sort(), ['mail.customer-a.test', 'mail.customer-b.test']);
+  // Clients without SNI still get the default.
+  assert.equal(await presentedCn(server.addresses.get('imaps')!.port, 'implicit', null), 'mx.provider.test');
+  // The challenge tokens were removed once validated.
+  assert.equal(await server.store.getAcmeChallenge('x'.repeat(43)), undefined);
+});
+
+test('a certificate is renewed when fewer than renew_days_before days are left', async () => {
+  const before = await verifiedLeaf('mail.customer-a.test');
+  const stored = await server.store.getTlsCertificate('mail.customer-a.test');
+  // Another node whose clock says the certificate has 20 days left.
+  const later = stored!.notAfter!.getTime() - 20 * 86_400_000;
+  const node = createAcmeManager({ settings: config.acme, store: server.store, certificates: server.certificates, logger: createLogger({ level: 'silent' }), holder: 'node-2', now: () => later, pollMs: 100 });
+  // 31 days left: nothing is due yet.
+  const early = createAcmeManager({ settings: config.acme, store: server.store, certificates: server.certificates, logger: createLogger({ level: 'silent' }), holder: 'node-3', now: () => stored!.notAfter!.getTime() - 31 * 86_400_000, pollMs: 100 });
+  await early.runOnce();
+  assert.equal((await server.store.getTlsCertificate('mail.customer-a.test'))?.updatedAt.getTime(), stored!.updatedAt.getTime());
+  await node.runOnce();
+  await node.stop();
+  const after = await verifiedLeaf('mail.customer-a.test');
+  assert.notEqual(after.serialNumber, before.serialNumber, 'a new certificate is served');
+  assert.ok(new Date(after.validTo) >= new Date(before.validTo));
+  assert.notEqual((await server.store.getTlsCertificate('mail.customer-a.test'))?.updatedAt.getTime(), stored!.updatedAt.getTime());
+});
+
+test('a failed validation is recorded, backed off, and retried until it succeeds', async () => {
+  await server.store.createDomain('customer-c.test');
+  const name = 'mail.customer-c.test';
+  // The name points at an address where nothing answers HTTP.
+  await pebble.setA(name, '127.0.0.2');
+  let now = Date.now();
+  const node = createAcmeManager({ settings: config.acme, store: server.store, certificates: server.certificates, logger: createLogger({ level: 'silent' }), holder: 'node-2', now: () => now, pollMs: 100 });
+  await node.runOnce();
+  const failed = await server.store.getTlsCertificate(name);
+  assert.equal(failed?.failures, 1);
+  assert.equal(failed?.certPem, null);
+  assert.match(failed?.lastError ?? '', /127\.0\.0\.2|refused/i, `the CA could not reach us: ${String(failed?.lastError)}`);
+  assert.equal(failed?.nextAttemptAt?.getTime(), now + config.acme.retryMinSeconds * 1000);
+  assert.equal(await presentedCn(server.addresses.get('imaps')!.port, 'implicit', name), 'mx.provider.test', 'the default meanwhile');
+
+  // Before the backoff has passed nothing is tried.
+  await node.runOnce();
+  assert.equal((await server.store.getTlsCertificate(name))?.failures, 1);
+  // A second failure doubles the wait.
+  now += config.acme.retryMinSeconds * 1000;
+  await node.runOnce();
+  const twice = await server.store.getTlsCertificate(name);
+  assert.equal(twice?.failures, 2);
+  assert.equal(twice?.nextAttemptAt?.getTime(), now + 2 * config.acme.retryMinSeconds * 1000);
+
+  // DNS fixed: the retry after the backoff succeeds.
+  await pebble.clearA(name);
+  now += 2 * config.acme.retryMinSeconds * 1000;
+  await node.runOnce();
+  await node.stop();
+  const ok = await server.store.getTlsCertificate(name);
+  assert.equal(ok?.failures, 0);
+  assert.equal(ok?.nextAttemptAt, null);
+  assert.equal((await verifiedLeaf(name)).subjectAltName, `DNS:${name}`);
+});
