@@ -50,7 +50,7 @@ function smtpFactory(kind: 'inbound' | 'submission' | 'submissions', name: Liste
         store: context.store,
         logger: context.logger,
         hostname: config.hostname,
-        tls: context.certificates.listenerTls(),
+        tls: context.certificates.listenerTls({ legacyVersions: config.tls.legacyVersionsOn.includes(name) }),
         limits: {
           maxMessageBytes: config.limits.maxMessageBytes,
           maxRecipients: config.smtp.maxRecipients,
@@ -74,13 +74,13 @@ function smtpFactory(kind: 'inbound' | 'submission' | 'submissions', name: Liste
 }
 
 /** What the POP3 and IMAP servers take alike from the context. */
-function mailboxServerBase(context: ServerContext, implicitTls: boolean) {
+function mailboxServerBase(context: ServerContext, implicitTls: boolean, name: ListenerName) {
   const { config } = context;
   return {
     store: context.store,
     logger: context.logger,
     hostname: config.hostname,
-    tls: context.certificates.listenerTls(),
+    tls: context.certificates.listenerTls({ legacyVersions: config.tls.legacyVersionsOn.includes(name) }),
     implicitTls,
     allowPlaintext: (remote: string, secure: boolean) => plaintextAllowed(config, remote, secure),
   };
@@ -91,7 +91,7 @@ function pop3Factory(implicitTls: boolean, name: ListenerName) {
     const { config } = context;
     return asListener(name, address, () =>
       createPop3Server({
-        ...mailboxServerBase(context, implicitTls),
+        ...mailboxServerBase(context, implicitTls, name),
         markSeenOnRetr: config.pop3.markSeen,
         ...(config.pop3.loginDelaySeconds > 0 ? { loginDelaySeconds: config.pop3.loginDelaySeconds } : {}),
         // RFC 1939 3: an autologout timer of at least 10 minutes.
@@ -108,7 +108,7 @@ function imapFactory(implicitTls: boolean, name: ListenerName) {
     const { config } = context;
     return asListener(name, address, () =>
       createImapServer({
-        ...mailboxServerBase(context, implicitTls),
+        ...mailboxServerBase(context, implicitTls, name),
         authenticate: passwordAuthenticator(context),
         limits: {
           maxLineBytes: config.limits.maxLineBytes,

@@ -115,6 +115,13 @@ export async function startServer(options: StartServerOptions): Promise<ServerHa
       certificate.generated ? `generated a self-signed certificate for ${config.hostname}` : `TLS certificate valid for ${days} more days`,
     );
 
+    const legacy = config.tls.legacyVersionsOn.filter((name) => config.listen[name] !== null);
+    if (legacy.length > 0) {
+      logger.warn(
+        { listeners: legacy },
+        `TLS 1.0 and 1.1 are accepted on ${legacy.join(', ')} (tls.legacy_versions_on): these versions are deprecated (RFC 8996) and weak; passwords sent over them are at risk`,
+      );
+    }
     await certificates.watch();
     setActiveCertificateStore(certificates);
     if (monitor) registerCertificateMetrics(monitor.metrics.registry, certificates);

@@ -43,6 +43,8 @@ export interface Config {
     /** 0: only fs.watch and SIGHUP. */
     reloadIntervalSeconds: number;
     expiryWarningDays: number;
+    /** Listeners that also accept TLS 1.0 and 1.1 (docs/tls.md: the risk). */
+    legacyVersionsOn: ListenerName[];
   };
   auth: { allowPlaintextWithoutTls: boolean };
   smtp: {
@@ -272,6 +274,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
       ),
       reloadIntervalSeconds: raw.tls.reload_interval_seconds,
       expiryWarningDays: raw.tls.expiry_warning_days,
+      legacyVersionsOn: [...new Set(raw.tls.legacy_versions_on)],
     },
     auth: { allowPlaintextWithoutTls: raw.auth.allow_plaintext_without_tls },
     smtp: {

@@ -85,6 +85,8 @@ export const fileSchema = z.strictObject({
       extra_certs: z.array(z.union([z.string().min(1), z.strictObject({ cert: z.string().min(1), key: z.string().min(1) })])).default([]),
       reload_interval_seconds: nonNegativeInt.default(60),
       expiry_warning_days: positiveInt.default(14),
+      // Off by default: TLS 1.0/1.1 are broken protocols (RFC 8996); only for very old clients.
+      legacy_versions_on: z.array(z.enum(['smtp', 'submission', 'submissions', 'pop3', 'pop3s', 'imap', 'imaps'])).default([]),
     })
     .prefault({})
     .refine((t) => (t.cert === undefined) === (t.key === undefined), {
@@ -186,6 +188,7 @@ export const KEYS: Record<string, EnvKind> = {
   'tls.extra_certs': 'list',
   'tls.reload_interval_seconds': 'integer',
   'tls.expiry_warning_days': 'integer',
+  'tls.legacy_versions_on': 'list',
   'auth.allow_plaintext_without_tls': 'boolean',
   'smtp.max_recipients': 'integer',
   'smtp.max_received_headers': 'integer',

@@ -2,7 +2,7 @@
 // time, tests now): everything by injection, nothing read from globals.
 
 import type { Account } from '../store/types.js';
-import type { SecureContext } from 'node:tls';
+import type { SecureContext, SecureVersion } from 'node:tls';
 import type { Store } from '../store/store.js';
 
 export interface ImapLogger {
@@ -37,6 +37,9 @@ export interface ImapTls {
   readonly cert: string | Buffer;
   SNICallback?: (servername: string, cb: (err: Error | null, ctx?: SecureContext) => void) => void;
   onDefaultChange?: (listener: () => void) => () => void;
+  /** Legacy clients (tls.legacy_versions_on): the lowest version (default TLS 1.2) and the cipher list. */
+  minVersion?: SecureVersion;
+  ciphers?: string;
 }
 
 export interface ImapOptions {

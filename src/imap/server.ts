@@ -4,7 +4,7 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import { Connection } from './connection.js';
-import type { ImapOptions } from './options.js';
+import type { ImapOptions, ImapTls } from './options.js';
 import { untaggedStatus } from './respond.js';
 
 export interface ImapServer {
@@ -17,7 +17,13 @@ export interface ImapServer {
 export function createImapServer(opts: ImapOptions): ImapServer {
   if (opts.implicitTls && !opts.tls) throw new Error('implicitTls needs tls key and cert');
   const material = opts.tls;
-  let secureContext = material ? tls.createSecureContext({ key: material.key, cert: material.cert, minVersion: 'TLSv1.2' }) : null;
+  const contextOptions = (m: ImapTls): tls.SecureContextOptions => ({
+    key: m.key,
+    cert: m.cert,
+    minVersion: m.minVersion ?? 'TLSv1.2',
+    ...(m.ciphers ? { ciphers: m.ciphers } : {}),
+  });
+  let secureContext = material ? tls.createSecureContext(contextOptions(material)) : null;
   const open = new Set<Connection>();
   const perIp = new Map<string, number>();
   let closing = false;
@@ -49,7 +55,7 @@ export function createImapServer(opts: ImapOptions): ImapServer {
 
   const server: net.Server = opts.implicitTls && material
     ? tls.createServer(
-        { key: material.key, cert: material.cert, minVersion: 'TLSv1.2', ...(material.SNICallback ? { SNICallback: material.SNICallback } : {}) },
+        { ...contextOptions(material), ...(material.SNICallback ? { SNICallback: material.SNICallback } : {}) },
         (socket) => accept(socket, true),
       )
     : net.createServer((socket) => accept(socket, false));
@@ -57,8 +63,8 @@ export function createImapServer(opts: ImapOptions): ImapServer {
   // A reloaded default certificate is used from the next handshake on.
   const stopWatchingTls = material?.onDefaultChange?.(() => {
     try {
-      secureContext = tls.createSecureContext({ key: material.key, cert: material.cert, minVersion: 'TLSv1.2' });
-      if (server instanceof tls.Server) server.setSecureContext({ key: material.key, cert: material.cert, minVersion: 'TLSv1.2' });
+      secureContext = tls.createSecureContext(contextOptions(material));
+      if (server instanceof tls.Server) server.setSecureContext(contextOptions(material));
     } catch (err) {
       opts.logger.error({ err }, 'cannot use the reloaded TLS certificate; keeping the previous one');
     }

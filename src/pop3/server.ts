@@ -29,6 +29,19 @@ export interface Pop3Tls {
   readonly cert: string | Buffer;
   SNICallback?: (servername: string, cb: (err: Error | null, ctx?: tls.SecureContext) => void) => void;
   onDefaultChange?: (listener: () => void) => () => void;
+  /** Legacy clients (tls.legacy_versions_on): the lowest version and the cipher list. */
+  minVersion?: tls.SecureVersion;
+  ciphers?: string;
+}
+
+/** The context options of the default certificate, with the listener's version range. */
+function contextOptions(material: Pop3Tls): tls.SecureContextOptions {
+  return {
+    key: material.key,
+    cert: material.cert,
+    ...(material.minVersion ? { minVersion: material.minVersion } : {}),
+    ...(material.ciphers ? { ciphers: material.ciphers } : {}),
+  };
 }
 
 export interface ServerConfig extends SessionConfig {
@@ -50,11 +63,11 @@ export class Pop3Listener {
 
   constructor(readonly config: ServerConfig) {
     const material = config.tls;
-    if (material) this.secureContext = tls.createSecureContext({ key: material.key, cert: material.cert });
+    if (material) this.secureContext = tls.createSecureContext(contextOptions(material));
     const sni = material?.SNICallback ? { SNICallback: material.SNICallback } : {};
     if (config.implicitTls) {
       if (!material) throw new Error('POP3S (implicit TLS) needs a certificate and key');
-      const server = tls.createServer({ key: material.key, cert: material.cert, ...sni });
+      const server = tls.createServer({ ...contextOptions(material), ...sni });
       server.on('secureConnection', (socket: tls.TLSSocket) => this.accept(socket, true));
       server.on('tlsClientError', (err, socket) => {
         config.logger.debug({ err, remote: socket.remoteAddress }, 'POP3S handshake failed');
@@ -68,8 +81,8 @@ export class Pop3Listener {
     // A reloaded default certificate is used from the next handshake on.
     this.stopWatchingTls = material?.onDefaultChange?.(() => {
       try {
-        this.secureContext = tls.createSecureContext({ key: material.key, cert: material.cert });
-        if (this.server instanceof tls.Server) this.server.setSecureContext({ key: material.key, cert: material.cert });
+        this.secureContext = tls.createSecureContext(contextOptions(material));
+        if (this.server instanceof tls.Server) this.server.setSecureContext(contextOptions(material));
       } catch (err) {
         config.logger.error({ err }, 'cannot use the reloaded TLS certificate; keeping the previous one');
       }

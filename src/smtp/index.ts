@@ -9,7 +9,7 @@
 //   unexpected), never an exception that could take down the process.
 // - No AUTH on the MX; on submission, no AUTH before TLS unless allowPlaintextAuth.
 
-import type { SecureContext } from 'node:tls';
+import type { SecureContext, SecureVersion } from 'node:tls';
 import { SMTPServer, type SMTPServerDataStream, type SMTPServerOptions, type SMTPServerSession } from 'smtp-server';
 import type { Store } from '../store/store.js';
 import type { Account } from '../store/types.js';
@@ -73,6 +73,9 @@ export interface SmtpTls {
   readonly cert: string | Buffer;
   SNICallback?: (servername: string, cb: (err: Error | null, ctx?: SecureContext) => void) => void;
   onDefaultChange?: (listener: () => void) => () => void;
+  /** Legacy clients (tls.legacy_versions_on): the lowest version and the cipher list. */
+  minVersion?: SecureVersion;
+  ciphers?: string;
 }
 
 export type SmtpListenerKind = 'inbound' | 'submission' | 'submissions';
@@ -149,6 +152,8 @@ export function createSmtpListener(kind: SmtpListenerKind, opts: SmtpOptions): S
     secure: kind === 'submissions',
     ...(opts.tls ? { key: opts.tls.key, cert: opts.tls.cert } : {}),
     ...(opts.tls?.SNICallback ? { SNICallback: opts.tls.SNICallback } : {}),
+    ...(opts.tls?.minVersion ? { minVersion: opts.tls.minVersion } : {}),
+    ...(opts.tls?.ciphers ? { ciphers: opts.tls.ciphers } : {}),
     logger: false,
     disableReverseLookup: true,
     size: limits.maxMessageBytes,

@@ -69,6 +69,9 @@ export interface CertificateSummary {
 export interface ListenerTls {
   readonly key: string;
   readonly cert: string;
+  /** Only for listeners in tls.legacy_versions_on: TLS 1.0 and its ciphers allowed. */
+  readonly minVersion?: 'TLSv1';
+  readonly ciphers?: string;
   SNICallback(servername: string, cb: (err: Error | null, ctx?: SecureContext) => void): void;
   /** Calls `listener` when the default certificate changed; returns the unsubscribe function. */
   onDefaultChange(listener: () => void): () => void;
@@ -89,6 +92,12 @@ interface FilePair {
 }
 
 const DAY_MS = 86_400_000;
+
+/**
+ * TLS 1.0/1.1 for Outlook 2007/2010 on Windows XP/7 without updates. OpenSSL 3 refuses
+ * them at its default security level (their handshake signs with SHA-1), hence level 0.
+ */
+const LEGACY_TLS = { minVersion: 'TLSv1', ciphers: 'DEFAULT:@SECLEVEL=0' } as const;
 
 function toEntry(id: string, source: CertificateSource, pair: ParsedPair, stamp: string): Entry {
   return { ...pair, id, source, stamp, context: createSecureContext({ cert: pair.cert, key: pair.key }) };
@@ -175,11 +184,13 @@ export class CertificateStore {
   }
 
   /** The material every TLS listener is given. */
-  listenerTls(): ListenerTls {
+  listenerTls(options: { legacyVersions?: boolean } = {}): ListenerTls {
     const current = (): Entry => this.currentDefault;
     const select = (servername: string): Entry => this.select(servername);
     const events = this.events;
     return {
+      // The protocol version range is the listener's own context's; SNI only swaps the certificate.
+      ...(options.legacyVersions ? LEGACY_TLS : {}),
       get key() {
         return current().key;
       },

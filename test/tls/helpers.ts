@@ -25,7 +25,22 @@ export type TlsMode = 'implicit' | 'smtp' | 'pop3' | 'imap';
 
 /** The subject CN of the certificate the server presents, as openssl s_client sees it. */
 export async function presentedCn(port: number, mode: TlsMode, servername: string | null): Promise<string> {
-  const args = ['s_client', '-connect', `127.0.0.1:${port}`];
+  const stdout = await sClient(port, mode, servername, []);
+  const m = /^subject=.*CN\s*=\s*([^,\n]+)/m.exec(stdout);
+  if (!m?.[1]) throw new Error(`no certificate in openssl output: ${stdout.slice(0, 500)}`);
+  return m[1].trim();
+}
+
+/** A handshake with only TLS `version` offered: the protocol and CN, or null when refused. */
+export async function legacyHandshake(port: number, mode: TlsMode, servername: string | null, version: '-tls1' | '-tls1_1'): Promise<{ protocol: string; cn: string } | null> {
+  const stdout = await sClient(port, mode, servername, [version, '-cipher', 'DEFAULT:@SECLEVEL=0']);
+  const protocol = /^\s*Protocol\s*:\s*(\S+)/m.exec(stdout)?.[1];
+  const cn = /^subject=.*CN\s*=\s*([^,\n]+)/m.exec(stdout)?.[1];
+  return protocol && cn ? { protocol, cn: cn.trim() } : null;
+}
+
+async function sClient(port: number, mode: TlsMode, servername: string | null, extra: string[]): Promise<string> {
+  const args = ['s_client', '-connect', `127.0.0.1:${port}`, ...extra];
   if (mode !== 'implicit') args.push('-starttls', mode);
   args.push(...(servername === null ? ['-noservername'] : ['-servername', servername]));
   const stdout = await new Promise<string>((resolve, reject) => {
@@ -36,9 +51,7 @@ export async function presentedCn(port: number, mode: TlsMode, servername: strin
     child.on('error', reject);
     child.on('close', () => resolve(out));
   });
-  const m = /^subject=.*CN\s*=\s*([^,\n]+)/m.exec(stdout);
-  if (!m?.[1]) throw new Error(`no certificate in openssl output: ${stdout.slice(0, 500)}`);
-  return m[1].trim();
+  return stdout;
 }
 
 /** A configuration with every mail listener on 127.0.0.1:0 (HTTP as given), from environment-style keys. */
