@@ -38,7 +38,7 @@ export interface ServerHandle {
   readonly certificates: CertificateStore;
   /** Re-reads the certificate files now (SIGHUP). */
   reloadCertificates(): Promise<void>;
-  /** Obtains and renews certificates; present when [acme] enabled. */
+  /** Obtains and renews certificates ([acme] enabled), or only loads those in the store. */
   readonly acme: AcmeManager | undefined;
   /** The addresses actually bound, by listener. */
   readonly addresses: ReadonlyMap<ListenerName, ListenAddress>;
@@ -147,18 +147,18 @@ export async function startServer(options: StartServerOptions): Promise<ServerHa
       addresses.set(name, bound);
       logger.info({ listener: name, host: bound.host, port: bound.port }, `${name} listening on ${formatAddress(bound)}`);
     }
-    if (config.acme.enabled) {
-      if (!addresses.has('http')) logger.warn('acme.enabled, but the HTTP listener is off: HTTP-01 validation cannot reach this node');
-      acme = createAcmeManager({
-        settings: config.acme,
-        store,
-        certificates,
-        logger,
-        holder: `${osHostname()}:${process.pid}`,
-        ...(options.acmePollMs !== undefined ? { pollMs: options.acmePollMs } : {}),
-      });
-      acme.start();
-    }
+    // Without acme.enabled the node still serves what other nodes obtained (a farm may order on a few nodes only).
+    if (config.acme.enabled && !addresses.has('http')) logger.warn('acme.enabled, but the HTTP listener is off: HTTP-01 validation cannot reach this node');
+    acme = createAcmeManager({
+      order: config.acme.enabled,
+      settings: config.acme,
+      store,
+      certificates,
+      logger,
+      holder: `${osHostname()}:${process.pid}`,
+      ...(options.acmePollMs !== undefined ? { pollMs: options.acmePollMs } : {}),
+    });
+    acme.start();
     outbound = createOutbound(context);
     if (outbound) {
       outbound.start();

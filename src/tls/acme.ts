@@ -35,6 +35,8 @@ export interface AcmeSettings {
 }
 
 export interface AcmeManagerOptions {
+  /** false: only load the certificates other nodes obtained (acme.enabled off here). */
+  order?: boolean;
   settings: AcmeSettings;
   store: Store;
   certificates: CertificateStore;
@@ -57,7 +59,7 @@ type AcmeModule = typeof import('acme-client');
 export interface AcmeManager {
   /** Loads the stored certificates, then checks names at once and every check_interval_seconds. */
   start(): void;
-  /** One pass: load what other nodes issued, order what is due; resolves when done. */
+  /** One pass: load what other nodes issued, order what is due (when ordering); resolves when done. */
   runOnce(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -180,9 +182,12 @@ export function createAcmeManager(options: AcmeManagerOptions): AcmeManager {
     return row.notAfter.getTime() - t < settings.renewDaysBefore * DAY_MS;
   };
 
+  const ordering = options.order ?? true;
+
   const pass = async (): Promise<void> => {
     const rows = new Map((await store.listTlsCertificates()).map((r) => [r.name, r]));
     sync([...rows.values()]);
+    if (!ordering) return;
     for (const name of await wantedNames(settings, store)) {
       if (stopped) return;
       if (!isDue(rows.get(name), now())) continue;
@@ -223,10 +228,9 @@ export function createAcmeManager(options: AcmeManagerOptions): AcmeManager {
 
   return {
     start() {
-      if (!settings.termsAgreed) throw new Error('ACME needs acme.terms_agreed = true');
-      runOnce()
-        .catch((err: unknown) => log.error({ err }, 'ACME check failed'))
-        .finally(schedule);
+      if (ordering && !settings.termsAgreed) throw new Error('ACME needs acme.terms_agreed = true');
+      const first = runOnce().catch((err: unknown) => log.error({ err }, 'ACME check failed'));
+      if (ordering) void first.finally(schedule);
       // Certificates another node obtained are served here within a minute.
       syncTimer = setInterval(() => {
         store.listTlsCertificates().then(sync, (err: unknown) => log.warn({ err }, 'cannot read the stored ACME certificates'));
