@@ -119,6 +119,7 @@ export class CertificateStore {
   private reloading: Promise<void> = Promise.resolve();
   private watchers: FSWatcher[] = [];
   private timer: NodeJS.Timeout | undefined;
+  private expiryTimer: NodeJS.Timeout | undefined;
   private debounce: NodeJS.Timeout | undefined;
   private readonly warned = new Map<string, number>();
   /** The certificate from loadCertificate() at start (self-signed generation reported there). */
@@ -354,6 +355,9 @@ export class CertificateStore {
         this.logger.debug({ err, dir }, 'cannot watch a TLS certificate directory; the periodic check remains');
       }
     }
+    // Warnings must not depend on files changing or on the periodic check being on.
+    this.expiryTimer = setInterval(() => this.warnExpiring(), 3_600_000);
+    this.expiryTimer.unref();
     const seconds = this.config.tls.reloadIntervalSeconds;
     if (seconds > 0) {
       this.timer = setInterval(() => this.scheduleReload('periodic check'), seconds * 1000);
@@ -375,6 +379,7 @@ export class CertificateStore {
     for (const w of this.watchers) w.close();
     this.watchers = [];
     clearInterval(this.timer);
+    clearInterval(this.expiryTimer);
     clearTimeout(this.debounce);
     this.events.removeAllListeners();
   }
