@@ -53,6 +53,7 @@ const CHALLENGE_TTL_MS = 3_600_000;
 /** Longest an order may take before another node may try the same name. */
 const LEASE_MS = 10 * 60_000;
 const DAY_MS = 86_400_000;
+const REQUEST_TIMEOUT_MS = 30_000;
 
 type AcmeModule = typeof import('acme-client');
 
@@ -94,6 +95,8 @@ export function createAcmeManager(options: AcmeManagerOptions): AcmeManager {
     const mod = (await import('acme-client')) as AcmeModule & { default?: AcmeModule };
     acme = mod.default ?? mod;
     acme.setLogger(() => undefined);
+    // A CA that stops answering must not hold the pass (and the name's lease) forever.
+    acme.axios.defaults.timeout = REQUEST_TIMEOUT_MS;
     // A private CA (tests, an internal CA): trusted for the directory's HTTPS only.
     if (settings.caFile !== null) acme.axios.defaults.httpsAgent = new https.Agent({ ca: readFileSync(settings.caFile, 'utf8') });
     return acme;
