@@ -20,12 +20,13 @@
 //   a map lookup.
 import { EventEmitter } from 'node:events';
 import { watch, type FSWatcher } from 'node:fs';
-import { readdir, readFile, stat } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { createSecureContext, type SecureContext } from 'node:tls';
 import type { Logger } from '../log.js';
 import { loadCertificate, type ServerCertificate } from './index.js';
-import { certificateBlocks, keyBlock, nameMatches, normalizeHostname, parsePair, type ParsedPair } from './pem.js';
+import { fileStamp, scanDirectory, type FilePair } from './cert-files.js';
+import { nameMatches, normalizeHostname, parsePair, type ParsedPair } from './pem.js';
 
 export type CertificateSource = 'file' | 'acme' | 'self-signed';
 
@@ -85,12 +86,6 @@ interface Entry extends ParsedPair {
   stamp: string;
 }
 
-interface FilePair {
-  id: string;
-  certPath: string;
-  keyPath: string;
-}
-
 const DAY_MS = 86_400_000;
 
 /**
@@ -101,11 +96,6 @@ const LEGACY_TLS = { minVersion: 'TLSv1', ciphers: 'DEFAULT:@SECLEVEL=0' } as co
 
 function toEntry(id: string, source: CertificateSource, pair: ParsedPair, stamp: string): Entry {
   return { ...pair, id, source, stamp, context: createSecureContext({ cert: pair.cert, key: pair.key }) };
-}
-
-async function fileStamp(path: string): Promise<string> {
-  const s = await stat(path);
-  return `${s.mtimeMs}:${s.size}:${s.ino}`;
 }
 
 export class CertificateStore {
@@ -424,38 +414,6 @@ export class CertificateStore {
       );
     }
   }
-}
-
-/**
- * Pairs in a directory: `name.pem`/`name.crt`/`name.cert` beside `name.key`; a `.pem`
- * holding both certificate and key; a subdirectory with fullchain.pem and privkey.pem
- * (certbot's live/<name>/). Other files are ignored.
- */
-async function scanDirectory(dir: string): Promise<FilePair[]> {
-  const entries = await readdir(dir, { withFileTypes: true });
-  const names = new Set(entries.filter((e) => e.isFile() || e.isSymbolicLink()).map((e) => e.name));
-  const pairs: FilePair[] = [];
-  for (const e of entries.sort((a, b) => a.name.localeCompare(b.name))) {
-    const path = join(dir, e.name);
-    if (e.isDirectory()) {
-      const sub = new Set(await readdir(path).catch(() => [] as string[]));
-      if (sub.has('fullchain.pem') && sub.has('privkey.pem')) {
-        pairs.push({ id: join(path, 'fullchain.pem'), certPath: join(path, 'fullchain.pem'), keyPath: join(path, 'privkey.pem') });
-      }
-      continue;
-    }
-    const m = /^(.*)\.(pem|crt|cert)$/.exec(e.name);
-    if (!m) continue;
-    const keyName = `${m[1]}.key`;
-    if (names.has(keyName)) {
-      pairs.push({ id: path, certPath: path, keyPath: join(dir, keyName) });
-    } else if (m[2] === 'pem') {
-      // A combined file; a bare key or chain .pem is not a pair on its own.
-      const text = await readFile(path, 'utf8').catch(() => '');
-      if (certificateBlocks(text).length > 0 && keyBlock(text) !== undefined) pairs.push({ id: path, certPath: path, keyPath: path });
-    }
-  }
-  return pairs;
 }
 
 /** The store serving this process's listeners (the last one opened and not closed). */

@@ -5,12 +5,13 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadConfig, type Config } from '../../src/config/index.js';
 
-/** A self-signed EC certificate with subject CN `cn` and the DNS names `sans`; returns the file paths. */
-export function makeCertificate(dir: string, file: string, cn: string, sans: string[], days = 90): { cert: string; key: string } {
+/** A self-signed EC certificate with subject CN `cn`, the DNS names `sans` and addresses `ips`; returns the file paths. */
+export function makeCertificate(dir: string, file: string, cn: string, sans: string[], days = 90, ips: string[] = []): { cert: string; key: string } {
   const cert = join(dir, `${file}.crt`);
   const key = join(dir, `${file}.key`);
   const args = ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', key, '-out', cert, '-days', String(days), '-subj', `/CN=${cn}`];
-  if (sans.length > 0) args.push('-addext', `subjectAltName=${sans.map((s) => `DNS:${s}`).join(',')}`);
+  const alt = [...sans.map((s) => `DNS:${s}`), ...ips.map((ip) => `IP:${ip}`)];
+  if (alt.length > 0) args.push('-addext', `subjectAltName=${alt.join(',')}`);
   execFileSync('openssl', args, { stdio: 'ignore' });
   return { cert, key };
 }
