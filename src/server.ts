@@ -11,7 +11,7 @@ import { openStore } from './store/open.js';
 import type { ChangeBus, Store } from './store/store.js';
 import type { ServerCertificate } from './tls/index.js';
 import { CertificateStore, setActiveCertificateStore } from './tls/cert-store.js';
-import { registerCertificateMetrics } from './tls/metrics.js';
+import { registerAcmeMetrics, registerCertificateMetrics } from './tls/metrics.js';
 import { createAcmeManager, type AcmeManager } from './tls/acme.js';
 import { acmeChallengeFeature } from './tls/acme-http.js';
 import { hostname as osHostname } from 'node:os';
@@ -124,7 +124,10 @@ export async function startServer(options: StartServerOptions): Promise<ServerHa
     }
     await certificates.watch();
     setActiveCertificateStore(certificates);
-    if (monitor) registerCertificateMetrics(monitor.metrics.registry, certificates);
+    if (monitor) {
+      registerCertificateMetrics(monitor.metrics.registry, certificates);
+      if (config.acme.enabled) registerAcmeMetrics(monitor.metrics.registry);
+    }
     // Any node answers HTTP-01 validation from the store, whether or not it orders certificates itself.
     const httpFeatures = [...(monitor ? [monitor.httpFeature] : []), acmeChallengeFeature];
     const context: ServerContext = { config, logger, store, certificate, certificates, httpFeatures };

@@ -57,7 +57,20 @@ const REQUEST_TIMEOUT_MS = 30_000;
 
 type AcmeModule = typeof import('acme-client');
 
+/** A wanted name's ACME state, for the status page and metrics. */
+export interface AcmeNameStatus {
+  name: string;
+  /** ISO time; null until a certificate was issued. */
+  notAfter: string | null;
+  /** Failed attempts since the last success (the certificate, if any, stays in service). */
+  failures: number;
+  lastError: string | null;
+  nextAttemptAt: string | null;
+}
+
 export interface AcmeManager {
+  /** Every wanted name with its certificate's expiry and its failures, from the store. */
+  status(): Promise<AcmeNameStatus[]>;
   /** Loads the stored certificates, then checks names at once and every check_interval_seconds. */
   start(): void;
   /** One pass: load what other nodes issued, order what is due (when ordering); resolves when done. */
@@ -229,7 +242,22 @@ export function createAcmeManager(options: AcmeManagerOptions): AcmeManager {
     timer.unref();
   };
 
-  return {
+  const status = async (): Promise<AcmeNameStatus[]> => {
+    const rows = new Map((await store.listTlsCertificates()).map((r) => [r.name, r]));
+    return (await wantedNames(settings, store)).map((name) => {
+      const row = rows.get(name);
+      return {
+        name,
+        notAfter: row?.certPem && row.notAfter ? row.notAfter.toISOString() : null,
+        failures: row?.failures ?? 0,
+        lastError: row?.lastError ?? null,
+        nextAttemptAt: row?.nextAttemptAt?.toISOString() ?? null,
+      };
+    });
+  };
+
+  const manager: AcmeManager = {
+    status,
     start() {
       if (ordering && !settings.termsAgreed) throw new Error('ACME needs acme.terms_agreed = true');
       const first = runOnce().catch((err: unknown) => log.error({ err }, 'ACME check failed'));
@@ -242,10 +270,25 @@ export function createAcmeManager(options: AcmeManagerOptions): AcmeManager {
     },
     runOnce,
     async stop() {
+      if (active === manager) active = undefined;
       stopped = true;
       clearTimeout(timer);
       clearInterval(syncTimer);
       await running?.catch(() => undefined);
     },
   };
+  if (ordering) active = manager;
+  return manager;
+}
+
+/** The manager ordering certificates in this process, if any. */
+let active: AcmeManager | undefined;
+
+/**
+ * The ACME state of every wanted name (certificate expiry, failures, last error, next
+ * attempt) for the status page; empty when this process does not order certificates.
+ * A name with `notAfter` null and `failures` > 0 has no certificate yet: degraded.
+ */
+export async function acmeStatus(): Promise<AcmeNameStatus[]> {
+  return (await active?.status()) ?? [];
 }

@@ -1,6 +1,7 @@
 // Certificate expiry as a Prometheus gauge, read at scrape time from the certificate store.
 import { Gauge, type Registry } from 'prom-client';
 import type { CertificateStore } from './cert-store.js';
+import { acmeStatus } from './acme.js';
 
 /**
  * `steadymail_tls_certificate_expiry_seconds{name}`: seconds until the certificate served
@@ -25,6 +26,20 @@ export function registerCertificateMetrics(registry: Registry, certificates: Cer
           this.set({ name, source: served.source }, Math.floor((served.notAfter.getTime() - Date.now()) / 1000));
         }
       }
+    },
+  });
+}
+
+/** `steadymail_acme_failures{name}`: failed attempts for a wanted name since its last success. */
+export function registerAcmeMetrics(registry: Registry): void {
+  new Gauge({
+    name: 'steadymail_acme_failures',
+    help: 'Failed ACME attempts for the name since its last success',
+    labelNames: ['name'],
+    registers: [registry],
+    async collect() {
+      this.reset();
+      for (const s of await acmeStatus().catch(() => [])) this.set({ name: s.name }, s.failures);
     },
   });
 }

@@ -13,6 +13,8 @@ import { startServer, type ServerHandle } from '../../src/server.js';
 import { openStore } from '../../src/store/open.js';
 import { createAcmeManager } from '../../src/tls/acme.js';
 import { certificateSummaries } from '../../src/tls/cert-store.js';
+import { registerAcmeMetrics } from '../../src/tls/metrics.js';
+import { Registry } from 'prom-client';
 import { presentedCn, testConfig } from './helpers.js';
 import { freePort, startPebble, type Pebble } from './pebble.js';
 
@@ -116,6 +118,14 @@ test('a failed validation is recorded, backed off, and retried until it succeeds
   assert.match(failed?.lastError ?? '', /127\.0\.0\.2|refused/i, `the CA could not reach us: ${String(failed?.lastError)}`);
   assert.equal(failed?.nextAttemptAt?.getTime(), now + config.acme.retryMinSeconds * 1000);
   assert.equal(await presentedCn(server.addresses.get('imaps')!.port, 'implicit', name), 'mx.provider.test', 'the default meanwhile');
+  // Monitoring sees the name without a certificate.
+  const state = (await server.acme!.status()).find((n) => n.name === name);
+  assert.deepEqual({ ...state, lastError: typeof state?.lastError }, { name, notAfter: null, failures: 1, lastError: 'string', nextAttemptAt: failed?.nextAttemptAt?.toISOString() });
+  assert.ok((await server.acme!.status()).find((n) => n.name === 'mail.customer-a.test')?.notAfter);
+  const registry = new Registry();
+  registerAcmeMetrics(registry);
+  assert.match(await registry.metrics(), /^steadymail_acme_failures\{name="mail\.customer-c\.test"\} 1$/m);
+  assert.match(await registry.metrics(), /^steadymail_acme_failures\{name="mail\.customer-a\.test"\} 0$/m);
 
   // Before the backoff has passed nothing is tried.
   await node.runOnce();
