@@ -131,6 +131,17 @@ export async function startServer(options: StartServerOptions): Promise<ServerHa
     // Any node answers HTTP-01 validation from the store, whether or not it orders certificates itself.
     const httpFeatures = [...(monitor ? [monitor.httpFeature] : []), acmeChallengeFeature];
     const context: ServerContext = { config, logger, store, certificate, certificates, httpFeatures };
+    // Without acme.enabled the node still serves what other nodes obtained (a farm may order on a few nodes only).
+    acme = createAcmeManager({
+      order: config.acme.enabled,
+      settings: config.acme,
+      store,
+      certificates,
+      logger,
+      holder: `${osHostname()}:${process.pid}`,
+      ...(options.acmePollMs !== undefined ? { pollMs: options.acmePollMs } : {}),
+    });
+    await acme.loadStored();
     for (const name of LISTENER_NAMES) {
       const address = config.listen[name];
       const factory = factories[name];
@@ -150,17 +161,7 @@ export async function startServer(options: StartServerOptions): Promise<ServerHa
       addresses.set(name, bound);
       logger.info({ listener: name, host: bound.host, port: bound.port }, `${name} listening on ${formatAddress(bound)}`);
     }
-    // Without acme.enabled the node still serves what other nodes obtained (a farm may order on a few nodes only).
     if (config.acme.enabled && !addresses.has('http')) logger.warn('acme.enabled, but the HTTP listener is off: HTTP-01 validation cannot reach this node');
-    acme = createAcmeManager({
-      order: config.acme.enabled,
-      settings: config.acme,
-      store,
-      certificates,
-      logger,
-      holder: `${osHostname()}:${process.pid}`,
-      ...(options.acmePollMs !== undefined ? { pollMs: options.acmePollMs } : {}),
-    });
     acme.start();
     outbound = createOutbound(context);
     if (outbound) {

@@ -69,6 +69,8 @@ export interface AcmeNameStatus {
 }
 
 export interface AcmeManager {
+  /** Loads the certificates in the store (before the listeners start, so none is served late). */
+  loadStored(): Promise<void>;
   /** Every wanted name with its certificate's expiry and its failures, from the store. */
   status(): Promise<AcmeNameStatus[]>;
   /** Loads the stored certificates, then checks names at once and every check_interval_seconds. */
@@ -258,6 +260,9 @@ export function createAcmeManager(options: AcmeManagerOptions): AcmeManager {
 
   const manager: AcmeManager = {
     status,
+    async loadStored() {
+      sync(await store.listTlsCertificates());
+    },
     start() {
       if (ordering && !settings.termsAgreed) throw new Error('ACME needs acme.terms_agreed = true');
       const first = runOnce().catch((err: unknown) => log.error({ err }, 'ACME check failed'));

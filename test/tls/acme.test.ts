@@ -86,6 +86,28 @@ test('certificates for two hosted domains are issued over HTTP-01 and served by 
   assert.equal(await server.store.getAcmeChallenge('x'.repeat(43)), undefined);
 });
 
+test('after a restart the stored certificates are served from the first connection', async () => {
+  // A second process on the same data directory, not ordering: it has only the store.
+  const restarted = await startServer({
+    config: { ...config, listen: { ...config.listen, http: null }, acme: { ...config.acme, enabled: false } },
+    logger: createLogger({ level: 'silent' }),
+    monitor: false,
+  }).catch((err: unknown) => assert.fail(String(err)));
+  try {
+    const ca = await pebble.root();
+    const san = await new Promise<string>((resolve, reject) => {
+      const socket = connect({ host: '127.0.0.1', port: restarted.addresses.get('imaps')!.port, servername: 'mail.customer-b.test', ca }, () => {
+        resolve(socket.getPeerX509Certificate()?.subjectAltName ?? '');
+        socket.destroy();
+      });
+      socket.on('error', reject);
+    });
+    assert.equal(san, 'DNS:mail.customer-b.test');
+  } finally {
+    await restarted.close();
+  }
+});
+
 test('a certificate is renewed when fewer than renew_days_before days are left', async () => {
   const before = await verifiedLeaf('mail.customer-a.test');
   const stored = await server.store.getTlsCertificate('mail.customer-a.test');
