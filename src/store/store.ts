@@ -237,7 +237,7 @@ export interface Store {
 
   // TLS certificates from ACME (src/tls/acme.ts), shared by every node
   getAcmeAccount(directoryUrl: string): Promise<AcmeAccount | undefined>;
-  /** Keeps the first account stored for a directory: nodes racing to register end up with one key. */
+  /** Keeps the first account key stored for a directory (nodes racing to register end up with one); updates the URL for that key. */
   saveAcmeAccount(account: AcmeAccount): Promise<AcmeAccount>;
   listTlsCertificates(): Promise<StoredCertificate[]>;
   getTlsCertificate(name: string): Promise<StoredCertificate | undefined>;

@@ -127,10 +127,11 @@ export function createAcmeManager(options: AcmeManagerOptions): AcmeManager {
       account = await store.saveAcmeAccount({ directoryUrl: settings.directoryUrl, keyPem, accountUrl: null });
     }
     const backoff = options.pollMs !== undefined ? { backoffMin: options.pollMs, backoffMax: options.pollMs * 4 } : {};
-    const c = new m.Client({ directoryUrl: settings.directoryUrl, accountKey: account.keyPem, ...(account.accountUrl ? { accountUrl: account.accountUrl } : {}), ...backoff });
-    if (!account.accountUrl) {
-      // RFC 8555 7.3: with a known key the CA returns the existing account.
-      await c.createAccount({ termsOfServiceAgreed: settings.termsAgreed, ...(settings.email ? { contact: [`mailto:${settings.email}`] } : {}) });
+    const c = new m.Client({ directoryUrl: settings.directoryUrl, accountKey: account.keyPem, ...backoff });
+    // RFC 8555 7.3: newAccount with a known key returns that account; a CA that lost it
+    // (a reset staging or test CA) registers it again. Once per client, so it heals itself.
+    await c.createAccount({ termsOfServiceAgreed: settings.termsAgreed, ...(settings.email ? { contact: [`mailto:${settings.email}`] } : {}) });
+    if (c.getAccountUrl() !== account.accountUrl) {
       await store.saveAcmeAccount({ directoryUrl: settings.directoryUrl, keyPem: account.keyPem, accountUrl: c.getAccountUrl() });
       log.info({ directory: settings.directoryUrl, account: c.getAccountUrl() }, 'ACME account registered');
     }
@@ -219,6 +220,8 @@ export function createAcmeManager(options: AcmeManagerOptions): AcmeManager {
         try {
           await issue(name);
         } catch (err) {
+          // The next attempt starts with a fresh client and account check.
+          client = undefined;
           await failed(name, row, err);
         }
       } finally {

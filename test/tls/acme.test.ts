@@ -169,3 +169,20 @@ test('a failed validation is recorded, backed off, and retried until it succeeds
   assert.equal(ok?.nextAttemptAt, null);
   assert.equal((await verifiedLeaf(name)).subjectAltName, `DNS:${name}`);
 });
+
+test('an account the CA no longer knows is registered again', async () => {
+  const account = await server.store.getAcmeAccount(config.acme.directoryUrl);
+  assert.ok(account?.accountUrl);
+  const stale = account.accountUrl.replace(/[^/]+$/, 'forgotten');
+  await server.store.saveAcmeAccount({ ...account, accountUrl: stale });
+  await server.store.createDomain('customer-d.test');
+  const node = createAcmeManager({ settings: config.acme, store: server.store, certificates: server.certificates, logger: createLogger({ level: 'silent' }), holder: 'node-4', pollMs: 100 });
+  await node.runOnce();
+  await node.stop();
+  const row = await server.store.getTlsCertificate('mail.customer-d.test');
+  assert.equal(row?.failures, 0, String(row?.lastError));
+  const healed = await server.store.getAcmeAccount(config.acme.directoryUrl);
+  assert.equal(healed?.keyPem, account.keyPem, 'the same key');
+  assert.notEqual(healed?.accountUrl, stale);
+});
+

@@ -37,7 +37,7 @@ const backends: Array<[string, () => Promise<{ store: Store; second: () => Promi
 
 for (const [name, open] of backends) {
   describe(`certificates in the store: ${name}`, () => {
-    test('the first ACME account stored for a directory wins; its URL is filled in later', async () => {
+    test('the first ACME account stored for a directory wins; its URL is set and updated for that key only', async () => {
       const { store, second, cleanup } = await open();
       const other = await second();
       try {
@@ -54,6 +54,9 @@ for (const [name, open] of backends) {
         const loser = a.keyPem === 'KEY-A' ? 'KEY-B' : 'KEY-A';
         assert.equal((await store.saveAcmeAccount({ directoryUrl: url, keyPem: loser, accountUrl: 'https://ca.test/acct/2' })).accountUrl, 'https://ca.test/acct/1');
         assert.deepEqual(await store.getAcmeAccount(url), { directoryUrl: url, keyPem: a.keyPem, accountUrl: 'https://ca.test/acct/1' });
+        // The CA registered the key again (it had lost the account): the new URL replaces the old.
+        await store.saveAcmeAccount({ directoryUrl: url, keyPem: a.keyPem, accountUrl: 'https://ca.test/acct/3' });
+        assert.equal((await other.getAcmeAccount(url))?.accountUrl, 'https://ca.test/acct/3');
       } finally {
         await other.close();
         await store.close();

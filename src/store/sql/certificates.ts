@@ -25,7 +25,7 @@ export async function getAcmeAccount(db: Kysely<Database>, directoryUrl: string)
   return r ? { directoryUrl: r.directory_url, keyPem: r.key_pem, accountUrl: r.account_url } : undefined;
 }
 
-/** Stores the account unless one exists for the directory (then only a missing URL is filled in); returns the stored one. */
+/** Stores the account unless one exists for the directory (then only its URL is updated, for the same key); returns the stored one. */
 export async function saveAcmeAccount(tx: Tx, a: AcmeAccount): Promise<AcmeAccount> {
   await tx
     .insertInto('acme_accounts')
@@ -38,7 +38,6 @@ export async function saveAcmeAccount(tx: Tx, a: AcmeAccount): Promise<AcmeAccou
       .set({ account_url: a.accountUrl })
       .where('directory_url', '=', a.directoryUrl)
       .where('key_pem', '=', a.keyPem)
-      .where('account_url', 'is', null)
       .execute();
   }
   const r = await tx.selectFrom('acme_accounts').selectAll().where('directory_url', '=', a.directoryUrl).executeTakeFirstOrThrow();
