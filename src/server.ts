@@ -93,7 +93,8 @@ export async function startServer(options: StartServerOptions): Promise<ServerHa
 
   const stopAll = async (): Promise<void> => {
     await monitor?.stop();
-    await acme?.stop();
+    // An ACME order in flight gets the grace period, alongside the listeners.
+    const acmeStopped = acme?.stop(graceMs);
     const queueStopped = outbound?.stop(graceMs);
     const results = await Promise.allSettled(started.map((l) => l.stop(graceMs)));
     results.forEach((r, i) => {
@@ -101,6 +102,7 @@ export async function startServer(options: StartServerOptions): Promise<ServerHa
     });
     // Deliveries still running after the grace period keep their leases until those expire; then they are retried.
     await queueStopped;
+    await acmeStopped;
     await store.close();
   };
 

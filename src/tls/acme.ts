@@ -77,7 +77,8 @@ export interface AcmeManager {
   start(): void;
   /** One pass: load what other nodes issued, order what is due (when ordering); resolves when done. */
   runOnce(): Promise<void>;
-  stop(): Promise<void>;
+  /** No new passes; waits up to `graceMs` for one running (an order in flight is abandoned; its lease expires). */
+  stop(graceMs?: number): Promise<void>;
 }
 
 /** The names wanted: acme.names plus each template applied to every hosted domain. */
@@ -277,12 +278,15 @@ export function createAcmeManager(options: AcmeManagerOptions): AcmeManager {
       syncTimer.unref();
     },
     runOnce,
-    async stop() {
+    async stop(graceMs = 10_000) {
       if (active === manager) active = undefined;
       stopped = true;
       clearTimeout(timer);
       clearInterval(syncTimer);
-      await running?.catch(() => undefined);
+      if (!running) return;
+      let timeout: NodeJS.Timeout | undefined;
+      await Promise.race([running.catch(() => undefined), new Promise<void>((resolve) => (timeout = setTimeout(resolve, graceMs)))]);
+      clearTimeout(timeout);
     },
   };
   if (ordering) active = manager;
