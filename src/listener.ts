@@ -6,6 +6,7 @@ import type { Logger } from './log.js';
 import type { Store } from './store/store.js';
 import type { FilterService } from './filter/index.js';
 import type { ServerCertificate } from './tls/index.js';
+import type { CertificateStore } from './tls/cert-store.js';
 
 export interface Listener {
   readonly name: ListenerName;
@@ -21,7 +22,10 @@ export interface ServerContext {
   config: Config;
   logger: Logger;
   store: Store;
+  /** The certificate loaded at start (the default then). */
   certificate: ServerCertificate;
+  /** Every certificate, chosen by SNI and reloaded; what TLS listeners use. */
+  certificates: CertificateStore;
   /** Extra routes for the HTTP listener (the monitor's). */
   httpFeatures?: HttpFeature[];
   /** Inbound spam/virus filtering and Junk learning ([filter]); absent when disabled. */

@@ -55,7 +55,7 @@ function smtpFactory(kind: 'inbound' | 'submission' | 'submissions', name: Liste
         store: context.store,
         logger: context.logger,
         hostname: config.hostname,
-        tls: context.certificate.options,
+        tls: context.certificates.listenerTls({ legacyVersions: config.tls.legacyVersionsOn.includes(name) }),
         limits: {
           maxMessageBytes: config.limits.maxMessageBytes,
           maxRecipients: config.smtp.maxRecipients,
@@ -92,13 +92,13 @@ function sieveDelivery(config: ServerContext['config']): SieveDeliveryOptions {
 }
 
 /** What the POP3 and IMAP servers take alike from the context. */
-function mailboxServerBase(context: ServerContext, implicitTls: boolean) {
+function mailboxServerBase(context: ServerContext, implicitTls: boolean, name: ListenerName) {
   const { config } = context;
   return {
     store: context.store,
     logger: context.logger,
     hostname: config.hostname,
-    tls: context.certificate.options,
+    tls: context.certificates.listenerTls({ legacyVersions: config.tls.legacyVersionsOn.includes(name) }),
     implicitTls,
     allowPlaintext: (remote: string, secure: boolean) => plaintextAllowed(config, remote, secure),
   };
@@ -109,7 +109,7 @@ function pop3Factory(implicitTls: boolean, name: ListenerName) {
     const { config } = context;
     return asListener(name, address, () =>
       createPop3Server({
-        ...mailboxServerBase(context, implicitTls),
+        ...mailboxServerBase(context, implicitTls, name),
         markSeenOnRetr: config.pop3.markSeen,
         ...(config.pop3.loginDelaySeconds > 0 ? { loginDelaySeconds: config.pop3.loginDelaySeconds } : {}),
         // RFC 1939 3: an autologout timer of at least 10 minutes.
@@ -128,7 +128,7 @@ function imapFactory(implicitTls: boolean, name: ListenerName) {
     const filter = context.filter;
     return asListener(name, address, () =>
       createImapServer({
-        ...mailboxServerBase(context, implicitTls),
+        ...mailboxServerBase(context, implicitTls, name),
         authenticate: passwordAuthenticator(context),
         ...(filter ? { onTransfer: (t: MailboxTransfer) => filter.learner.transferred(t) } : {}),
         limits: {
@@ -197,7 +197,7 @@ export function createOutbound(context: ServerContext): OutboundQueue | null {
 }
 
 /** The inbound filter of this process, from `[filter]` and `[dns]`; null when disabled. */
-export function createFilter(context: Omit<ServerContext, 'filter'>): FilterService | null {
+export function createFilter(context: Pick<ServerContext, 'config' | 'store' | 'logger'>): FilterService | null {
   const { config } = context;
   if (!config.filter.enabled) return null;
   return createFilterService({ config: config.filter, store: context.store, logger: context.logger, hostname: config.hostname, dnsServers: config.dns.servers.map(formatAddress) });

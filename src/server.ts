@@ -11,7 +11,12 @@ import { openStore } from './store/open.js';
 import { configureLoginThrottle } from './auth/throttle.js';
 import { setIndexLimits } from './mime/index.js';
 import type { ChangeBus, Store } from './store/store.js';
-import { loadCertificate, type ServerCertificate } from './tls/index.js';
+import type { ServerCertificate } from './tls/index.js';
+import { CertificateStore, setActiveCertificateStore } from './tls/cert-store.js';
+import { registerAcmeMetrics, registerCertificateMetrics } from './tls/metrics.js';
+import { createAcmeManager, type AcmeManager } from './tls/acme.js';
+import { acmeChallengeFeature } from './tls/acme-http.js';
+import { hostname as osHostname } from 'node:os';
 import { createHttpListener } from './http/listener.js';
 import { PROTOCOL_LISTENERS, createFilter, createOutbound } from './listeners.js';
 import type { FilterService } from './filter/index.js';
@@ -32,6 +37,12 @@ export const LISTENERS: Partial<Record<ListenerName, ListenerFactory>> = {
 export interface ServerHandle {
   readonly store: Store;
   readonly certificate: ServerCertificate;
+  /** Every certificate served (SNI, reload, expiry); see docs/tls.md. */
+  readonly certificates: CertificateStore;
+  /** Re-reads the certificate files now (SIGHUP). */
+  reloadCertificates(): Promise<void>;
+  /** Obtains and renews certificates ([acme] enabled), or only loads those in the store. */
+  readonly acme: AcmeManager | undefined;
   /** The addresses actually bound, by listener. */
   readonly addresses: ReadonlyMap<ListenerName, ListenAddress>;
   /** Probes, /readyz, /metrics and /status; present when the HTTP listener is on. */
@@ -49,6 +60,8 @@ export interface StartServerOptions {
   monitor?: boolean;
   /** The embedded store's change bus (a worker passes one relayed through the primary). */
   bus?: ChangeBus;
+  /** How often the ACME client polls the CA while it validates (tests shorten it). */
+  acmePollMs?: number;
 }
 
 export async function startServer(options: StartServerOptions): Promise<ServerHandle> {
@@ -95,9 +108,12 @@ export async function startServer(options: StartServerOptions): Promise<ServerHa
 
   let outbound: OutboundQueue | null = null;
   let filter: FilterService | null = null;
+  let acme: AcmeManager | undefined;
 
   const stopAll = async (): Promise<void> => {
     await monitor?.stop();
+    // An ACME order in flight gets the grace period, alongside the listeners.
+    const acmeStopped = acme?.stop(graceMs);
     const queueStopped = outbound?.stop(graceMs);
     const results = await Promise.allSettled(started.map((l) => l.stop(graceMs)));
     results.forEach((r, i) => {
@@ -105,22 +121,50 @@ export async function startServer(options: StartServerOptions): Promise<ServerHa
     });
     // Deliveries still running after the grace period keep their leases until those expire; then they are retried.
     await queueStopped;
+    await acmeStopped;
     await filter?.close();
     await store.close();
   };
 
   let certificate: ServerCertificate;
+  let certificates: CertificateStore | undefined;
   try {
-    certificate = await loadCertificate(config);
+    certificates = await CertificateStore.open(config, logger);
+    certificate = certificates.initial;
     const days = Math.floor((certificate.notAfter.getTime() - Date.now()) / 86400000);
     logger.info(
       { cert: certificate.certPath, notAfter: certificate.notAfter.toISOString(), selfSigned: certificate.selfSigned },
       certificate.generated ? `generated a self-signed certificate for ${config.hostname}` : `TLS certificate valid for ${days} more days`,
     );
-    if (days < 14) logger.warn({ notAfter: certificate.notAfter.toISOString() }, 'the TLS certificate expires soon');
 
-    filter = createFilter({ config, logger, store, certificate });
-    const context: ServerContext = { config, logger, store, certificate, ...(monitor ? { httpFeatures: [monitor.httpFeature] } : {}), ...(filter ? { filter } : {}) };
+    const legacy = config.tls.legacyVersionsOn.filter((name) => config.listen[name] !== null);
+    if (legacy.length > 0) {
+      logger.warn(
+        { listeners: legacy },
+        `TLS 1.0 and 1.1 are accepted on ${legacy.join(', ')} (tls.legacy_versions_on): these versions are deprecated (RFC 8996) and weak; passwords sent over them are at risk`,
+      );
+    }
+    await certificates.watch();
+    setActiveCertificateStore(certificates);
+    if (monitor) {
+      registerCertificateMetrics(monitor.metrics.registry, certificates);
+      if (config.acme.enabled) registerAcmeMetrics(monitor.metrics.registry);
+    }
+    // Any node answers HTTP-01 validation from the store, whether or not it orders certificates itself.
+    const httpFeatures = [...(monitor ? [monitor.httpFeature] : []), acmeChallengeFeature];
+    filter = createFilter({ config, logger, store });
+    const context: ServerContext = { config, logger, store, certificate, certificates, httpFeatures, ...(filter ? { filter } : {}) };
+    // Without acme.enabled the node still serves what other nodes obtained (a farm may order on a few nodes only).
+    acme = createAcmeManager({
+      order: config.acme.enabled,
+      settings: config.acme,
+      store,
+      certificates,
+      logger,
+      holder: `${osHostname()}:${process.pid}`,
+      ...(options.acmePollMs !== undefined ? { pollMs: options.acmePollMs } : {}),
+    });
+    await acme.loadStored();
     for (const name of LISTENER_NAMES) {
       const address = config.listen[name];
       const factory = factories[name];
@@ -140,26 +184,34 @@ export async function startServer(options: StartServerOptions): Promise<ServerHa
       addresses.set(name, bound);
       logger.info({ listener: name, host: bound.host, port: bound.port }, `${name} listening on ${formatAddress(bound)}`);
     }
+    if (config.acme.enabled && !addresses.has('http')) logger.warn('acme.enabled, but the HTTP listener is off: HTTP-01 validation cannot reach this node');
+    acme.start();
     outbound = createOutbound(context);
     if (outbound) {
       outbound.start();
       logger.info({ relay: config.outbound.relay ? formatAddress(config.outbound.relay) : null }, 'outbound queue started');
     }
   } catch (err) {
+    certificates?.close();
     await stopAll();
     throw err;
   }
+  const certStore = certificates;
 
   monitor?.start();
   let closing: Promise<void> | undefined;
   return {
     store,
     certificate,
+    certificates: certStore,
+    reloadCertificates: () => certStore.reload('reload requested'),
+    acme,
     addresses,
     monitor,
     close() {
       closing ??= (async () => {
         logger.info({ graceSeconds: config.server.shutdownGraceSeconds }, 'shutting down');
+        certStore.close();
         await stopAll();
         logger.info('stopped');
       })();

@@ -123,6 +123,10 @@ export function superviseWorkers(options: {
   };
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
+  // Certificate reload: each worker re-reads its own files.
+  process.on('SIGHUP', () => {
+    for (const worker of Object.values(cluster.workers ?? {})) worker?.process.kill('SIGHUP');
+  });
 
   for (let i = 0; i < count; i++) cluster.fork();
   logger.info({ workers: count }, `started ${count} worker processes`);

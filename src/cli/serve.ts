@@ -98,6 +98,11 @@ export async function serve(options: ConfigOption): Promise<void> {
     );
   };
   process.on('SIGTERM', stop);
+  // SIGHUP: re-read the certificate files now (they are also watched).
+  process.on('SIGHUP', () => {
+    logger.info('SIGHUP: reloading TLS certificates');
+    handle.reloadCertificates().catch((err: unknown) => logger.warn({ err }, 'TLS certificate reload failed'));
+  });
 
   if (cluster.isWorker) {
     // Ctrl-C reaches every process of the group; the primary decides, with SIGTERM.

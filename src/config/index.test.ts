@@ -50,7 +50,10 @@ test('defaults apply when there is no file and no environment', () => {
   assert.equal(c.limits.idleTimeoutSeconds, 1800);
   assert.equal(c.limits.commandTimeoutSeconds, 300);
   assert.equal(c.limits.authFailuresBeforeDelay, 5);
-  assert.deepEqual(c.tls, { cert: null, key: null });
+  assert.deepEqual(c.tls, { cert: null, key: null, certsDir: null, extraCerts: [], reloadIntervalSeconds: 60, expiryWarningDays: 14, legacyVersionsOn: [] });
+  assert.equal(c.acme.enabled, false);
+  assert.equal(c.acme.directoryUrl, 'https://acme-v02.api.letsencrypt.org/directory');
+  assert.equal(c.acme.renewDaysBefore, 30);
   assert.equal(c.auth.allowPlaintextWithoutTls, false);
   assert.deepEqual(c.dns.servers, []);
   assert.equal(c.log.level, 'info');

@@ -36,7 +36,19 @@ export interface Config {
     mimeMaxHeaderBytes: number;
   };
   /** Both null: use (or generate) the self-signed certificate in dataDir/tls/. */
-  tls: { cert: string | null; key: string | null };
+  tls: {
+    cert: string | null;
+    key: string | null;
+    /** Scanned for certificate/key pairs (docs/tls.md); null: none. */
+    certsDir: string | null;
+    /** Absolute paths; `key` equal to `cert` for a file holding both. */
+    extraCerts: Array<{ cert: string; key: string }>;
+    /** 0: only fs.watch and SIGHUP. */
+    reloadIntervalSeconds: number;
+    expiryWarningDays: number;
+    /** Listeners that also accept TLS 1.0 and 1.1 (docs/tls.md: the risk). */
+    legacyVersionsOn: ListenerName[];
+  };
   auth: {
     allowPlaintextWithoutTls: boolean;
     maxFailuresPerIp: number;
@@ -87,6 +99,24 @@ export interface Config {
   log: { level: LogLevel };
   /** Inbound filtering (src/filter, docs/filtering.md). */
   filter: FilterConfig;
+  /** Certificates from an ACME CA (RFC 8555) for `names` and `domainNames` applied to every hosted domain. */
+  acme: {
+    enabled: boolean;
+    directoryUrl: string;
+    email: string | null;
+    termsAgreed: boolean;
+    /** Lower-case host names. */
+    names: string[];
+    /** Templates with `{domain}`, e.g. `mail.{domain}`. */
+    domainNames: string[];
+    renewDaysBefore: number;
+    checkIntervalSeconds: number;
+    retryMinSeconds: number;
+    retryMaxSeconds: number;
+    keyType: 'rsa' | 'ecdsa';
+    /** Absolute path of a PEM CA trusted for the directory's HTTPS (a test CA); null: the system's. */
+    caFile: string | null;
+  };
   /** The file the configuration was read from, or null when only defaults and environment apply. */
   file: string | null;
 }
@@ -291,6 +321,13 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     tls: {
       cert: raw.tls.cert === undefined ? null : resolve(cwd, raw.tls.cert),
       key: raw.tls.key === undefined ? null : resolve(cwd, raw.tls.key),
+      certsDir: raw.tls.certs_dir === undefined ? null : resolve(cwd, raw.tls.certs_dir),
+      extraCerts: raw.tls.extra_certs.map((e) =>
+        typeof e === 'string' ? { cert: resolve(cwd, e), key: resolve(cwd, e) } : { cert: resolve(cwd, e.cert), key: resolve(cwd, e.key) },
+      ),
+      reloadIntervalSeconds: raw.tls.reload_interval_seconds,
+      expiryWarningDays: raw.tls.expiry_warning_days,
+      legacyVersionsOn: [...new Set(raw.tls.legacy_versions_on)],
     },
     auth: {
       allowPlaintextWithoutTls: raw.auth.allow_plaintext_without_tls,
@@ -339,6 +376,20 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     },
     log: { level: raw.log.level },
     filter: filterOf(raw.filter, cwd),
+    acme: {
+      enabled: raw.acme.enabled,
+      directoryUrl: raw.acme.directory_url,
+      email: raw.acme.email ?? null,
+      termsAgreed: raw.acme.terms_agreed,
+      names: raw.acme.names.map((n) => n.trim().replace(/\.$/, '').toLowerCase()),
+      domainNames: raw.acme.domain_names.map((n) => n.trim().toLowerCase()),
+      renewDaysBefore: raw.acme.renew_days_before,
+      checkIntervalSeconds: raw.acme.check_interval_seconds,
+      retryMinSeconds: raw.acme.retry_min_seconds,
+      retryMaxSeconds: raw.acme.retry_max_seconds,
+      keyType: raw.acme.key_type,
+      caFile: raw.acme.ca_file === undefined ? null : resolve(cwd, raw.acme.ca_file),
+    },
     file,
   };
 }

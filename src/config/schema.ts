@@ -88,6 +88,13 @@ export const fileSchema = z.strictObject({
     .strictObject({
       cert: z.string().min(1).optional(),
       key: z.string().min(1).optional(),
+      certs_dir: z.string().min(1).optional(),
+      // A path is a file holding both the chain and the key; a table names the two files.
+      extra_certs: z.array(z.union([z.string().min(1), z.strictObject({ cert: z.string().min(1), key: z.string().min(1) })])).default([]),
+      reload_interval_seconds: nonNegativeInt.default(60),
+      expiry_warning_days: positiveInt.default(14),
+      // Off by default: TLS 1.0/1.1 are broken protocols (RFC 8996); only for very old clients.
+      legacy_versions_on: z.array(z.enum(['smtp', 'submission', 'submissions', 'pop3', 'pop3s', 'imap', 'imaps'])).default([]),
     })
     .prefault({})
     .refine((t) => (t.cert === undefined) === (t.key === undefined), {
@@ -211,6 +218,28 @@ export const fileSchema = z.strictObject({
         }),
     })
     .prefault({}),
+  acme: z
+    .strictObject({
+      enabled: z.boolean().default(false),
+      directory_url: z.url().default('https://acme-v02.api.letsencrypt.org/directory'),
+      email: z.string().min(3).optional(),
+      terms_agreed: z.boolean().default(false),
+      names: z.array(z.string().min(1)).default([]),
+      domain_names: z
+        .array(z.string().refine((v) => v.includes('{domain}'), { message: 'must contain {domain}' }))
+        .default([]),
+      renew_days_before: positiveInt.default(30),
+      check_interval_seconds: z.number().int().min(10).default(3600),
+      retry_min_seconds: positiveInt.default(300),
+      retry_max_seconds: positiveInt.default(86400),
+      key_type: z.enum(['rsa', 'ecdsa']).default('rsa'),
+      ca_file: z.string().min(1).optional(),
+    })
+    .prefault({})
+    .refine((a) => !a.enabled || a.terms_agreed, {
+      message: "set acme.terms_agreed = true to accept the CA's terms of service (required when acme.enabled)",
+      path: ['terms_agreed'],
+    }),
 });
 
 export type FileConfig = z.output<typeof fileSchema>;
@@ -239,6 +268,11 @@ export const KEYS: Record<string, EnvKind> = {
   'limits.mime_max_header_bytes': 'integer',
   'tls.cert': 'string',
   'tls.key': 'string',
+  'tls.certs_dir': 'string',
+  'tls.extra_certs': 'list',
+  'tls.reload_interval_seconds': 'integer',
+  'tls.expiry_warning_days': 'integer',
+  'tls.legacy_versions_on': 'list',
   'auth.allow_plaintext_without_tls': 'boolean',
   'auth.max_failures_per_ip': 'integer',
   'auth.max_failures_per_account': 'integer',
@@ -300,9 +334,21 @@ export const KEYS: Record<string, EnvKind> = {
   'filter.clamav.address': 'string',
   'filter.clamav.timeout_ms': 'integer',
   'filter.clamav.fail_open': 'boolean',
+  'acme.enabled': 'boolean',
+  'acme.directory_url': 'string',
+  'acme.email': 'string',
+  'acme.terms_agreed': 'boolean',
+  'acme.names': 'list',
+  'acme.domain_names': 'list',
+  'acme.renew_days_before': 'integer',
+  'acme.check_interval_seconds': 'integer',
+  'acme.retry_min_seconds': 'integer',
+  'acme.retry_max_seconds': 'integer',
+  'acme.key_type': 'string',
+  'acme.ca_file': 'string',
 };
 
-export const SECTIONS = ['server', 'listen', 'store', 'limits', 'tls', 'auth', 'smtp', 'pop3', 'monitor', 'dns', 'outbound', 'sieve', 'log', 'filter'] as const;
+export const SECTIONS = ['server', 'listen', 'store', 'limits', 'tls', 'auth', 'smtp', 'pop3', 'monitor', 'dns', 'outbound', 'sieve', 'log', 'filter', 'acme'] as const;
 
 /** The keys allowed inside `section` (or at the top level for ''), for error messages. */
 export function keysOf(section: string): string[] {

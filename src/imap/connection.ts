@@ -20,7 +20,7 @@ import zlib from 'node:zlib';
 import { Framer, tryParseCommand, type FrameEvent, type FramerMode, type ImapCommand } from './parser/index.js';
 import { ProtocolError, bad } from './errors.js';
 import type { CommandContext } from './handler.js';
-import type { ImapOptions } from './options.js';
+import type { ImapOptions, ImapTls } from './options.js';
 import { continuation, parseErrorResponse, saslChallenge, tagged, untaggedStatus } from './respond.js';
 import { Session } from './session.js';
 import { capabilities } from './capabilities.js';
@@ -36,7 +36,10 @@ function isDone(ev: FrameEvent): boolean {
 }
 
 export interface ConnectionHooks {
-  secureContext: tls.SecureContext | null;
+  /** The default certificate's context now (it may have been reloaded); null: no TLS. */
+  secureContext(): tls.SecureContext | null;
+  /** Certificate selection by SNI name, when offered. */
+  SNICallback?: ImapTls['SNICallback'];
   onClose(): void;
 }
 
@@ -309,12 +312,14 @@ export class Connection {
   }
 
   private startTls(): void {
-    if (!this.hooks.secureContext || this.closed) return;
+    const secureContext = this.hooks.secureContext();
+    if (!secureContext || this.closed) return;
     // Bytes sent before the handshake never run as commands.
     this.framer.takeBuffered();
     const raw = this.socket;
     this.detach(raw);
-    const secure = new tls.TLSSocket(raw, { isServer: true, secureContext: this.hooks.secureContext });
+    const sni = this.hooks.SNICallback;
+    const secure = new tls.TLSSocket(raw, { isServer: true, secureContext, ...(sni ? { SNICallback: sni } : {}) });
     secure.on('close', () => raw.destroy());
     this.session.secure = true;
     this.attach(secure);

@@ -2,6 +2,7 @@
 // time, tests now): everything by injection, nothing read from globals.
 
 import type { Account, Mailbox } from '../store/types.js';
+import type { SecureContext, SecureVersion } from 'node:tls';
 import type { Store } from '../store/store.js';
 
 export interface ImapLogger {
@@ -30,11 +31,25 @@ export interface ImapLimits {
   idleKeepaliveMs?: number;
 }
 
+/**
+ * The certificate: key/cert is the default (clients without SNI); SNICallback, when
+ * given, chooses by the requested name; onDefaultChange reports a reloaded default.
+ */
+export interface ImapTls {
+  readonly key: string | Buffer;
+  readonly cert: string | Buffer;
+  SNICallback?: (servername: string, cb: (err: Error | null, ctx?: SecureContext) => void) => void;
+  onDefaultChange?: (listener: () => void) => () => void;
+  /** Legacy clients (tls.legacy_versions_on): the lowest version (default TLS 1.2) and the cipher list. */
+  minVersion?: SecureVersion;
+  ciphers?: string;
+}
+
 export interface ImapOptions {
   store: Store;
   logger: ImapLogger;
   hostname: string;
-  tls?: { key: string | Buffer; cert: string | Buffer };
+  tls?: ImapTls;
   implicitTls?: boolean;
   allowPlaintext: (remoteAddress: string, secure: boolean) => boolean;
   authenticate: (username: string, password: string, remoteAddress: string) => Promise<AuthResult>;

@@ -4,7 +4,7 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import { Connection } from './connection.js';
-import type { ImapOptions } from './options.js';
+import type { ImapOptions, ImapTls } from './options.js';
 import { untaggedStatus } from './respond.js';
 
 export interface ImapServer {
@@ -16,7 +16,14 @@ export interface ImapServer {
 
 export function createImapServer(opts: ImapOptions): ImapServer {
   if (opts.implicitTls && !opts.tls) throw new Error('implicitTls needs tls key and cert');
-  const secureContext = opts.tls ? tls.createSecureContext({ key: opts.tls.key, cert: opts.tls.cert, minVersion: 'TLSv1.2' }) : null;
+  const material = opts.tls;
+  const contextOptions = (m: ImapTls): tls.SecureContextOptions => ({
+    key: m.key,
+    cert: m.cert,
+    minVersion: m.minVersion ?? 'TLSv1.2',
+    ...(m.ciphers ? { ciphers: m.ciphers } : {}),
+  });
+  let secureContext = material ? tls.createSecureContext(contextOptions(material)) : null;
   const open = new Set<Connection>();
   const perIp = new Map<string, number>();
   let closing = false;
@@ -33,7 +40,8 @@ export function createImapServer(opts: ImapOptions): ImapServer {
     }
     perIp.set(ip, count + 1);
     const conn = new Connection(socket, opts, {
-      secureContext,
+      secureContext: () => secureContext,
+      ...(material?.SNICallback ? { SNICallback: material.SNICallback } : {}),
       onClose: () => {
         open.delete(conn);
         const n = (perIp.get(ip) ?? 1) - 1;
@@ -45,10 +53,22 @@ export function createImapServer(opts: ImapOptions): ImapServer {
     conn.start();
   };
 
-  const server: net.Server = opts.implicitTls && secureContext
-    ? tls.createServer({ key: opts.tls?.key, cert: opts.tls?.cert, minVersion: 'TLSv1.2' }, (socket) => accept(socket, true))
+  const server: net.Server = opts.implicitTls && material
+    ? tls.createServer(
+        { ...contextOptions(material), ...(material.SNICallback ? { SNICallback: material.SNICallback } : {}) },
+        (socket) => accept(socket, true),
+      )
     : net.createServer((socket) => accept(socket, false));
   server.on('tlsClientError', (err: Error) => opts.logger.debug({ err: err.message }, 'imaps handshake failed'));
+  // A reloaded default certificate is used from the next handshake on.
+  const stopWatchingTls = material?.onDefaultChange?.(() => {
+    try {
+      secureContext = tls.createSecureContext(contextOptions(material));
+      if (server instanceof tls.Server) server.setSecureContext(contextOptions(material));
+    } catch (err) {
+      opts.logger.error({ err }, 'cannot use the reloaded TLS certificate; keeping the previous one');
+    }
+  });
 
   return {
     listen(host, port) {
@@ -63,6 +83,7 @@ export function createImapServer(opts: ImapOptions): ImapServer {
     },
     async close(graceMs) {
       closing = true;
+      stopWatchingTls?.();
       const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
       for (const c of open) c.shutdown();
       const deadline = Date.now() + graceMs;

@@ -247,7 +247,8 @@ export class Connection {
     this.parser.reset();
     this.detach();
     const plain = this.socket;
-    const secure = new tls.TLSSocket(plain, { isServer: true, secureContext: ctx });
+    const sni = this.listener.sniCallback;
+    const secure = new tls.TLSSocket(plain, { isServer: true, secureContext: ctx, ...(sni ? { SNICallback: sni } : {}) });
     secure.on('error', (err: Error) => this.log.debug({ err, session: this.session.conn.id }, 'POP3 STLS socket error'));
     this.attach(secure);
     if (this.paused) {

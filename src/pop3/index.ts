@@ -7,7 +7,9 @@ import { hostname as osHostname } from 'node:os';
 import type { Store } from '../store/store.js';
 import type { LoginThrottle } from '../auth/authenticator.js';
 import { processWireSizes, type WireSizeCache } from './maildrop.js';
-import { Pop3Listener } from './server.js';
+import { Pop3Listener, type Pop3Tls } from './server.js';
+
+export type { Pop3Tls } from './server.js';
 import type { Pop3Logger } from './session.js';
 
 export interface Pop3Options {
@@ -15,7 +17,7 @@ export interface Pop3Options {
   logger: Pop3Logger;
   hostname: string;
   /** Enables STLS on the plain port and is required for implicit TLS. */
-  tls?: { key: string | Buffer; cert: string | Buffer };
+  tls?: Pop3Tls;
   /** POP3S: TLS from the first byte (RFC 8314). */
   implicitTls?: boolean;
   /** Whether USER/PASS and AUTH PLAIN/LOGIN are allowed without TLS from this address. */

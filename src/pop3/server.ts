@@ -20,8 +20,32 @@ import { once } from 'node:events';
 import { Connection } from './connection.js';
 import type { SessionConfig } from './session.js';
 
+/**
+ * The certificate: key/cert is the default (clients without SNI); SNICallback, when
+ * given, chooses by the requested name; onDefaultChange reports a reloaded default.
+ */
+export interface Pop3Tls {
+  readonly key: string | Buffer;
+  readonly cert: string | Buffer;
+  SNICallback?: (servername: string, cb: (err: Error | null, ctx?: tls.SecureContext) => void) => void;
+  onDefaultChange?: (listener: () => void) => () => void;
+  /** Legacy clients (tls.legacy_versions_on): the lowest version and the cipher list. */
+  minVersion?: tls.SecureVersion;
+  ciphers?: string;
+}
+
+/** The context options of the default certificate, with the listener's version range. */
+function contextOptions(material: Pop3Tls): tls.SecureContextOptions {
+  return {
+    key: material.key,
+    cert: material.cert,
+    ...(material.minVersion ? { minVersion: material.minVersion } : {}),
+    ...(material.ciphers ? { ciphers: material.ciphers } : {}),
+  };
+}
+
 export interface ServerConfig extends SessionConfig {
-  tls?: { key: string | Buffer; cert: string | Buffer };
+  tls?: Pop3Tls;
   implicitTls: boolean;
   idleTimeoutMs: number;
   commandTimeoutMs?: number;
@@ -34,14 +58,17 @@ export class Pop3Listener {
   private readonly server: net.Server;
   private readonly conns = new Set<Connection>();
   private readonly perIp = new Map<string, number>();
-  private readonly secureContext: tls.SecureContext | undefined;
+  private secureContext: tls.SecureContext | undefined;
+  private readonly stopWatchingTls: (() => void) | undefined;
   closing = false;
 
   constructor(readonly config: ServerConfig) {
-    if (config.tls) this.secureContext = tls.createSecureContext({ key: config.tls.key, cert: config.tls.cert });
+    const material = config.tls;
+    if (material) this.secureContext = tls.createSecureContext(contextOptions(material));
+    const sni = material?.SNICallback ? { SNICallback: material.SNICallback } : {};
     if (config.implicitTls) {
-      if (!config.tls) throw new Error('POP3S (implicit TLS) needs a certificate and key');
-      const server = tls.createServer({ key: config.tls.key, cert: config.tls.cert });
+      if (!material) throw new Error('POP3S (implicit TLS) needs a certificate and key');
+      const server = tls.createServer({ ...contextOptions(material), ...sni });
       server.on('secureConnection', (socket: tls.TLSSocket) => this.accept(socket, true));
       server.on('tlsClientError', (err, socket) => {
         config.logger.debug({ err, remote: socket.remoteAddress }, 'POP3S handshake failed');
@@ -52,10 +79,24 @@ export class Pop3Listener {
       this.server = net.createServer((socket) => this.accept(socket, false));
     }
     this.server.on('error', (err) => config.logger.error({ err }, 'POP3 listener error'));
+    // A reloaded default certificate is used from the next handshake on.
+    this.stopWatchingTls = material?.onDefaultChange?.(() => {
+      try {
+        this.secureContext = tls.createSecureContext(contextOptions(material));
+        if (this.server instanceof tls.Server) this.server.setSecureContext(contextOptions(material));
+      } catch (err) {
+        config.logger.error({ err }, 'cannot use the reloaded TLS certificate; keeping the previous one');
+      }
+    });
   }
 
   get tlsContext(): tls.SecureContext | undefined {
     return this.secureContext;
+  }
+
+  /** SNI selection for STLS, when the certificate store offers it. */
+  get sniCallback(): Pop3Tls['SNICallback'] {
+    return this.config.tls?.SNICallback;
   }
 
   async listen(host: string, port: number): Promise<{ address: string; port: number }> {
@@ -72,6 +113,7 @@ export class Pop3Listener {
   /** Stops accepting; idle sessions are told and closed, busy ones get `graceMs` to finish. */
   async close(graceMs: number): Promise<void> {
     this.closing = true;
+    this.stopWatchingTls?.();
     const stopped = new Promise<void>((resolve) => this.server.close(() => resolve()));
     const all = [...this.conns];
     for (const c of all) c.shutdown();

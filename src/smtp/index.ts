@@ -9,6 +9,7 @@
 //   unexpected), never an exception that could take down the process.
 // - No AUTH on the MX; on submission, no AUTH before TLS unless allowPlaintextAuth.
 
+import type { SecureContext, SecureVersion } from 'node:tls';
 import { SMTPServer, type SMTPServerDataStream, type SMTPServerOptions, type SMTPServerSession } from 'smtp-server';
 import type { Store } from '../store/store.js';
 import type { Account } from '../store/types.js';
@@ -51,7 +52,7 @@ export interface SmtpOptions {
   logger: Logger;
   /** Our host name: greeting, Received "by", Authentication-Results authserv-id. */
   hostname: string;
-  tls?: { key: string | Buffer; cert: string | Buffer };
+  tls?: SmtpTls;
   limits: SmtpLimits;
   /** [] = system resolvers; else "ip" or "ip:port" for SPF/DKIM/DMARC/ARC lookups. */
   dnsServers: string[];
@@ -69,6 +70,20 @@ export interface SmtpOptions {
   sieve?: SieveDeliveryOptions;
   /** Sender rewriting for Sieve redirects, and the way back for their bounces. */
   srs?: Srs;
+}
+
+/**
+ * The certificate: key/cert is the default (clients without SNI); SNICallback, when
+ * given, chooses by the requested name; onDefaultChange reports a reloaded default.
+ */
+export interface SmtpTls {
+  readonly key: string | Buffer;
+  readonly cert: string | Buffer;
+  SNICallback?: (servername: string, cb: (err: Error | null, ctx?: SecureContext) => void) => void;
+  onDefaultChange?: (listener: () => void) => () => void;
+  /** Legacy clients (tls.legacy_versions_on): the lowest version and the cipher list. */
+  minVersion?: SecureVersion;
+  ciphers?: string;
 }
 
 export type SmtpListenerKind = 'inbound' | 'submission' | 'submissions';
@@ -146,6 +161,9 @@ export function createSmtpListener(kind: SmtpListenerKind, opts: SmtpOptions): S
     banner: 'Steadymail',
     secure: kind === 'submissions',
     ...(opts.tls ? { key: opts.tls.key, cert: opts.tls.cert } : {}),
+    ...(opts.tls?.SNICallback ? { SNICallback: opts.tls.SNICallback } : {}),
+    ...(opts.tls?.minVersion ? { minVersion: opts.tls.minVersion } : {}),
+    ...(opts.tls?.ciphers ? { ciphers: opts.tls.ciphers } : {}),
     logger: false,
     disableReverseLookup: true,
     size: limits.maxMessageBytes,
@@ -254,6 +272,15 @@ export function createSmtpListener(kind: SmtpListenerKind, opts: SmtpOptions): S
   const server = new SMTPServer(options);
   if (limits.commandTimeoutMs !== undefined) setCommandTimeout(server, limits.commandTimeoutMs);
   server.on('error', (err) => logger.warn({ err, kind }, 'smtp listener error'));
+  // A reloaded default certificate is used from the next handshake on (STARTTLS and implicit TLS).
+  const tls = opts.tls;
+  const stopWatchingTls = tls?.onDefaultChange?.(() => {
+    try {
+      server.updateSecureContext({ key: tls.key, cert: tls.cert });
+    } catch (err) {
+      logger.error({ err, kind }, 'cannot use the reloaded TLS certificate; keeping the previous one');
+    }
+  });
 
   return {
     listen(host, port) {
@@ -269,6 +296,7 @@ export function createSmtpListener(kind: SmtpListenerKind, opts: SmtpOptions): S
       });
     },
     async close(graceMs) {
+      stopWatchingTls?.();
       server.options.closeTimeout = graceMs;
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await Promise.allSettled([...inflight]);

@@ -38,6 +38,8 @@ import type {
   SpecialUse,
   StoredStructure,
   SystemFlag,
+  AcmeAccount,
+  StoredCertificate,
 } from './types.js';
 import type { BlobStore } from './blobs/blob-store.js';
 
@@ -280,6 +282,21 @@ export interface Store {
   clearAuthFailures(keys: string[]): Promise<void>;
   /** Drops counters whose window ended; returns how many. */
   pruneAuthFailures(windowMs: number): Promise<number>;
+
+  // TLS certificates from ACME (src/tls/acme.ts), shared by every node
+  getAcmeAccount(directoryUrl: string): Promise<AcmeAccount | undefined>;
+  /** Keeps the first account key stored for a directory (nodes racing to register end up with one); updates the URL for that key. */
+  saveAcmeAccount(account: AcmeAccount): Promise<AcmeAccount>;
+  listTlsCertificates(): Promise<StoredCertificate[]>;
+  getTlsCertificate(name: string): Promise<StoredCertificate | undefined>;
+  /** A newly issued certificate for `name`; clears its failure count. */
+  saveTlsCertificate(name: string, certPem: string, keyPem: string, notAfter: Date): Promise<void>;
+  /** A failed issuance: failures + 1, next attempt not before `nextAttemptAt`. */
+  recordTlsCertificateFailure(name: string, error: string, nextAttemptAt: Date): Promise<StoredCertificate>;
+  /** An HTTP-01 token any node answers until `expiresAt`. */
+  putAcmeChallenge(token: string, keyAuthorization: string, name: string, expiresAt: Date): Promise<void>;
+  getAcmeChallenge(token: string): Promise<string | undefined>;
+  deleteAcmeChallenge(token: string): Promise<void>;
 
   // Maintenance
   /** Deletes blobs that no message references and that are older than `graceMs`. */

@@ -212,3 +212,27 @@ export interface SieveScriptInfo {
 export interface SieveScript extends SieveScriptInfo {
   content: string;
 }
+
+/** An ACME account (RFC 8555 7.3): one key per CA directory, shared by every node. */
+export interface AcmeAccount {
+  directoryUrl: string;
+  keyPem: string;
+  /** The account URL the CA gave; null until registered. */
+  accountUrl: string | null;
+}
+
+/** A host name's ACME certificate and its renewal state. */
+export interface StoredCertificate {
+  /** Lower-case host name. */
+  name: string;
+  /** Chain, leaf first; null until first issued. */
+  certPem: string | null;
+  keyPem: string | null;
+  notAfter: Date | null;
+  updatedAt: Date;
+  /** Failed attempts since the last success. */
+  failures: number;
+  /** After a failure: not attempted again before this. */
+  nextAttemptAt: Date | null;
+  lastError: string | null;
+}

@@ -87,7 +87,11 @@ async function writeAtomically(path: string, text: string, mode: number): Promis
   await rename(tmp, path);
 }
 
-export async function loadCertificate(config: Pick<Config, 'tls' | 'dataDir' | 'hostname'>): Promise<ServerCertificate> {
+export async function loadCertificate(config: {
+  hostname: string;
+  dataDir: string;
+  tls: Pick<Config['tls'], 'cert' | 'key'>;
+}): Promise<ServerCertificate> {
   if (config.tls.cert !== null && config.tls.key !== null) {
     const pair = await readPair(config.tls.cert, config.tls.key);
     return {

@@ -164,6 +164,31 @@ export interface SchemaVersionTable {
   applied_at: number;
 }
 
+export interface TlsCertificatesTable {
+  name: string;
+  cert_pem: string | null;
+  key_pem: string | null;
+  not_after: number | null;
+  updated_at: number;
+  failures: Generated<number>;
+  next_attempt_at: number | null;
+  last_error: string | null;
+}
+
+export interface AcmeAccountsTable {
+  directory_url: string;
+  key_pem: string;
+  account_url: string | null;
+  created_at: number;
+}
+
+export interface AcmeChallengesTable {
+  token: string;
+  key_authorization: string;
+  name: string;
+  expires_at: number;
+}
+
 export interface Database {
   domains: DomainsTable;
   accounts: AccountsTable;
@@ -182,4 +207,7 @@ export interface Database {
   sieve_scripts: SieveScriptsTable;
   sieve_replies: SieveRepliesTable;
   schema_version: SchemaVersionTable;
+  tls_certificates: TlsCertificatesTable;
+  acme_accounts: AcmeAccountsTable;
+  acme_challenges: AcmeChallengesTable;
 }

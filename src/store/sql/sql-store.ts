@@ -14,13 +14,14 @@ import * as integrity from './integrity.js';
 import * as authFailures from './auth-failures.js';
 import * as filter from './filter.js';
 import * as sieve from './sieve.js';
+import * as certificates from './certificates.js';
 import { createHash } from 'node:crypto';
 import { listAudit, writeAudit } from './audit.js';
 import { toAccount, toDomain, toMailbox } from './rows.js';
 import { NotFound, OverQuota } from '../errors.js';
 import type { BlobStore } from '../blobs/blob-store.js';
 import type { AccountUpdate, ChangeBus, FlagUpdate, IntegrityCheckOptions, IntegrityProblem, ListMessagesOptions, NewAccount, Store, StoreStats } from '../store.js';
-import type { AuditContext, AuditEntry, NewMessage, StoredStructure, NewOutbound, QueueState, SpecialUse, AppendResult, FilterListKind, GreylistPolicy } from '../types.js';
+import type { AuditContext, AuditEntry, NewMessage, StoredStructure, NewOutbound, QueueState, SpecialUse, AppendResult, FilterListKind, GreylistPolicy, AcmeAccount } from '../types.js';
 
 /** Blobs unreferenced for less than this are a delivery in flight, not garbage. */
 export const DEFAULT_BLOB_GRACE_MS = 24 * 3600_000;
@@ -267,6 +268,35 @@ export class SqlStore implements Store {
   }
   listAudit(options: { accountId?: number; limit?: number; since?: Date } = {}) {
     return listAudit(this.db, options);
+  }
+
+  // TLS certificates from ACME
+  getAcmeAccount(directoryUrl: string) {
+    return certificates.getAcmeAccount(this.db, directoryUrl);
+  }
+  saveAcmeAccount(account: AcmeAccount) {
+    return this.writes.run((tx) => certificates.saveAcmeAccount(tx, account));
+  }
+  listTlsCertificates() {
+    return certificates.listTlsCertificates(this.db);
+  }
+  getTlsCertificate(name: string) {
+    return certificates.getTlsCertificate(this.db, name);
+  }
+  async saveTlsCertificate(name: string, certPem: string, keyPem: string, notAfter: Date) {
+    await this.writes.run((tx) => certificates.saveTlsCertificate(tx, name, certPem, keyPem, notAfter));
+  }
+  recordTlsCertificateFailure(name: string, error: string, nextAttemptAt: Date) {
+    return this.writes.run((tx) => certificates.recordTlsCertificateFailure(tx, name, error, nextAttemptAt));
+  }
+  async putAcmeChallenge(token: string, keyAuthorization: string, name: string, expiresAt: Date) {
+    await this.writes.run((tx) => certificates.putAcmeChallenge(tx, token, keyAuthorization, name, expiresAt));
+  }
+  getAcmeChallenge(token: string) {
+    return certificates.getAcmeChallenge(this.db, token);
+  }
+  async deleteAcmeChallenge(token: string) {
+    await this.writes.run((tx) => certificates.deleteAcmeChallenge(tx, token));
   }
 
   // Leases
