@@ -11,6 +11,7 @@ import * as messages from './messages.js';
 import * as queue from './queue.js';
 import * as outbound from './outbound.js';
 import * as integrity from './integrity.js';
+import { createMonitoringStore, type MonitoringStore } from './monitoring.js';
 import { createHash } from 'node:crypto';
 import { listAudit, writeAudit } from './audit.js';
 import { toAccount, toDomain, toMailbox } from './rows.js';
@@ -44,6 +45,7 @@ export class SqlStore implements Store {
   private readonly onClose: (() => Promise<void>) | undefined;
   private closed = false;
   readonly backupMetadata?: (path: string) => Promise<void>;
+  readonly monitoring: MonitoringStore;
 
   constructor(o: SqlStoreOptions) {
     if (o.backupMetadata) this.backupMetadata = o.backupMetadata;
@@ -53,6 +55,7 @@ export class SqlStore implements Store {
     this.bus = o.bus;
     this.onClose = o.onClose;
     this.writes = new WriteBatcher(o.db, o.dialect, (e) => o.bus.publish(e), o.durabilityBarrier);
+    this.monitoring = createMonitoringStore(o.db, this.writes);
   }
 
   // Domains
