@@ -71,6 +71,16 @@ export async function startServer(options: StartServerOptions): Promise<ServerHa
           logger,
           intervalSeconds: config.monitor.probeIntervalSeconds,
           credentials: config.monitor.probe,
+          node: config.monitor.nodeName,
+          probeHistoryDays: config.monitor.probeHistoryDays,
+          uptimeDays: config.monitor.uptimeDays,
+          alerts: {
+            webhook: config.monitor.alertWebhook,
+            email: config.monitor.alertEmail,
+            afterSeconds: config.monitor.alertAfterSeconds,
+            minIntervalSeconds: config.monitor.alertMinIntervalSeconds,
+            autoIncidentMinutes: config.monitor.autoIncidentMinutes,
+          },
           listeners: () => addresses,
           connections: () => started.map((l) => [l.name, l.connections?.()] as [ListenerName, number | undefined]),
         });

@@ -85,7 +85,7 @@ test('every component passes, including the round trip, and the message is gone 
   assert.ok(monitor);
   const results = await monitor.runOnce();
   const byComponent = new Map(results.map((r) => [r.component, r]));
-  assert.deepEqual([...byComponent.keys()].sort(), ['delivery', 'http', 'imap', 'pop3', 'smtp', 'submission']);
+  assert.deepEqual([...byComponent.keys()].sort(), ['delivery', 'http', 'imap', 'pop3', 'smtp', 'store', 'submission']);
   for (const r of results) assert.ok(r.ok, `${r.component}: ${JSON.stringify(r.steps.filter((s) => !s.ok))}`);
   const delivery = byComponent.get('delivery');
   assert.deepEqual(delivery?.steps.map((s) => s.name), ['submit', 'imap-arrival', 'pop3-collect']);
@@ -124,7 +124,7 @@ test('/metrics exposes store, queue, connection and probe figures', async () => 
 test('/status and /status.json show every component as operational', async () => {
   const json = (await (await fetch(url('/status.json'))).json()) as { status: string; components: Array<{ id: string; status: string; lastLatencyMs: number }> };
   assert.equal(json.status, 'operational');
-  assert.equal(json.components.length, 6);
+  assert.equal(json.components.length, 7);
   for (const c of json.components) assert.equal(c.status, 'operational', c.id);
   const page = await fetch(url('/status'));
   assert.equal(page.status, 200);

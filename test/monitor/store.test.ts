@@ -55,11 +55,11 @@ for (const backend of backends) {
         const m = store.monitoring;
         const base = Date.UTC(2026, 10, 20, 12);
         await m.recordProbes([
-          { node: 'a', component: 'imap', at: new Date(base), ok: true, ms: 12.4, failedSteps: [] },
-          { node: 'b', component: 'imap', at: new Date(base + 1000), ok: false, ms: 30, failedSteps: ['imap:login'] },
+          { node: 'a', component: 'imap', at: new Date(base), ok: true, ms: 12.4, steps: 3, failedSteps: [] },
+          { node: 'b', component: 'imap', at: new Date(base + 1000), ok: false, ms: 30, steps: 3, failedSteps: ['imap:login'] },
         ]);
-        await m.recordProbes([{ node: 'a', component: 'imap', at: new Date(base + 2000), ok: false, ms: 8, failedSteps: ['imap:banner'] }]);
-        await m.recordProbes([{ node: 'a', component: 'imap', at: new Date(base - DAY), ok: true, ms: 5, failedSteps: [] }]);
+        await m.recordProbes([{ node: 'a', component: 'imap', at: new Date(base + 2000), ok: false, ms: 8, steps: 1, failedSteps: ['imap:banner'] }]);
+        await m.recordProbes([{ node: 'a', component: 'imap', at: new Date(base - DAY), ok: true, ms: 5, steps: 3, failedSteps: [] }]);
         const recent = await m.recentProbes({ since: new Date(base - 1), component: 'imap' });
         assert.deepEqual(
           recent.map((r) => [r.node, r.ok, r.ms, r.failedSteps]),

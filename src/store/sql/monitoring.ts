@@ -93,6 +93,8 @@ export interface ProbeRecord {
   at: Date;
   ok: boolean;
   ms: number;
+  /** Steps run (all of them failed when equal to failedSteps.length). */
+  steps: number;
   failedSteps: string[];
 }
 
@@ -236,7 +238,7 @@ export function createMonitoringStore(db: Kysely<Database>, writes: WriteBatcher
           const ms = Math.max(0, Math.round(r.ms));
           await tx
             .insertInto('monitor_probes')
-            .values({ node: r.node, component: r.component, at: r.at.getTime(), ok: r.ok ? 1 : 0, ms, failed_steps: JSON.stringify(r.failedSteps) })
+            .values({ node: r.node, component: r.component, at: r.at.getTime(), ok: r.ok ? 1 : 0, ms, steps: r.steps, failed_steps: JSON.stringify(r.failedSteps) })
             .execute();
           await tx
             .insertInto('monitor_probe_days')
@@ -268,6 +270,7 @@ export function createMonitoringStore(db: Kysely<Database>, writes: WriteBatcher
         at: new Date(Number(r.at)),
         ok: Number(r.ok) === 1,
         ms: Number(r.ms),
+        steps: Number(r.steps),
         failedSteps: JSON.parse(r.failed_steps) as string[],
       }));
     },

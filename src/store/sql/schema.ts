@@ -110,6 +110,8 @@ export interface MonitorProbesTable {
   at: number;
   ok: number;
   ms: number;
+  /** Steps run; equal to the failed ones: nothing answered. */
+  steps: number;
   /** JSON array of the names of the steps that failed. */
   failed_steps: string;
 }

@@ -16,6 +16,7 @@ export const migration0007: Migration = {
       at bigint not null,
       ok integer not null,
       ms integer not null,
+      steps integer not null,
       failed_steps text not null
     )`.execute(db);
     await sql`create index monitor_probes_component_at on monitor_probes(component, at)`.execute(db);
