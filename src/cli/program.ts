@@ -10,6 +10,7 @@ import { userCommand } from './user.js';
 import { checkCommand } from './check.js';
 import { repairCommand } from './repair.js';
 import { backupCommands } from './backup.js';
+import { incidentCommand, maintenanceCommand } from './incident.js';
 
 export function buildProgram(): Command {
   const program = new Command('steadymail')
@@ -29,6 +30,8 @@ export function buildProgram(): Command {
   program.addCommand(repairCommand());
   for (const c of backupCommands()) program.addCommand(c);
   program.addCommand(queueCommand());
+  program.addCommand(incidentCommand());
+  program.addCommand(maintenanceCommand());
   program.addCommand(
     command('version', 'print the version').action(() => {
       io().out(`steadymail ${VERSION}`);
