@@ -13,6 +13,8 @@ import { loadCertificate, type ServerCertificate } from './tls/index.js';
 import { createHttpListener } from './http/listener.js';
 import { PROTOCOL_LISTENERS, createOutbound } from './listeners.js';
 import { createMonitor, type Monitor } from './monitor/index.js';
+import { countingStore, MessageCounters } from './monitor/counters.js';
+import { snmpListener } from './snmp/index.js';
 import type { OutboundQueue } from './smtp/queue/index.js';
 import { ListenError, storeOptions, type Listener, type ServerContext } from './listener.js';
 
@@ -53,11 +55,14 @@ export async function startServer(options: StartServerOptions): Promise<ServerHa
   const factories = options.listeners ?? LISTENERS;
   const graceMs = config.server.shutdownGraceSeconds * 1000;
   const opened = storeOptions(config);
-  const store = await openStore(
+  const counters = new MessageCounters();
+  const rawStore = await openStore(
     opened.driver === 'postgres'
       ? { ...opened, onBackgroundError: (err: unknown) => logger.error({ err }, 'store: background error (PostgreSQL connection)') }
       : { ...opened, ...(options.bus ? { bus: options.bus } : {}) },
   );
+  // Counts the messages that pass through the store, for /metrics and SNMP.
+  const store = countingStore(rawStore, counters);
   const started: Listener[] = [];
   const addresses = new Map<ListenerName, ListenAddress>();
 
@@ -81,6 +86,7 @@ export async function startServer(options: StartServerOptions): Promise<ServerHa
             minIntervalSeconds: config.monitor.alertMinIntervalSeconds,
             autoIncidentMinutes: config.monitor.autoIncidentMinutes,
           },
+          counters,
           listeners: () => addresses,
           connections: () => started.map((l) => [l.name, l.connections?.()] as [ListenerName, number | undefined]),
         });
@@ -110,9 +116,10 @@ export async function startServer(options: StartServerOptions): Promise<ServerHa
     if (days < 14) logger.warn({ notAfter: certificate.notAfter.toISOString() }, 'the TLS certificate expires soon');
 
     const context: ServerContext = { config, logger, store, certificate, ...(monitor ? { httpFeatures: [monitor.httpFeature] } : {}) };
+    const snmp = snmpListener(config, logger, monitor);
     for (const name of LISTENER_NAMES) {
       const address = config.listen[name];
-      const factory = factories[name];
+      const factory = name === 'snmp' && snmp ? () => snmp : factories[name];
       if (address === null) continue;
       if (!factory) {
         logger.debug({ listener: name }, `${name} is not implemented yet; not listening`);

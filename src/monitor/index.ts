@@ -9,10 +9,12 @@ import type { FastifyReply } from 'fastify';
 import type { HttpFeature } from '../http/app.js';
 import type { Logger } from '../log.js';
 import type { Store } from '../store/store.js';
+import type { SnmpSnapshot } from '../snmp/agent.js';
 import { createAlerter, type Alerter } from './alerts.js';
+import type { MessageCounters } from './counters.js';
 import { ProbeHistory } from './history.js';
 import { createMetrics, type MonitorMetrics } from './metrics.js';
-import { runProbes, type Component, type ProbePlan, type ProbeResult } from './probes/index.js';
+import { COMPONENTS, runProbes, type Component, type ProbePlan, type ProbeResult } from './probes/index.js';
 import { StepRecorder } from './probes/types.js';
 import { checkReadiness } from './readiness.js';
 import { renderAtomFeed, renderStatusPage } from './status-page.js';
@@ -52,6 +54,8 @@ export interface MonitorOptions {
   alerts?: MonitorAlertOptions;
   /** How long /status and its API reuse one summary; default 5 s. */
   summaryCacheMs?: number;
+  /** Messages counted by the store wrapper (countingStore). */
+  counters?: MessageCounters;
 }
 
 export interface Monitor {
@@ -63,6 +67,8 @@ export interface Monitor {
   summary(fresh?: boolean): Promise<StatusSummary>;
   /** The components this node probes. */
   components(): Component[];
+  /** What the SNMP agent serves. */
+  snmpSnapshot(): Promise<SnmpSnapshot>;
   /** Runs the probes now (the scheduler's run when one is in flight). */
   runOnce(): Promise<ProbeResult[]>;
   /** The first run starts at once, then every interval. */
@@ -86,7 +92,7 @@ function expectedComponents(listeners: ReadonlyMap<ListenerName, unknown>, withA
 export function createMonitor(options: MonitorOptions): Monitor {
   const { store, logger } = options;
   const history = new ProbeHistory(options.historySize ?? 100);
-  const metrics = createMetrics(store);
+  const metrics = createMetrics(store, options.counters);
   const log = logger.child({ component: 'monitor' });
   let running: Promise<ProbeResult[]> | undefined;
   let timer: NodeJS.Timeout | undefined;
@@ -116,6 +122,65 @@ export function createMonitor(options: MonitorOptions): Monitor {
       cached = { at: now, value: buildSummary({ store, history, components, intervalSeconds: options.intervalSeconds, uptimeDays }) };
     }
     return cached.value;
+  };
+
+  const COMPONENT_OF: Partial<Record<ListenerName, Component>> = {
+    smtp: 'smtp',
+    submission: 'submission',
+    submissions: 'submission',
+    pop3: 'pop3',
+    pop3s: 'pop3',
+    imap: 'imap',
+    imaps: 'imap',
+    http: 'http',
+  };
+  const snmpSnapshot = async (): Promise<SnmpSnapshot> => {
+    const current = await summary();
+    const connections = [...(options.connections?.() ?? [])].filter((e): e is [ListenerName, number] => e[1] !== undefined);
+    const perComponent = new Map<string, number>();
+    for (const [listener, open] of connections) {
+      const component = COMPONENT_OF[listener];
+      if (component) perComponent.set(component, (perComponent.get(component) ?? 0) + open);
+    }
+    const now = Date.now();
+    let queue = { queued: 0, failed: 0, oldestAgeSeconds: 0 };
+    let storeFigures = { up: false, domains: 0, accounts: 0, messages: 0, bytes: 0 };
+    try {
+      const [queued, failed, stats] = await Promise.all([store.listQueue({ state: 'queued', limit: 100_000 }), store.listQueue({ state: 'failed', limit: 100_000 }), store.stats()]);
+      const oldest = queued.reduce((min, e) => Math.min(min, e.createdAt.getTime()), now);
+      queue = { queued: queued.length, failed: failed.length, oldestAgeSeconds: Math.round((now - oldest) / 1000) };
+      storeFigures = { up: true, ...stats };
+    } catch {
+      // smStoreStatus says down
+    }
+    const counts = options.counters?.counts;
+    return {
+      components: current.components.map((c) => {
+        const known = (COMPONENTS as readonly string[]).indexOf(c.id);
+        return {
+          index: known >= 0 ? known + 1 : 100 + current.components.indexOf(c),
+          id: c.id,
+          name: c.name,
+          status: c.status,
+          latencyMs: c.lastLatencyMs,
+          lastProbeAgeSeconds: c.lastProbeAt === null ? null : Math.round((now - Date.parse(c.lastProbeAt)) / 1000),
+          uptimeHundredths: c.uptimePercent === null ? null : Math.round(c.uptimePercent * 100),
+          connections: perComponent.get(c.id) ?? 0,
+        };
+      }),
+      connections: connections.map(([protocol, open]) => ({ protocol, open })),
+      queue,
+      store: storeFigures,
+      messages: {
+        received: counts?.received ?? 0,
+        receivedBytes: counts?.receivedBytes ?? 0,
+        deliveredLocal: counts?.deliveredLocal ?? 0,
+        transmitted: counts?.transmitted ?? 0,
+        transmittedBytes: counts?.transmittedBytes ?? 0,
+        failed: counts?.failed ?? 0,
+        queued: counts?.queued ?? 0,
+      },
+    };
   };
 
   /** The store as a component: it answers a ping and takes a probe result. */
@@ -227,6 +292,7 @@ export function createMonitor(options: MonitorOptions): Monitor {
     httpFeature,
     summary,
     components,
+    snmpSnapshot,
     runOnce,
     start() {
       stopped = false;

@@ -1,0 +1,27 @@
+// The SNMP agent as one of the server's listeners. It runs only where the monitor runs
+// (it serves the monitor's figures) and only with a community or a v3 user configured.
+import type { Config } from '../config/index.js';
+import type { Listener } from '../listener.js';
+import type { Logger } from '../log.js';
+import type { Monitor } from '../monitor/index.js';
+import { VERSION } from '../version.js';
+import { createSnmpAgent } from './agent.js';
+
+export function snmpListener(config: Config, logger: Logger, monitor: Monitor | undefined): Listener | undefined {
+  const address = config.listen.snmp;
+  if (!address || !monitor) return undefined;
+  if (config.snmp.community === null && config.snmp.v3 === null) {
+    logger.debug('snmp: no community and no v3 user configured; not listening');
+    return undefined;
+  }
+  const agent = createSnmpAgent({
+    address,
+    community: config.snmp.community,
+    v3: config.snmp.v3,
+    version: VERSION,
+    hostname: config.hostname,
+    logger,
+    snapshot: () => monitor.snmpSnapshot(),
+  });
+  return { name: 'snmp', start: () => agent.start(), stop: () => agent.stop() };
+}
