@@ -5,9 +5,10 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { Writable } from 'node:stream';
 import { hashPassword } from '../../src/auth/password.js';
@@ -130,6 +131,28 @@ test('v2c: store, queue, connections, message counters and mtaTable', async () =
   await until(async () => Number((await v2('snmpget', `${SM}.4.2.0`)).get(`${SM}.4.2.0`)) >= 1);
   const mta = await v2('snmpwalk', '1.3.6.1.2.1.28.1.1');
   assert.ok(Number(mta.get('1.3.6.1.2.1.28.1.1.1.1')) >= 1, 'mtaReceivedMessages of the SMTP application (applIndex 1)');
+});
+
+test('docs/STEADYMAIL-MIB.txt parses with net-snmp and names every object the agent serves under the enterprise', async () => {
+  const mibs = mkdtempSync(join(tmpdir(), 'steadymail-mibs-'));
+  try {
+    const root = fileURLToPath(new URL('../..', import.meta.url));
+    // SMIv2 base modules (Debian's snmp package ships without them) from the net-snmp npm package.
+    for (const m of ['SNMPv2-SMI', 'SNMPv2-TC', 'SNMPv2-CONF']) copyFileSync(join(root, 'node_modules', 'net-snmp', 'lib', 'mibs', `${m}.mib`), join(mibs, `${m}.txt`));
+    copyFileSync(join(root, 'docs', 'STEADYMAIL-MIB.txt'), join(mibs, 'STEADYMAIL-MIB.txt'));
+    const translated = await run('/usr/bin/snmptranslate', ['-M', mibs, '-m', 'STEADYMAIL-MIB', '-On', 'STEADYMAIL-MIB::smComponentStatus']);
+    assert.equal(translated.stdout.trim(), `.${SM}.1.1.4`);
+    assert.equal(translated.stderr, '', 'no parse warnings');
+    const { stdout, stderr } = await run('/usr/bin/snmpwalk', ['-M', mibs, '-m', 'STEADYMAIL-MIB', '-v2c', '-c', COMMUNITY, '-r', '1', '-t', '3', target(), ENTERPRISE_OID]);
+    assert.equal(stderr, '');
+    const lines = stdout.trim().split('\n');
+    assert.ok(lines.length > 30);
+    for (const line of lines) assert.match(line, /^STEADYMAIL-MIB::sm[A-Za-z]+(\.\d+)* = /, line);
+    assert.match(stdout, /^STEADYMAIL-MIB::smComponentStatus\.1 = INTEGER: operational\(1\)$/m);
+    assert.match(stdout, /^STEADYMAIL-MIB::smStoreStatus\.0 = INTEGER: up\(1\)$/m);
+  } finally {
+    rmSync(mibs, { recursive: true, force: true });
+  }
 });
 
 test('v3 authPriv user works; a wrong community gets no answer', async () => {
