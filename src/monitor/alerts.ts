@@ -144,7 +144,9 @@ export function createAlerter(options: AlertOptions): Alerter {
           }
           const quiet = state.notifiedStatus === null && c.status === 'operational';
           if (!quiet && now.getTime() - state.since.getTime() < options.afterSeconds * 1000) continue;
-          if (!(await m.claimAlertNotification(c.id, c.status, now, quiet ? 0 : options.minIntervalSeconds * 1000))) continue;
+          // A silent first record is stamped at the epoch: it does not hold back the first real announcement.
+          const claimed = quiet ? await m.claimAlertNotification(c.id, c.status, new Date(0), 0) : await m.claimAlertNotification(c.id, c.status, now, options.minIntervalSeconds * 1000);
+          if (!claimed) continue;
           if (!quiet) {
             await announce({
               component: c.id,
