@@ -312,7 +312,18 @@ export function createSnmpAgent(options: SnmpAgentOptions): SnmpAgent {
           },
         );
       });
-      await ready;
+      try {
+        await ready;
+      } catch (err) {
+        const a = agent;
+        agent = undefined;
+        try {
+          a?.close();
+        } catch {
+          // the socket never bound
+        }
+        throw err;
+      }
       started = Date.now();
       const a = agent as unknown as Agent;
       const auth = a.getAuthorizer();
