@@ -5,7 +5,7 @@ import type { Listener } from '../listener.js';
 import type { Logger } from '../log.js';
 import type { Monitor } from '../monitor/index.js';
 import { VERSION } from '../version.js';
-import { createSnmpAgent } from './agent.js';
+import type { SnmpAgent } from './agent.js';
 
 export function snmpListener(config: Config, logger: Logger, monitor: Monitor | undefined): Listener | undefined {
   const address = config.listen.snmp;
@@ -14,14 +14,25 @@ export function snmpListener(config: Config, logger: Logger, monitor: Monitor | 
     logger.debug('snmp: no community and no v3 user configured; not listening');
     return undefined;
   }
-  const agent = createSnmpAgent({
-    address,
-    community: config.snmp.community,
-    v3: config.snmp.v3,
-    version: VERSION,
-    hostname: config.hostname,
-    logger,
-    snapshot: () => monitor.snmpSnapshot(),
-  });
-  return { name: 'snmp', start: () => agent.start(), stop: () => agent.stop() };
+  let agent: SnmpAgent | undefined;
+  return {
+    name: 'snmp',
+    async start() {
+      // net-snmp is loaded only where the agent runs.
+      const { createSnmpAgent } = await import('./agent.js');
+      agent = createSnmpAgent({
+        address,
+        community: config.snmp.community,
+        v3: config.snmp.v3,
+        version: VERSION,
+        hostname: config.hostname,
+        logger,
+        snapshot: () => monitor.snmpSnapshot(),
+      });
+      return agent.start();
+    },
+    async stop() {
+      await agent?.stop();
+    },
+  };
 }
