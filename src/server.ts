@@ -85,6 +85,7 @@ export async function startServer(options: StartServerOptions): Promise<ServerHa
             afterSeconds: config.monitor.alertAfterSeconds,
             minIntervalSeconds: config.monitor.alertMinIntervalSeconds,
             autoIncidentMinutes: config.monitor.autoIncidentMinutes,
+            subscribers: config.monitor.subscribers,
           },
           counters,
           listeners: () => addresses,

@@ -12,6 +12,9 @@ import {
   type KnownIssue,
   type Maintenance,
 } from '../store/sql/monitoring.js';
+import type { Config } from '../config/index.js';
+import { notifySubscribers } from '../monitor/notify.js';
+import type { Store } from '../store/store.js';
 import { CliError, EXIT, command, io, withStore, type ConfigOption } from './context.js';
 
 function author(): string {
@@ -70,7 +73,15 @@ function describe(i: Incident): string[] {
   ];
 }
 
+/** Tells the subscribers ([monitor] subscribers) unless --no-notify. */
+async function tell(store: Store, config: Config, incident: Incident, options: { notify?: boolean }): Promise<void> {
+  if (options.notify === false) return;
+  const n = await notifySubscribers(store, config.hostname, config.monitor.subscribers, incident);
+  if (n > 0) io().out(`queued a notice to ${n} subscriber(s)`);
+}
+
 interface UpdateOptions extends ConfigOption {
+  notify?: boolean;
   message?: string;
   stage?: string;
   impact?: string;
@@ -90,9 +101,10 @@ export function incidentCommand(): Command {
       .option('--component <id>', 'affected component (smtp, submission, pop3, imap, http, delivery, store); repeatable or comma-separated', collect)
       .option('--stage <stage>', INCIDENT_STAGES.join(', '))
       .option('--issue <title=state>', 'a known issue with its own state; repeatable', collectRaw)
+      .option('--no-notify', 'do not email the subscribers ([monitor] subscribers)')
       .action(async (title: string, options: UpdateOptions) => {
-        const created = await withStore(options, (store) =>
-          store.monitoring.openIncident({
+        await withStore(options, async (store, config) => {
+          const created = await store.monitoring.openIncident({
             title,
             impact: impactOf(options.impact) ?? 'minor',
             components: options.component ?? [],
@@ -100,9 +112,10 @@ export function incidentCommand(): Command {
             author: author(),
             ...(options.stage !== undefined ? { stage: stageOf(options.stage) } : {}),
             issues: (options.issue ?? []).map(issueOf),
-          }),
-        );
-        io().out(`opened incident ${created.id}`);
+          });
+          io().out(`opened incident ${created.id}`);
+          await tell(store, config, created, options);
+        });
       }),
   );
 
@@ -114,20 +127,22 @@ export function incidentCommand(): Command {
       .option('--impact <impact>', INCIDENT_IMPACTS.join(', '))
       .option('--component <id>', 'replaces the affected components; repeatable or comma-separated', collect)
       .option('--issue <title=state>', 'adds a known issue or sets its state; repeatable', collectRaw)
+      .option('--no-notify', 'do not email the subscribers ([monitor] subscribers)')
       .action(async (id: string, options: UpdateOptions) => {
         const stage = stageOf(options.stage);
         const impact = impactOf(options.impact);
-        const updated = await withStore(options, (store) =>
-          store.monitoring.updateIncident(positiveId(id, 'an incident'), {
+        await withStore(options, async (store, config) => {
+          const updated = await store.monitoring.updateIncident(positiveId(id, 'an incident'), {
             body: options.message ?? '',
             author: author(),
             ...(stage ? { stage } : {}),
             ...(impact ? { impact } : {}),
             ...(options.component ? { components: options.component } : {}),
             ...(options.issue ? { issues: options.issue.map(issueOf) } : {}),
-          }),
-        );
-        io().out(`incident ${updated.id} is ${updated.stage}`);
+          });
+          io().out(`incident ${updated.id} is ${updated.stage}`);
+          await tell(store, config, updated, options);
+        });
       }),
   );
 
@@ -135,11 +150,13 @@ export function incidentCommand(): Command {
     command('resolve', 'resolve an incident (and every known issue in it)')
       .argument('<id>', 'incident id')
       .option('-m, --message <text>', 'the closing update', 'This incident has been resolved.')
+      .option('--no-notify', 'do not email the subscribers ([monitor] subscribers)')
       .action(async (id: string, options: UpdateOptions) => {
-        const updated = await withStore(options, (store) =>
-          store.monitoring.updateIncident(positiveId(id, 'an incident'), { body: options.message ?? '', author: author(), stage: 'resolved' }),
-        );
-        io().out(`incident ${updated.id} is resolved`);
+        await withStore(options, async (store, config) => {
+          const updated = await store.monitoring.updateIncident(positiveId(id, 'an incident'), { body: options.message ?? '', author: author(), stage: 'resolved' });
+          io().out(`incident ${updated.id} is resolved`);
+          await tell(store, config, updated, options);
+        });
       }),
   );
 

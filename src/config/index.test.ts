@@ -222,6 +222,7 @@ test('[monitor]: defaults, environment, and the account/password pair', () => {
     alertAfterSeconds: 60,
     alertMinIntervalSeconds: 300,
     autoIncidentMinutes: 5,
+    subscribers: [],
   });
   assert.deepEqual(defaults.snmp, { community: null, v3: null });
   const c = loadConfig({
@@ -240,6 +241,7 @@ test('[monitor]: defaults, environment, and the account/password pair', () => {
       STEADYMAIL_MONITOR_NODE_NAME: 'mx2',
       STEADYMAIL_MONITOR_ALERT_WEBHOOK: 'https://hooks.example.test/steadymail',
       STEADYMAIL_MONITOR_ALERT_EMAIL: 'noc@example.test',
+      STEADYMAIL_MONITOR_SUBSCRIBERS: 'a@example.test, b@example.test',
       STEADYMAIL_SNMP_COMMUNITY: 'n0c-read',
       STEADYMAIL_SNMP_V3_USER: 'nms',
       STEADYMAIL_SNMP_V3_AUTH_PASSWORD: 'auth-secret',
@@ -248,6 +250,7 @@ test('[monitor]: defaults, environment, and the account/password pair', () => {
   assert.equal(alerting.monitor.nodeName, 'mx2');
   assert.equal(alerting.monitor.alertWebhook, 'https://hooks.example.test/steadymail');
   assert.equal(alerting.monitor.alertEmail, 'noc@example.test');
+  assert.deepEqual(alerting.monitor.subscribers, ['a@example.test', 'b@example.test']);
   assert.deepEqual(alerting.snmp, { community: 'n0c-read', v3: { user: 'nms', authPassword: 'auth-secret', privPassword: null } });
   expectConfigError(() => loadConfig({ cwd, env: { STEADYMAIL_MONITOR_ALERT_WEBHOOK: 'ftp://x.test/' } }), 'monitor.alert_webhook', /./);
   expectConfigError(() => loadConfig({ cwd, env: { STEADYMAIL_SNMP_V3_USER: 'nms' } }), 'snmp.v3_auth_password', /needs/);

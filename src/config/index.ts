@@ -60,6 +60,8 @@ export interface Config {
     alertMinIntervalSeconds: number;
     /** 0: no automatic incidents. */
     autoIncidentMinutes: number;
+    /** Addresses told by email about every incident update. */
+    subscribers: string[];
   };
   /** The SNMP agent on listen.snmp; it runs only with a community or a v3 user. */
   snmp: { community: string | null; v3: { user: string; authPassword: string; privPassword: string | null } | null };
@@ -278,6 +280,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
       alertAfterSeconds: raw.monitor.alert_after_seconds,
       alertMinIntervalSeconds: raw.monitor.alert_min_interval_seconds,
       autoIncidentMinutes: raw.monitor.auto_incident_minutes,
+      subscribers: raw.monitor.subscribers,
     },
     snmp: {
       community: raw.snmp.community ?? null,

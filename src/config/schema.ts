@@ -116,6 +116,7 @@ export const fileSchema = z.strictObject({
       alert_after_seconds: nonNegativeInt.default(60),
       alert_min_interval_seconds: nonNegativeInt.default(300),
       auto_incident_minutes: nonNegativeInt.default(5),
+      subscribers: z.array(z.string().min(3).max(254).includes('@')).max(1000).default([]),
     })
     .prefault({})
     .refine((m) => (m.probe_account === undefined) === (m.probe_password === undefined), {
@@ -196,6 +197,7 @@ export const KEYS: Record<string, EnvKind> = {
   'monitor.alert_after_seconds': 'integer',
   'monitor.alert_min_interval_seconds': 'integer',
   'monitor.auto_incident_minutes': 'integer',
+  'monitor.subscribers': 'list',
   'snmp.community': 'string',
   'snmp.v3_user': 'string',
   'snmp.v3_auth_password': 'string',

@@ -9,6 +9,7 @@
 import type { Logger } from '../log.js';
 import type { Store } from '../store/store.js';
 import type { ComponentStatus } from './history.js';
+import { notifySubscribers } from './notify.js';
 import type { StatusSummary } from './status.js';
 
 export interface AlertOptions {
@@ -22,6 +23,8 @@ export interface AlertOptions {
   minIntervalSeconds: number;
   /** 0: never. */
   autoIncidentMinutes: number;
+  /** Told by email when an incident is opened or updated automatically. */
+  subscribers?: readonly string[];
   /** Evaluation lease time; a node that stops evaluating is replaced after it. */
   leaseMs: number;
   timeoutMs?: number;
@@ -124,8 +127,10 @@ export function createAlerter(options: AlertOptions): Alerter {
         at: now,
       });
       log.warn({ incident: incident.id, component }, 'incident opened automatically');
+      await notifySubscribers(store, options.hostname, options.subscribers ?? [], incident);
     } else if (status === 'operational' && automatic && (automatic.stage === 'investigating' || automatic.stage === 'identified')) {
-      await m.updateIncident(automatic.id, { stage: 'monitoring', body: `Our checks of ${name} pass again. We are monitoring.`, author: 'monitor', at: now });
+      const updated = await m.updateIncident(automatic.id, { stage: 'monitoring', body: `Our checks of ${name} pass again. We are monitoring.`, author: 'monitor', at: now });
+      await notifySubscribers(store, options.hostname, options.subscribers ?? [], updated);
       log.info({ incident: automatic.id, component }, 'incident moved to monitoring: checks pass again');
     }
   };

@@ -30,6 +30,7 @@ export interface MonitorAlertOptions {
   afterSeconds: number;
   minIntervalSeconds: number;
   autoIncidentMinutes: number;
+  subscribers?: readonly string[];
 }
 
 export interface MonitorOptions {

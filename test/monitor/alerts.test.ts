@@ -119,7 +119,7 @@ test('alerts: damped, announced once across nodes, by webhook and by mail throug
 });
 
 test('automatic incidents: opened after the outage lasts, moved to monitoring when checks pass', async () => {
-  const c = createAlerter({ store, logger, node: 'a', hostname: 'mx.alerts.test', webhook: null, email: null, afterSeconds: 0, minIntervalSeconds: 0, autoIncidentMinutes: 5, leaseMs: 60_000 });
+  const c = createAlerter({ store, logger, node: 'a', hostname: 'mx.alerts.test', webhook: null, email: null, afterSeconds: 0, minIntervalSeconds: 0, autoIncidentMinutes: 5, leaseMs: 60_000, subscribers: ['sub@customers.test'] });
   const t0 = Date.UTC(2026, 10, 21, 10);
   const at = (s: number) => new Date(t0 + s * 1000);
   await c.evaluate(summaryOf({ smtp: 'operational' }), at(0));
@@ -139,4 +139,6 @@ test('automatic incidents: opened after the outage lasts, moved to monitoring wh
   assert.equal(after?.stage, 'monitoring');
   assert.equal(after?.resolvedAt, null, 'an operator resolves it');
   assert.match(after?.updates.at(-1)?.body ?? '', /pass again/);
+  const notices = (await store.listQueue()).filter((e) => e.recipients.includes('sub@customers.test'));
+  assert.equal(notices.length, 2, 'subscribers told of the opening and of the recovery');
 });

@@ -96,7 +96,7 @@ async function cli(args: string[]): Promise<{ code: number; out: string; err: st
   let err = '';
   const code = await runCli(['node', 'steadymail', ...args], {
     stdin: Readable.from(['']),
-    env: { STEADYMAIL_DATA_DIR: dataDir },
+    env: { STEADYMAIL_DATA_DIR: dataDir, STEADYMAIL_HOSTNAME: 'mx.status.test', STEADYMAIL_MONITOR_SUBSCRIBERS: 'alice@customer.test,bob@other.test' },
     out: (line) => (out += `${line}\n`),
     write: (text) => (out += text),
     error: (text) => (err += text),
@@ -159,6 +159,17 @@ test('an incident through the command line: on /status, in the API and the Atom 
   assert.equal(opened.code, 0, opened.err);
   const id = Number(/opened incident (\d+)/.exec(opened.out)?.[1]);
   assert.ok(id > 0);
+  assert.match(opened.out, /^queued a notice to 2 subscriber\(s\)$/m);
+  // One message, one queue entry per recipient domain, from the null sender; nobody named in the headers.
+  const notices = (await server.store.listQueue()).filter((e) => e.mailFrom === '');
+  assert.deepEqual(notices.map((e) => e.recipients).sort(), [['alice@customer.test'], ['bob@other.test']]);
+  const chunks: Buffer[] = [];
+  for await (const c of server.store.blobs.createReadStream(notices[0]!.blobId)) chunks.push(c as Buffer);
+  const notice = Buffer.concat(chunks).toString();
+  assert.match(notice, /^To: undisclosed-recipients:;\r$/m);
+  assert.match(notice, /^Subject: \[mx\.status\.test status\] POP3 logins fail for some customers - investigating\r$/m);
+  assert.match(notice, /We are investigating reports of failed POP3 logins\./);
+  assert.doesNotMatch(notice, /alice@customer\.test/);
   const updated = await cli(['incident', 'update', String(id), '--stage', 'identified', '--issue', 'POP3 errors in Outlook=resolved', '-m', 'An expired certificate <on> one node.']);
   assert.equal(updated.code, 0, updated.err);
   assert.equal((await cli(['incident', 'update', String(id), '--stage', 'bogus', '-m', 'x'])).code, 64);
@@ -200,7 +211,9 @@ for e in root.findall('a:entry', ns):
   ).toString();
   assert.match(parsed, new RegExp(`^tag:mx\\.status\\.test,\\d{4}-\\d\\d-\\d\\d:incident/${id}\\|POP3 logins fail for some customers \\[identified\\]\\|`, 'm'));
 
-  assert.equal((await cli(['incident', 'resolve', String(id)])).code, 0);
+  const resolved = await cli(['incident', 'resolve', String(id), '--no-notify']);
+  assert.equal(resolved.code, 0);
+  assert.doesNotMatch(resolved.out, /subscriber/);
   await server.monitor?.summary(true);
   const after = await summary();
   assert.equal(after.openIncidents.length, 0);
