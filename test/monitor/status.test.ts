@@ -24,6 +24,8 @@ let server: ServerHandle;
 let hook: Server;
 const received: Array<Record<string, unknown>> = [];
 const real = new Map<ListenerName, Listener>();
+let serverContext: Parameters<ListenerFactory>[0] | undefined;
+const extra: Listener[] = [];
 
 function body(req: IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -76,6 +78,7 @@ before(async () => {
     Object.entries(LISTENERS).map(([name, factory]) => [
       name,
       (context: Parameters<ListenerFactory>[0], address: ListenAddress) => {
+        serverContext = context;
         const listener = factory(context, address);
         real.set(name as ListenerName, listener);
         return listener;
@@ -86,6 +89,7 @@ before(async () => {
 });
 
 after(async () => {
+  for (const l of extra) await l.stop(0);
   await server?.close().catch(() => undefined);
   await new Promise((r) => hook?.close(r));
   rmSync(dataDir, { recursive: true, force: true });
@@ -268,4 +272,26 @@ test('a stopped listener is announced once on the webhook, with the status page 
   const html = await (await fetch(url('/status'))).text();
   assert.match(html, /POP3<\/th>\s*<td class="status">major outage/);
   assert.ok((s.components.find((c) => c.id === 'pop3')?.uptimePercent ?? 100) < 100);
+});
+
+test('recovery: the listener back on its port is shown and announced (degraded while failures are recent, then operational)', async () => {
+  const monitor = server.monitor;
+  assert.ok(monitor && serverContext);
+  const address = server.addresses.get('pop3');
+  assert.ok(address);
+  const again = LISTENERS.pop3!(serverContext, address);
+  await again.start();
+  extra.push(again);
+  await monitor.runOnce();
+  assert.equal((await summary()).components.find((c) => c.id === 'pop3')?.status, 'degraded performance', 'passing, with failures among the last runs');
+  for (let i = 0; i < 5; i++) await monitor.runOnce();
+  const s = await summary();
+  assert.equal(s.components.find((c) => c.id === 'pop3')?.status, 'operational');
+  assert.equal(s.status, 'operational');
+  const pop3 = received.filter((r) => r.component === 'pop3').map((r) => r.status);
+  // No damping configured here (alert_after_seconds = 0): every change is announced once.
+  assert.deepEqual(pop3, ['partial outage', 'major outage', 'degraded performance', 'operational']);
+  const html = await (await fetch(url('/status'))).text();
+  assert.match(html, /POP3<\/th>\s*<td class="status">operational/);
+  assert.match(html, /All systems operational/);
 });
