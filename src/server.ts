@@ -21,6 +21,8 @@ import { createHttpListener } from './http/listener.js';
 import { PROTOCOL_LISTENERS, createFilter, createOutbound } from './listeners.js';
 import type { FilterService } from './filter/index.js';
 import { createMonitor, type Monitor } from './monitor/index.js';
+import { countingStore, MessageCounters } from './monitor/counters.js';
+import { snmpListener } from './snmp/index.js';
 import type { OutboundQueue } from './smtp/queue/index.js';
 import { ListenError, storeOptions, type Listener, type ServerContext } from './listener.js';
 
@@ -69,11 +71,14 @@ export async function startServer(options: StartServerOptions): Promise<ServerHa
   const factories = options.listeners ?? LISTENERS;
   const graceMs = config.server.shutdownGraceSeconds * 1000;
   const opened = storeOptions(config);
-  const store = await openStore(
+  const counters = new MessageCounters();
+  const rawStore = await openStore(
     opened.driver === 'postgres'
       ? { ...opened, onBackgroundError: (err: unknown) => logger.error({ err }, 'store: background error (PostgreSQL connection)') }
       : { ...opened, ...(options.bus ? { bus: options.bus } : {}) },
   );
+  // Counts the messages that pass through the store, for /metrics and SNMP.
+  const store = countingStore(rawStore, counters);
   setIndexLimits({ maxParts: config.limits.mimeMaxParts, maxDepth: config.limits.mimeMaxDepth, maxHeaderBytes: config.limits.mimeMaxHeaderBytes });
   // Every login checked against this store (any protocol) shares these limits.
   configureLoginThrottle(
@@ -101,6 +106,18 @@ export async function startServer(options: StartServerOptions): Promise<ServerHa
           logger,
           intervalSeconds: config.monitor.probeIntervalSeconds,
           credentials: config.monitor.probe,
+          node: config.monitor.nodeName,
+          probeHistoryDays: config.monitor.probeHistoryDays,
+          uptimeDays: config.monitor.uptimeDays,
+          alerts: {
+            webhook: config.monitor.alertWebhook,
+            email: config.monitor.alertEmail,
+            afterSeconds: config.monitor.alertAfterSeconds,
+            minIntervalSeconds: config.monitor.alertMinIntervalSeconds,
+            autoIncidentMinutes: config.monitor.autoIncidentMinutes,
+            subscribers: config.monitor.subscribers,
+          },
+          counters,
           listeners: () => addresses,
           connections: () => started.map((l) => [l.name, l.connections?.()] as [ListenerName, number | undefined]),
           filterStatus: () => filter?.health.status(),
@@ -165,9 +182,10 @@ export async function startServer(options: StartServerOptions): Promise<ServerHa
       ...(options.acmePollMs !== undefined ? { pollMs: options.acmePollMs } : {}),
     });
     await acme.loadStored();
+    const snmp = snmpListener(config, logger, monitor);
     for (const name of LISTENER_NAMES) {
       const address = config.listen[name];
-      const factory = factories[name];
+      const factory = name === 'snmp' && snmp ? () => snmp : factories[name];
       if (address === null) continue;
       if (!factory) {
         logger.debug({ listener: name }, `${name} is not implemented yet; not listening`);

@@ -12,6 +12,7 @@ import { checkCommand } from './check.js';
 import { repairCommand } from './repair.js';
 import { backupCommands } from './backup.js';
 import { sieveCommand } from './sieve.js';
+import { incidentCommand, maintenanceCommand } from './incident.js';
 
 export function buildProgram(): Command {
   const program = new Command('steadymail')
@@ -33,6 +34,8 @@ export function buildProgram(): Command {
   program.addCommand(queueCommand());
   program.addCommand(filterCommand());
   program.addCommand(sieveCommand());
+  program.addCommand(incidentCommand());
+  program.addCommand(maintenanceCommand());
   program.addCommand(
     command('version', 'print the version').action(() => {
       io().out(`steadymail ${VERSION}`);

@@ -213,7 +213,21 @@ test('the sample production file is valid and docs/configuration.md names every 
 
 test('[monitor]: defaults, environment, and the account/password pair', () => {
   const cwd = tempDir();
-  assert.deepEqual(loadConfig({ cwd, env: {} }).monitor, { probeIntervalSeconds: 30, probe: null });
+  const defaults = loadConfig({ cwd, env: {} });
+  assert.deepEqual(defaults.monitor, {
+    probeIntervalSeconds: 30,
+    probe: null,
+    nodeName: hostname(),
+    probeHistoryDays: 7,
+    uptimeDays: 90,
+    alertWebhook: null,
+    alertEmail: null,
+    alertAfterSeconds: 60,
+    alertMinIntervalSeconds: 300,
+    autoIncidentMinutes: 5,
+    subscribers: [],
+  });
+  assert.deepEqual(defaults.snmp, { community: null, v3: null });
   const c = loadConfig({
     cwd,
     env: {
@@ -222,7 +236,27 @@ test('[monitor]: defaults, environment, and the account/password pair', () => {
       STEADYMAIL_MONITOR_PROBE_PASSWORD: 'secret',
     },
   });
-  assert.deepEqual(c.monitor, { probeIntervalSeconds: 10, probe: { account: 'probe@example.test', password: 'secret' } });
+  assert.deepEqual(c.monitor.probe, { account: 'probe@example.test', password: 'secret' });
+  assert.equal(c.monitor.probeIntervalSeconds, 10);
+  const alerting = loadConfig({
+    cwd,
+    env: {
+      STEADYMAIL_MONITOR_NODE_NAME: 'mx2',
+      STEADYMAIL_MONITOR_ALERT_WEBHOOK: 'https://hooks.example.test/steadymail',
+      STEADYMAIL_MONITOR_ALERT_EMAIL: 'noc@example.test',
+      STEADYMAIL_MONITOR_SUBSCRIBERS: 'a@example.test, b@example.test',
+      STEADYMAIL_SNMP_COMMUNITY: 'n0c-read',
+      STEADYMAIL_SNMP_V3_USER: 'nms',
+      STEADYMAIL_SNMP_V3_AUTH_PASSWORD: 'auth-secret',
+    },
+  });
+  assert.equal(alerting.monitor.nodeName, 'mx2');
+  assert.equal(alerting.monitor.alertWebhook, 'https://hooks.example.test/steadymail');
+  assert.equal(alerting.monitor.alertEmail, 'noc@example.test');
+  assert.deepEqual(alerting.monitor.subscribers, ['a@example.test', 'b@example.test']);
+  assert.deepEqual(alerting.snmp, { community: 'n0c-read', v3: { user: 'nms', authPassword: 'auth-secret', privPassword: null } });
+  expectConfigError(() => loadConfig({ cwd, env: { STEADYMAIL_MONITOR_ALERT_WEBHOOK: 'ftp://x.test/' } }), 'monitor.alert_webhook', /./);
+  expectConfigError(() => loadConfig({ cwd, env: { STEADYMAIL_SNMP_V3_USER: 'nms' } }), 'snmp.v3_auth_password', /needs/);
   expectConfigError(() => loadConfig({ cwd, env: { STEADYMAIL_MONITOR_PROBE_ACCOUNT: 'probe@example.test' } }), 'monitor.probe_account', /set both/);
   expectConfigError(() => loadConfig({ cwd, env: { STEADYMAIL_MONITOR_PROBE_INTERVAL_SECONDS: '1' } }), 'monitor.probe_interval_seconds', /at least 5/);
 });

@@ -68,7 +68,24 @@ export interface Config {
   };
   pop3: { markSeen: boolean; loginDelaySeconds: number };
   /** Self-monitoring; probe.account null: no login or round-trip probes. */
-  monitor: { probeIntervalSeconds: number; probe: { account: string; password: string } | null };
+  monitor: {
+    probeIntervalSeconds: number;
+    probe: { account: string; password: string } | null;
+    /** This node's name in the shared probe history (default: the OS host name). */
+    nodeName: string;
+    probeHistoryDays: number;
+    uptimeDays: number;
+    alertWebhook: string | null;
+    alertEmail: string | null;
+    alertAfterSeconds: number;
+    alertMinIntervalSeconds: number;
+    /** 0: no automatic incidents. */
+    autoIncidentMinutes: number;
+    /** Addresses told by email about every incident update. */
+    subscribers: string[];
+  };
+  /** The SNMP agent on listen.snmp; it runs only with a community or a v3 user. */
+  snmp: { community: string | null; v3: { user: string; authPassword: string; privPassword: string | null } | null };
   /** Empty: the system resolvers. */
   dns: { servers: ListenAddress[] };
   outbound: {
@@ -350,6 +367,22 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
       probe:
         raw.monitor.probe_account !== undefined && raw.monitor.probe_password !== undefined
           ? { account: raw.monitor.probe_account, password: raw.monitor.probe_password }
+          : null,
+      nodeName: raw.monitor.node_name ?? osHostname(),
+      probeHistoryDays: raw.monitor.probe_history_days,
+      uptimeDays: raw.monitor.uptime_days,
+      alertWebhook: raw.monitor.alert_webhook ?? null,
+      alertEmail: raw.monitor.alert_email ?? null,
+      alertAfterSeconds: raw.monitor.alert_after_seconds,
+      alertMinIntervalSeconds: raw.monitor.alert_min_interval_seconds,
+      autoIncidentMinutes: raw.monitor.auto_incident_minutes,
+      subscribers: raw.monitor.subscribers,
+    },
+    snmp: {
+      community: raw.snmp.community ?? null,
+      v3:
+        raw.snmp.v3_user !== undefined && raw.snmp.v3_auth_password !== undefined
+          ? { user: raw.snmp.v3_user, authPassword: raw.snmp.v3_auth_password, privPassword: raw.snmp.v3_priv_password ?? null }
           : null,
     },
     dns: { servers: raw.dns.servers.map((s) => parseDnsServer(s)).filter((s): s is ListenAddress => s !== undefined) },

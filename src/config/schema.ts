@@ -131,12 +131,34 @@ export const fileSchema = z.strictObject({
       probe_interval_seconds: z.number().int().min(5).default(30),
       probe_account: z.string().min(3).optional(),
       probe_password: z.string().min(1).optional(),
+      node_name: z.string().min(1).max(100).optional(),
+      probe_history_days: z.number().int().min(1).max(400).default(7),
+      uptime_days: z.number().int().min(1).max(400).default(90),
+      alert_webhook: z.url({ protocol: /^https?$/ }).optional(),
+      alert_email: z.string().min(3).includes('@').optional(),
+      alert_after_seconds: nonNegativeInt.default(60),
+      alert_min_interval_seconds: nonNegativeInt.default(300),
+      auto_incident_minutes: nonNegativeInt.default(5),
+      subscribers: z.array(z.string().min(3).max(254).includes('@')).max(1000).default([]),
     })
     .prefault({})
     .refine((m) => (m.probe_account === undefined) === (m.probe_password === undefined), {
       message: 'set both monitor.probe_account and monitor.probe_password, or neither',
       path: ['probe_account'],
     }),
+  snmp: z
+    .strictObject({
+      community: z.string().min(1).max(64).optional(),
+      v3_user: z.string().min(1).max(32).optional(),
+      v3_auth_password: z.string().min(8).optional(),
+      v3_priv_password: z.string().min(8).optional(),
+    })
+    .prefault({})
+    .refine((s) => s.v3_user === undefined || s.v3_auth_password !== undefined, {
+      message: 'snmp.v3_user needs snmp.v3_auth_password (at least 8 characters)',
+      path: ['v3_auth_password'],
+    })
+    .refine((s) => s.v3_priv_password === undefined || s.v3_user !== undefined, { message: 'snmp.v3_priv_password needs snmp.v3_user', path: ['v3_priv_password'] }),
   dns: z.strictObject({ servers: z.array(dnsServer).default([]) }).prefault({}),
   outbound: z
     .strictObject({
@@ -289,6 +311,19 @@ export const KEYS: Record<string, EnvKind> = {
   'monitor.probe_interval_seconds': 'integer',
   'monitor.probe_account': 'string',
   'monitor.probe_password': 'string',
+  'monitor.node_name': 'string',
+  'monitor.probe_history_days': 'integer',
+  'monitor.uptime_days': 'integer',
+  'monitor.alert_webhook': 'string',
+  'monitor.alert_email': 'string',
+  'monitor.alert_after_seconds': 'integer',
+  'monitor.alert_min_interval_seconds': 'integer',
+  'monitor.auto_incident_minutes': 'integer',
+  'monitor.subscribers': 'list',
+  'snmp.community': 'string',
+  'snmp.v3_user': 'string',
+  'snmp.v3_auth_password': 'string',
+  'snmp.v3_priv_password': 'string',
   'dns.servers': 'list',
   'outbound.enabled': 'boolean',
   'outbound.relay': 'string',
@@ -348,7 +383,7 @@ export const KEYS: Record<string, EnvKind> = {
   'acme.ca_file': 'string',
 };
 
-export const SECTIONS = ['server', 'listen', 'store', 'limits', 'tls', 'auth', 'smtp', 'pop3', 'monitor', 'dns', 'outbound', 'sieve', 'log', 'filter', 'acme'] as const;
+export const SECTIONS = ['server', 'listen', 'store', 'limits', 'tls', 'auth', 'smtp', 'pop3', 'monitor', 'snmp', 'dns', 'outbound', 'sieve', 'log', 'filter', 'acme'] as const;
 
 /** The keys allowed inside `section` (or at the top level for ''), for error messages. */
 export function keysOf(section: string): string[] {

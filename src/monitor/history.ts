@@ -1,7 +1,8 @@
-// Probe results kept in memory (the last N per component) and the status derived from them.
+// Probe results kept in memory (the last N per component: this node's view when the store
+// cannot be read) and the status derived from a run of results.
 import { COMPONENTS, type Component, type ProbeResult } from './probes/index.js';
 
-export const STATUSES = ['operational', 'degraded performance', 'partial outage', 'major outage', 'unknown'] as const;
+export const STATUSES = ['operational', 'degraded performance', 'partial outage', 'major outage', 'under maintenance', 'unknown'] as const;
 export type ComponentStatus = (typeof STATUSES)[number];
 
 export interface StatusThresholds {
@@ -15,19 +16,32 @@ export interface StatusThresholds {
 
 export const DEFAULT_THRESHOLDS: StatusThresholds = { slowMs: 5000, failuresForMajor: 2, window: 5 };
 
+/** What status derivation needs of one result (a ProbeResult, or a stored ProbeRecord). */
+export interface StatusRun {
+  ok: boolean;
+  ms: number;
+  /** Every step failed: nothing answered. */
+  nothingAnswered: boolean;
+}
+
+export function toRun(r: ProbeResult | StatusRun): StatusRun {
+  return 'nothingAnswered' in r ? r : { ok: r.ok, ms: r.ms, nothingAnswered: r.steps.every((s) => !s.ok) };
+}
+
 /**
  * - no result yet: unknown
  * - the last run passed: operational, or degraded performance when it was slow or a recent run failed
  * - the last run failed: major outage when every step failed in the last `failuresForMajor`
  *   runs (nothing answers), otherwise partial outage (one listener of several, or one step)
  */
-export function deriveStatus(recent: readonly ProbeResult[], thresholds: StatusThresholds = DEFAULT_THRESHOLDS): ComponentStatus {
+export function deriveStatus(results: ReadonlyArray<ProbeResult | StatusRun>, thresholds: StatusThresholds = DEFAULT_THRESHOLDS): ComponentStatus {
+  const recent = results.map(toRun);
   const last = recent.at(-1);
   if (!last) return 'unknown';
   const windowed = recent.slice(-thresholds.window);
   if (last.ok) return last.ms > thresholds.slowMs || windowed.some((r) => !r.ok) ? 'degraded performance' : 'operational';
   const tail = recent.slice(-thresholds.failuresForMajor);
-  const dead = tail.length >= thresholds.failuresForMajor && tail.every((r) => r.steps.every((s) => !s.ok));
+  const dead = tail.length >= thresholds.failuresForMajor && tail.every((r) => r.nothingAnswered);
   return dead ? 'major outage' : 'partial outage';
 }
 

@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import { createServer, type Socket } from 'node:net';
 import { deriveStatus, ProbeHistory } from './history.js';
 import { runProbes, type ProbeResult } from './probes/index.js';
-import { renderStatusPage, summarize } from './status-page.js';
+import { renderAtomFeed, renderStatusPage } from './status-page.js';
+import { combineNodes, type StatusSummary } from './status.js';
 
 function result(ok: boolean | 'some', ms = 10): ProbeResult {
   const steps =
@@ -33,16 +34,77 @@ test('status: unknown, operational, degraded, partial and major outage', () => {
   assert.equal(history.status('pop3'), 'degraded performance');
 });
 
-test('the status page is plain HTML with the components and escapes what it shows', () => {
-  const history = new ProbeHistory();
-  history.add(result(true));
-  const summary = summarize(history, ['pop3', 'imap']);
-  assert.equal(summary.status, 'unknown', 'IMAP never probed');
-  assert.equal(summary.components[0]?.status, 'operational');
-  const html = renderStatusPage(summary, '<mx>&"');
+test('several nodes: agreement is kept, disagreement is a partial outage', () => {
+  assert.equal(combineNodes(['operational', 'operational']), 'operational');
+  assert.equal(combineNodes(['major outage', 'major outage']), 'major outage');
+  assert.equal(combineNodes(['major outage', 'operational']), 'partial outage');
+  assert.equal(combineNodes(['degraded performance', 'operational']), 'degraded performance');
+  assert.equal(combineNodes(['unknown', 'operational']), 'operational');
+  assert.equal(combineNodes([]), 'unknown');
+});
+
+function summary(): StatusSummary {
+  const incident = {
+    id: 7,
+    title: 'POP3 <errors>',
+    impact: 'major',
+    stage: 'identified',
+    components: ['pop3'],
+    issues: [{ title: 'POP3 errors in Outlook', state: 'resolved' }],
+    createdAt: '2026-11-20T10:00:00.000Z',
+    updatedAt: '2026-11-20T10:30:00.000Z',
+    resolvedAt: null,
+    updates: [
+      { at: '2026-11-20T10:30:00.000Z', stage: 'identified', body: 'A certificate & a \u0001 control character.' },
+      { at: '2026-11-20T10:00:00.000Z', stage: 'investigating', body: 'Looking.' },
+    ],
+  };
+  return {
+    status: 'partial outage',
+    updatedAt: '2026-11-20T10:31:00.000Z',
+    complete: true,
+    components: [
+      {
+        id: 'pop3',
+        name: 'POP3',
+        status: 'partial outage',
+        nodes: { a: 'partial outage' },
+        lastProbeAt: '2026-11-20T10:31:00.000Z',
+        lastLatencyMs: 12,
+        recentLatenciesMs: [10, null, 12],
+        uptimePercent: 99.5,
+        uptimeDays: [
+          { date: '2026-11-19', uptime: null, runs: 0, failures: 0 },
+          { date: '2026-11-20', uptime: 0.995, runs: 200, failures: 1 },
+        ],
+      },
+      { id: 'imap', name: 'IMAP', status: 'under maintenance', nodes: {}, lastProbeAt: null, lastLatencyMs: null, recentLatenciesMs: [], uptimePercent: null, uptimeDays: [] },
+    ],
+    maintenance: [{ id: 1, title: 'IMAP upgrade', description: '', components: ['imap'], startsAt: '2026-11-20T10:00:00.000Z', endsAt: '2026-11-20T12:00:00.000Z', active: true }],
+    openIncidents: [incident],
+    pastIncidents: [],
+  };
+}
+
+test('the status page is plain HTML with components, incidents and maintenance, escaped', () => {
+  const html = renderStatusPage(summary(), '<mx>&"');
   assert.match(html, /&#60;mx&#62;&#38;&#34;/);
   assert.doesNotMatch(html, /<script/i);
-  assert.match(html, /POP3<\/th>\s*<td class="status">operational/);
+  assert.match(html, /POP3<\/th>\s*<td class="status">partial outage/);
+  assert.match(html, /IMAP<\/th>\s*<td class="status">under maintenance/);
+  assert.match(html, /POP3 &#60;errors&#62;/);
+  assert.match(html, /POP3 errors in Outlook — <span class="stage resolved">resolved/);
+  assert.match(html, /99\.50% uptime/);
+  assert.match(html, /IMAP upgrade <span class="stage">in progress/);
+});
+
+test('the Atom feed has one entry per incident and only XML-legal characters', () => {
+  const xml = renderAtomFeed(summary(), 'mx.test', 'http://mx.test');
+  assert.match(xml, /^<\?xml version="1.0" encoding="utf-8"\?>\n<feed xmlns="http:\/\/www.w3.org\/2005\/Atom">/);
+  assert.equal(xml.match(/<entry>/g)?.length, 1);
+  assert.match(xml, /<id>tag:mx.test,2026-11-20:incident\/7<\/id>/);
+  assert.match(xml, /<updated>2026-11-20T10:30:00.000Z<\/updated>/);
+  assert.ok(!xml.includes(String.fromCharCode(1)));
 });
 
 test('a listener that accepts but never answers fails the probe within its timeout', async () => {

@@ -1,22 +1,39 @@
 // Self-monitoring: probes against this node's own listeners on a schedule, their history
-// and derived component status, /readyz, /metrics and the public status page.
+// (in memory and in the store, shared by every node), the derived component status,
+// alerts, /readyz, /metrics, the public status page with its JSON API and Atom feed.
 //
 // Rules: a probe run never throws (every failure is a recorded step); runs never overlap;
 // stop() waits for the run in flight so no socket outlives the server.
 import type { ListenAddress, ListenerName } from '../config/index.js';
+import type { FastifyReply } from 'fastify';
 import type { HttpFeature } from '../http/app.js';
 import type { Logger } from '../log.js';
 import type { Store } from '../store/store.js';
 import type { FilterStatus } from '../filter/index.js';
 import { Gauge } from 'prom-client';
+import type { SnmpSnapshot } from '../snmp/agent.js';
+import { createAlerter, type Alerter } from './alerts.js';
+import type { MessageCounters } from './counters.js';
 import { ProbeHistory } from './history.js';
 import { createMetrics, type MonitorMetrics } from './metrics.js';
-import { runProbes, type Component, type ProbePlan, type ProbeResult } from './probes/index.js';
+import { COMPONENTS, runProbes, type Component, type ProbePlan, type ProbeResult } from './probes/index.js';
+import { StepRecorder } from './probes/types.js';
 import { checkReadiness } from './readiness.js';
-import { renderStatusPage, summarize } from './status-page.js';
+import { renderAtomFeed, renderStatusPage } from './status-page.js';
+import { buildSummary, type StatusSummary } from './status.js';
 
 export { deriveStatus, ProbeHistory, type ComponentStatus } from './history.js';
 export type { ProbeResult } from './probes/index.js';
+export type { StatusSummary } from './status.js';
+
+export interface MonitorAlertOptions {
+  webhook: string | null;
+  email: string | null;
+  afterSeconds: number;
+  minIntervalSeconds: number;
+  autoIncidentMinutes: number;
+  subscribers?: readonly string[];
+}
 
 export interface MonitorOptions {
   hostname: string;
@@ -33,13 +50,30 @@ export interface MonitorOptions {
   /** The inbound filter's engines (rspamd, ClamAV); undefined when filtering is off. */
   filterStatus?: () => FilterStatus | undefined;
   historySize?: number;
+  /** This node's name in the shared history; default: hostname. */
+  node?: string;
+  /** Days of single results kept in the store (default 7) and of the uptime roll-up (default 90). */
+  probeHistoryDays?: number;
+  uptimeDays?: number;
+  /** Alerts and automatic incidents; absent: none. */
+  alerts?: MonitorAlertOptions;
+  /** How long /status and its API reuse one summary; default 5 s. */
+  summaryCacheMs?: number;
+  /** Messages counted by the store wrapper (countingStore). */
+  counters?: MessageCounters;
 }
 
 export interface Monitor {
   readonly history: ProbeHistory;
   readonly metrics: MonitorMetrics;
-  /** Registers /readyz, /metrics, /status and /status.json. */
+  /** Registers /readyz, /metrics, /status, /status.json, /status/api/v1/* and /status/feed.atom. */
   readonly httpFeature: HttpFeature;
+  /** The status as the page shows it (cached for a few seconds unless `fresh`). */
+  summary(fresh?: boolean): Promise<StatusSummary>;
+  /** The components this node probes. */
+  components(): Component[];
+  /** What the SNMP agent serves. */
+  snmpSnapshot(): Promise<SnmpSnapshot>;
   /** Runs the probes now (the scheduler's run when one is in flight). */
   runOnce(): Promise<ProbeResult[]>;
   /** The first run starts at once, then every interval. */
@@ -56,13 +90,14 @@ function expectedComponents(listeners: ReadonlyMap<ListenerName, unknown>, withA
   if (has('imap', 'imaps')) list.push('imap');
   if (has('http')) list.push('http');
   if (withAccount && has('submission', 'submissions') && has('imap', 'imaps') && has('pop3', 'pop3s')) list.push('delivery');
+  list.push('store');
   return list;
 }
 
 export function createMonitor(options: MonitorOptions): Monitor {
   const { store, logger } = options;
   const history = new ProbeHistory(options.historySize ?? 100);
-  const metrics = createMetrics(store);
+  const metrics = createMetrics(store, options.counters);
   const filterStatus = options.filterStatus;
   if (filterStatus) {
     new Gauge({
@@ -81,6 +116,117 @@ export function createMonitor(options: MonitorOptions): Monitor {
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
   let abort = new AbortController();
+  const node = options.node ?? options.hostname;
+  const uptimeDays = options.uptimeDays ?? 90;
+  const probeHistoryDays = options.probeHistoryDays ?? 7;
+  let lastPrune = 0;
+  const alerter: Alerter | undefined = options.alerts
+    ? createAlerter({
+        store,
+        logger,
+        node,
+        hostname: options.hostname,
+        ...options.alerts,
+        leaseMs: Math.max(60_000, 3 * options.intervalSeconds * 1000),
+        ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
+      })
+    : undefined;
+  const components = () => expectedComponents(options.listeners(), options.credentials !== null);
+
+  let cached: { at: number; value: Promise<StatusSummary> } | undefined;
+  const summary = (fresh = false): Promise<StatusSummary> => {
+    const now = Date.now();
+    if (fresh || !cached || now - cached.at > (options.summaryCacheMs ?? 5000)) {
+      cached = { at: now, value: buildSummary({ store, history, components, intervalSeconds: options.intervalSeconds, uptimeDays }) };
+    }
+    return cached.value;
+  };
+
+  const COMPONENT_OF: Partial<Record<ListenerName, Component>> = {
+    smtp: 'smtp',
+    submission: 'submission',
+    submissions: 'submission',
+    pop3: 'pop3',
+    pop3s: 'pop3',
+    imap: 'imap',
+    imaps: 'imap',
+    http: 'http',
+  };
+  const snmpSnapshot = async (): Promise<SnmpSnapshot> => {
+    const current = await summary();
+    const connections = [...(options.connections?.() ?? [])].filter((e): e is [ListenerName, number] => e[1] !== undefined);
+    const perComponent = new Map<string, number>();
+    for (const [listener, open] of connections) {
+      const component = COMPONENT_OF[listener];
+      if (component) perComponent.set(component, (perComponent.get(component) ?? 0) + open);
+    }
+    const now = Date.now();
+    let queue = { queued: 0, failed: 0, oldestAgeSeconds: 0 };
+    let storeFigures = { up: false, domains: 0, accounts: 0, messages: 0, bytes: 0 };
+    try {
+      const [queued, failed, stats] = await Promise.all([store.listQueue({ state: 'queued', limit: 100_000 }), store.listQueue({ state: 'failed', limit: 100_000 }), store.stats()]);
+      const oldest = queued.reduce((min, e) => Math.min(min, e.createdAt.getTime()), now);
+      queue = { queued: queued.length, failed: failed.length, oldestAgeSeconds: Math.round((now - oldest) / 1000) };
+      storeFigures = { up: true, ...stats };
+    } catch {
+      // smStoreStatus says down
+    }
+    const counts = options.counters?.counts;
+    return {
+      components: current.components.map((c) => {
+        const known = (COMPONENTS as readonly string[]).indexOf(c.id);
+        return {
+          index: known >= 0 ? known + 1 : 100 + current.components.indexOf(c),
+          id: c.id,
+          name: c.name,
+          status: c.status,
+          latencyMs: c.lastLatencyMs,
+          lastProbeAgeSeconds: c.lastProbeAt === null ? null : Math.round((now - Date.parse(c.lastProbeAt)) / 1000),
+          uptimeHundredths: c.uptimePercent === null ? null : Math.round(c.uptimePercent * 100),
+          connections: perComponent.get(c.id) ?? 0,
+        };
+      }),
+      connections: connections.map(([protocol, open]) => ({ protocol, open })),
+      queue,
+      store: storeFigures,
+      messages: {
+        received: counts?.received ?? 0,
+        receivedBytes: counts?.receivedBytes ?? 0,
+        deliveredLocal: counts?.deliveredLocal ?? 0,
+        transmitted: counts?.transmitted ?? 0,
+        transmittedBytes: counts?.transmittedBytes ?? 0,
+        failed: counts?.failed ?? 0,
+        queued: counts?.queued ?? 0,
+      },
+    };
+  };
+
+  /** The store as a component: it answers a ping and takes a probe result. */
+  const probeStore = async (): Promise<ProbeResult> => {
+    const recorder = new StepRecorder();
+    await recorder.attempt(() =>
+      recorder.step('ping', () =>
+        Promise.race([store.ping(), new Promise<never>((_, reject) => setTimeout(() => reject(new Error('timeout')), options.timeoutMs ?? 10_000).unref())]),
+      ),
+    );
+    return recorder.result('store');
+  };
+
+  const persist = async (results: readonly ProbeResult[]): Promise<void> => {
+    try {
+      await store.monitoring.recordProbes(
+        results.map((r) => ({ node, component: r.component, at: r.at, ok: r.ok, ms: r.ms, steps: r.steps.length, failedSteps: r.steps.filter((s) => !s.ok).map((s) => s.name) })),
+      );
+      if (Date.now() - lastPrune > 3600_000) {
+        lastPrune = Date.now();
+        const today = Math.floor(Date.now() / 86_400_000);
+        const pruned = await store.monitoring.pruneProbes({ recordsBefore: new Date(Date.now() - probeHistoryDays * 86_400_000), daysBefore: today - uptimeDays });
+        if (pruned.records + pruned.days > 0) log.debug(pruned, 'old probe history pruned');
+      }
+    } catch (err) {
+      log.warn({ err }, 'probe results not stored');
+    }
+  };
 
   const plan = (): ProbePlan => ({
     hostname: options.hostname,
@@ -91,7 +237,8 @@ export function createMonitor(options: MonitorOptions): Monitor {
   });
 
   const run = async (): Promise<ProbeResult[]> => {
-    const results = await runProbes(plan());
+    const [results, storeResult] = await Promise.all([runProbes(plan()), probeStore()]);
+    results.push(storeResult);
     for (const result of results) {
       const before = history.status(result.component);
       history.add(result);
@@ -103,6 +250,9 @@ export function createMonitor(options: MonitorOptions): Monitor {
         log[level]({ probe: result.component, status: after, was: before, failed }, `${result.component} is now ${after}`);
       }
     }
+    await persist(results);
+    const current = await summary(true);
+    await alerter?.evaluate(current);
     return results;
   };
 
@@ -133,22 +283,42 @@ export function createMonitor(options: MonitorOptions): Monitor {
       const body = await metrics.registry.metrics();
       return reply.type(metrics.registry.contentType).send(body);
     });
-    const summary = () => summarize(history, expectedComponents(options.listeners(), options.credentials !== null));
+    // Public and cacheable for a few seconds: no cookies, no user data.
+    const json = async (reply: FastifyReply, body: unknown) => reply.header('cache-control', 'public, max-age=5').header('access-control-allow-origin', '*').send(body);
     // The filter's engines: a filter failing open still delivers, so its state shows here.
     // The page is public: engine states without their error texts (those name internal addresses; they are in the log).
-    app.get('/status.json', () => {
+    const withFilter = <T extends object>(s: T) => {
       const filter = filterStatus?.();
-      if (!filter) return summary();
+      if (!filter) return s;
       const engines = Object.fromEntries(Object.entries(filter.engines).map(([name, e]) => [name, { ok: e.ok, since: e.since.toISOString() }]));
-      return { ...summary(), filter: { status: filter.status, engines } };
+      return { ...s, filter: { status: filter.status, engines } };
+    };
+    app.get('/status.json', async (_request, reply) => json(reply, withFilter(await summary())));
+    app.get('/status/api/v1/summary', async (_request, reply) => json(reply, withFilter(await summary())));
+    app.get('/status/api/v1/components', async (_request, reply) => {
+      const s = await summary();
+      return json(reply, { updatedAt: s.updatedAt, components: s.components });
     });
-    app.get('/status', async (_request, reply) => reply.type('text/html; charset=utf-8').send(renderStatusPage(summary(), options.hostname)));
+    app.get('/status/api/v1/incidents', async (_request, reply) => {
+      const s = await summary();
+      return json(reply, { updatedAt: s.updatedAt, open: s.openIncidents, past: s.pastIncidents, maintenance: s.maintenance });
+    });
+    app.get('/status/feed.atom', async (request, reply) => {
+      const base = `${request.protocol}://${request.host}`;
+      return reply.type('application/atom+xml; charset=utf-8').header('cache-control', 'public, max-age=30').send(renderAtomFeed(await summary(), options.hostname, base));
+    });
+    app.get('/status', async (_request, reply) =>
+      reply.type('text/html; charset=utf-8').header('cache-control', 'public, max-age=5').send(renderStatusPage(await summary(), options.hostname)),
+    );
   };
 
   return {
     history,
     metrics,
     httpFeature,
+    summary,
+    components,
+    snmpSnapshot,
     runOnce,
     start() {
       stopped = false;

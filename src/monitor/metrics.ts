@@ -5,6 +5,7 @@ import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { ListenerName } from '../config/index.js';
 import type { Store, StoreStats } from '../store/store.js';
 import type { QueueState } from '../store/types.js';
+import type { MessageCounters, MessageCounts } from './counters.js';
 import type { ProbeResult } from './probes/index.js';
 
 const QUEUE_STATES: QueueState[] = ['queued', 'delivered', 'failed'];
@@ -17,7 +18,7 @@ export interface MonitorMetrics {
   setConnections(protocol: ListenerName, open: number): void;
 }
 
-export function createMetrics(store: Store): MonitorMetrics {
+export function createMetrics(store: Store, counters?: MessageCounters): MonitorMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'steadymail_' });
 
@@ -84,6 +85,47 @@ export function createMetrics(store: Store): MonitorMetrics {
       }
     },
   });
+
+  if (counters) {
+    const counter = (name: string, help: string, value: (c: MessageCounts) => number, labels?: Record<string, string>) => ({ name, help, value, labels });
+    const families: Array<{ name: string; help: string; series: Array<ReturnType<typeof counter>> }> = [
+      {
+        name: 'steadymail_messages_received_total',
+        help: 'Messages accepted by this process: delivered to local mailboxes or queued for remote recipients',
+        series: [counter('', '', (c) => c.received)],
+      },
+      { name: 'steadymail_messages_received_bytes_total', help: 'Bytes of the messages accepted', series: [counter('', '', (c) => c.receivedBytes)] },
+      {
+        name: 'steadymail_messages_delivered_total',
+        help: 'Deliveries: to local mailboxes (one per mailbox) and to remote hosts (one per queue entry)',
+        series: [counter('', '', (c) => c.deliveredLocal, { destination: 'local' }), counter('', '', (c) => c.transmitted, { destination: 'remote' })],
+      },
+      {
+        name: 'steadymail_messages_rejected_total',
+        help: 'Deliveries refused: local (over quota, mailbox gone) and remote (failed for good)',
+        series: [counter('', '', (c) => c.rejectedLocal, { destination: 'local' }), counter('', '', (c) => c.failed, { destination: 'remote' })],
+      },
+      { name: 'steadymail_queue_entries_created_total', help: 'Outbound queue entries created (one per recipient domain)', series: [counter('', '', (c) => c.queued)] },
+      { name: 'steadymail_queue_deferrals_total', help: 'Remote delivery attempts that failed temporarily', series: [counter('', '', (c) => c.deferred)] },
+    ];
+    for (const family of families) {
+      const labelNames = Object.keys(family.series[0]?.labels ?? {});
+      new Counter({
+        name: family.name,
+        help: family.help,
+        labelNames,
+        registers: [registry],
+        collect() {
+          this.reset();
+          for (const s of family.series) {
+            const v = s.value(counters.counts);
+            if (s.labels) this.inc(s.labels, v);
+            else this.inc(v);
+          }
+        },
+      });
+    }
+  }
 
   const connections = new Gauge({ name: 'steadymail_connections', help: 'Open client connections per listener', labelNames: ['protocol'], registers: [registry] });
   const probeUp = new Gauge({ name: 'steadymail_probe_success', help: '1 when the last probe of the component passed', labelNames: ['component'], registers: [registry] });

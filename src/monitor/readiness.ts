@@ -32,8 +32,9 @@ export async function checkReadiness(store: Store, listeners: ReadonlyMap<Listen
     () => 'ok' as const,
     () => 'unavailable' as const,
   );
+  // TCP listeners only: the SNMP agent is UDP.
   const entries = await Promise.all(
-    [...listeners].map(async ([name, address]) => [name, address !== null && (await accepts(address, timeoutMs)) ? 'up' : 'down'] as const),
+    [...listeners].filter(([name]) => name !== 'snmp').map(async ([name, address]) => [name, address !== null && (await accepts(address, timeoutMs)) ? 'up' : 'down'] as const),
   );
   const storeState = await storeCheck;
   const result: Readiness = { ready: storeState === 'ok' && entries.every(([, s]) => s === 'up'), store: storeState, listeners: Object.fromEntries(entries) };

@@ -42,6 +42,7 @@ import type {
   StoredCertificate,
 } from './types.js';
 import type { BlobStore } from './blobs/blob-store.js';
+import type { MonitoringStore } from './sql/monitoring.js';
 
 export interface MailboxEvent {
   accountId: number;
@@ -312,6 +313,8 @@ export interface Store {
    * in use. Blobs are not included; they are immutable files, copied separately.
    */
   readonly backupMetadata?: (path: string) => Promise<void>;
+  /** Probe history, incidents, maintenance windows and alert state (src/monitor). */
+  readonly monitoring: MonitoringStore;
   /** Quick liveness check of the metadata database. */
   ping(): Promise<void>;
   close(): Promise<void>;

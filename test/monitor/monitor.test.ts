@@ -85,7 +85,7 @@ test('every component passes, including the round trip, and the message is gone 
   assert.ok(monitor);
   const results = await monitor.runOnce();
   const byComponent = new Map(results.map((r) => [r.component, r]));
-  assert.deepEqual([...byComponent.keys()].sort(), ['delivery', 'http', 'imap', 'pop3', 'smtp', 'submission']);
+  assert.deepEqual([...byComponent.keys()].sort(), ['delivery', 'http', 'imap', 'pop3', 'smtp', 'store', 'submission']);
   for (const r of results) assert.ok(r.ok, `${r.component}: ${JSON.stringify(r.steps.filter((s) => !s.ok))}`);
   const delivery = byComponent.get('delivery');
   assert.deepEqual(delivery?.steps.map((s) => s.name), ['submit', 'imap-arrival', 'pop3-collect']);
@@ -119,12 +119,17 @@ test('/metrics exposes store, queue, connection and probe figures', async () => 
   assert.match(text, /^steadymail_connections\{protocol="imap"\} \d+$/m);
   assert.match(text, /^steadymail_tls_certificate_days_left\{listener="submissions"\} \d+$/m);
   assert.match(text, /^steadymail_process_cpu_user_seconds_total /m);
+  // The round trip delivered its message into the probe account's INBOX.
+  const delivered = Number(/^steadymail_messages_delivered_total\{destination="local"\} (\d+)$/m.exec(text)?.[1]);
+  assert.ok(delivered >= 1, `local deliveries counted: ${delivered}`);
+  assert.match(text, /^steadymail_messages_received_total \d+$/m);
+  assert.match(text, /^steadymail_messages_delivered_total\{destination="remote"\} 0$/m);
 });
 
 test('/status and /status.json show every component as operational', async () => {
   const json = (await (await fetch(url('/status.json'))).json()) as { status: string; components: Array<{ id: string; status: string; lastLatencyMs: number }> };
   assert.equal(json.status, 'operational');
-  assert.equal(json.components.length, 6);
+  assert.equal(json.components.length, 7);
   for (const c of json.components) assert.equal(c.status, 'operational', c.id);
   const page = await fetch(url('/status'));
   assert.equal(page.status, 200);
@@ -169,9 +174,20 @@ test('a stopped listener: /readyz 503 and the probe marks the component down', a
   assert.equal(status.status, 'major outage');
 });
 
-test('a closed store: /readyz 503', async () => {
+test('a closed store: /readyz 503, and the status page (from the memory of this node) shows the store down', async () => {
   await server.store.close();
   const res = await fetch(url('/readyz'));
   assert.equal(res.status, 503);
   assert.equal(((await res.json()) as { store: string }).store, 'unavailable');
+  const monitor = server.monitor;
+  assert.ok(monitor);
+  await monitor.runOnce();
+  await monitor.runOnce();
+  const status = (await (await fetch(url('/status.json'))).json()) as { complete: boolean; components: Array<{ id: string; status: string }> };
+  assert.equal(status.complete, false);
+  assert.equal(status.components.find((c) => c.id === 'store')?.status, 'major outage');
+  assert.equal(status.components.find((c) => c.id === 'smtp')?.status, 'operational', 'SMTP greets without the store');
+  const html = await (await fetch(url('/status'))).text();
+  assert.match(html, /Mail storage<\/th>\s*<td class="status">major outage/);
+  assert.match(html, /from this server only/);
 });

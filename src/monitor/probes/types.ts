@@ -1,6 +1,6 @@
 // What a probe run reports: one result per component, each with timed steps.
 
-export const COMPONENTS = ['smtp', 'submission', 'pop3', 'imap', 'http', 'delivery'] as const;
+export const COMPONENTS = ['smtp', 'submission', 'pop3', 'imap', 'http', 'delivery', 'store'] as const;
 export type Component = (typeof COMPONENTS)[number];
 
 export const COMPONENT_TITLES: Record<Component, string> = {
@@ -10,6 +10,7 @@ export const COMPONENT_TITLES: Record<Component, string> = {
   imap: 'IMAP',
   http: 'Web (HTTP)',
   delivery: 'End-to-end delivery',
+  store: 'Mail storage',
 };
 
 export interface StepResult {

@@ -158,6 +158,73 @@ export interface SieveRepliesTable {
   expires_at: number;
 }
 
+export interface MonitorProbesTable {
+  id: Generated<number>;
+  node: string;
+  component: string;
+  at: number;
+  ok: number;
+  ms: number;
+  /** Steps run; equal to the failed ones: nothing answered. */
+  steps: number;
+  /** JSON array of the names of the steps that failed. */
+  failed_steps: string;
+}
+
+export interface MonitorProbeDaysTable {
+  node: string;
+  component: string;
+  /** Days since 1970-01-01 UTC. */
+  day: number;
+  runs: number;
+  failures: number;
+  total_ms: number;
+}
+
+export interface MonitorIncidentsTable {
+  id: Generated<number>;
+  title: string;
+  impact: string;
+  /** JSON array of component ids. */
+  components: string;
+  stage: string;
+  /** JSON array of { title, state }. */
+  issues: string;
+  automatic: number;
+  created_at: number;
+  updated_at: number;
+  resolved_at: number | null;
+}
+
+export interface MonitorIncidentUpdatesTable {
+  id: Generated<number>;
+  incident_id: number;
+  at: number;
+  stage: string;
+  body: string;
+  author: string;
+}
+
+export interface MonitorMaintenanceTable {
+  id: Generated<number>;
+  title: string;
+  description: string;
+  /** JSON array of component ids; empty: every component. */
+  components: string;
+  starts_at: number;
+  ends_at: number;
+  cancelled_at: number | null;
+  created_at: number;
+}
+
+export interface MonitorAlertStateTable {
+  component: string;
+  status: string;
+  since: number;
+  notified_status: string | null;
+  notified_at: number | null;
+}
+
 export interface SchemaVersionTable {
   version: number;
   name: string;
@@ -206,6 +273,12 @@ export interface Database {
   auth_failures: AuthFailuresTable;
   sieve_scripts: SieveScriptsTable;
   sieve_replies: SieveRepliesTable;
+  monitor_probes: MonitorProbesTable;
+  monitor_probe_days: MonitorProbeDaysTable;
+  monitor_incidents: MonitorIncidentsTable;
+  monitor_incident_updates: MonitorIncidentUpdatesTable;
+  monitor_maintenance: MonitorMaintenanceTable;
+  monitor_alert_state: MonitorAlertStateTable;
   schema_version: SchemaVersionTable;
   tls_certificates: TlsCertificatesTable;
   acme_accounts: AcmeAccountsTable;

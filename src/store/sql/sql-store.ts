@@ -15,6 +15,7 @@ import * as authFailures from './auth-failures.js';
 import * as filter from './filter.js';
 import * as sieve from './sieve.js';
 import * as certificates from './certificates.js';
+import { createMonitoringStore, type MonitoringStore } from './monitoring.js';
 import { createHash } from 'node:crypto';
 import { listAudit, writeAudit } from './audit.js';
 import { toAccount, toDomain, toMailbox } from './rows.js';
@@ -48,6 +49,7 @@ export class SqlStore implements Store {
   private readonly onClose: (() => Promise<void>) | undefined;
   private closed = false;
   readonly backupMetadata?: (path: string) => Promise<void>;
+  readonly monitoring: MonitoringStore;
 
   constructor(o: SqlStoreOptions) {
     if (o.backupMetadata) this.backupMetadata = o.backupMetadata;
@@ -57,6 +59,7 @@ export class SqlStore implements Store {
     this.bus = o.bus;
     this.onClose = o.onClose;
     this.writes = new WriteBatcher(o.db, o.dialect, (e) => o.bus.publish(e), o.durabilityBarrier);
+    this.monitoring = createMonitoringStore(o.db, this.writes);
   }
 
   // Domains
