@@ -31,6 +31,9 @@ import type {
   SpecialUse,
   StoredStructure,
   SystemFlag,
+  SearchText,
+  TextFilter,
+  TextSearchResult,
 } from './types.js';
 import type { BlobStore } from './blobs/blob-store.js';
 
@@ -205,6 +208,19 @@ export interface Store {
   updateStructure(mailboxId: number, uid: number, structure: StoredStructure): Promise<void>;
   /** RFC 7162: messages changed and UIDs vanished after `modseq`. */
   changesSince(mailboxId: number, modseq: number): Promise<ChangesSince>;
+
+  // Full-text search index (IMAP SEARCH BODY/TEXT/HEADER). One row per blob, filled by
+  // appendMessage/deliverMessage when the store was opened with a SearchTextExtractor,
+  // and by indexSearchBacklog for older messages.
+  /** Messages of the mailbox matching `filter`, and those not indexed yet. */
+  searchText(mailboxId: number, filter: TextFilter): Promise<TextSearchResult>;
+  /** Indexes one blob's text (idempotent), e.g. after a caller read it for a scan. */
+  indexSearchText(blobId: string, text: SearchText): Promise<void>;
+  /**
+   * Indexes up to `limit` messages (by message row id, after `afterId`) that the index
+   * lacks, with the store's extractor. Returns how many, and where to continue (null: done).
+   */
+  indexSearchBacklog(afterId: number, limit: number): Promise<{ indexed: number; next: number | null }>;
 
   // Outbound queue (entries per recipient domain; delivery is smtp/queue's work)
   /** Queues a durable blob for remote recipients: one entry per recipient domain, in one transaction. */

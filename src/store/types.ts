@@ -171,3 +171,37 @@ export interface NewOutbound {
   recipients: string[];
   accountId?: number | null;
 }
+
+/** The decoded text of a message, as the full-text search index keeps it. */
+export interface SearchText {
+  headers: string;
+  body: string;
+}
+
+/**
+ * Turns a message into its searchable text (mime/ provides the real one; the store
+ * does not parse MIME). `version` names the extraction rules: a row written under
+ * another version counts as not indexed, so a change of rules re-indexes.
+ */
+export interface SearchTextExtractor {
+  readonly version: number;
+  extract(raw: Buffer, structure: StoredStructure): SearchText;
+}
+
+/**
+ * What SEARCH asks of the index: case-insensitive substrings (both sides lowercased
+ * with String.prototype.toLowerCase, as IMAP's full scan does) of the headers, the
+ * body, or either ('text'). Values must not contain NUL or U+FFFD (the index keeps
+ * NUL as U+FFFD).
+ */
+export type TextFilter =
+  | { field: 'headers' | 'body' | 'text'; value: string }
+  | { and: TextFilter[] }
+  | { or: TextFilter[] };
+
+export interface TextSearchResult {
+  /** UIDs whose indexed text satisfies the filter exactly. */
+  matched: number[];
+  /** UIDs of messages the index does not cover yet: the caller checks them itself. */
+  unindexed: number[];
+}

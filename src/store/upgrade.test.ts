@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, SqliteDialect } from 'kysely';
 import { openStore } from './open.js';
-import { migrate, SCHEMA_VERSION } from './sql/migrate.js';
+import { MIGRATIONS, migrate, SCHEMA_VERSION } from './sql/migrate.js';
 import type { Database } from './sql/schema.js';
 
 function maxVersion(file: string): number {
@@ -24,10 +24,11 @@ function maxVersion(file: string): number {
 test('pending migrations on SQLite run after a consistent copy of the old database', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'steadymail-upgrade-'));
   try {
-    // A store created by an older release: the schema stops one version short.
+    // A store created by an older release: the schema stops one migration short.
+    const previous = MIGRATIONS[MIGRATIONS.length - 2]!.version;
     const file = join(dir, 'steadymail.db');
     const old = new Kysely<Database>({ dialect: new SqliteDialect({ database: new BetterSqlite3(file) }) });
-    await migrate(old, 'sqlite', SCHEMA_VERSION - 1);
+    await migrate(old, 'sqlite', previous);
     await old.insertInto('domains').values({ name: 'example.org', created_at: Date.now() }).execute();
     await old.destroy();
 
@@ -38,9 +39,9 @@ test('pending migrations on SQLite run after a consistent copy of the old databa
 
     const backups = await readdir(join(dir, 'backups'));
     assert.equal(backups.length, 1);
-    assert.match(backups[0]!, new RegExp(`^pre-migration-${SCHEMA_VERSION - 1}-\\d{8}T\\d{6}Z\\.db$`));
+    assert.match(backups[0]!, new RegExp(`^pre-migration-${previous}-\\d{8}T\\d{6}Z\\.db$`));
     const copy = join(dir, 'backups', backups[0]!);
-    assert.equal(maxVersion(copy), SCHEMA_VERSION - 1, 'the copy is the database before the migration');
+    assert.equal(maxVersion(copy), previous, 'the copy is the database before the migration');
     const data = new BetterSqlite3(copy, { readonly: true });
     assert.deepEqual(data.prepare('select name from domains').all(), [{ name: 'example.org' }]);
     data.close();

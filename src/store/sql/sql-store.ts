@@ -11,13 +11,14 @@ import * as messages from './messages.js';
 import * as queue from './queue.js';
 import * as outbound from './outbound.js';
 import * as integrity from './integrity.js';
+import * as searchIndex from './search-index.js';
 import { createHash } from 'node:crypto';
 import { listAudit, writeAudit } from './audit.js';
 import { toAccount, toDomain, toMailbox } from './rows.js';
 import { NotFound, OverQuota } from '../errors.js';
 import type { BlobStore } from '../blobs/blob-store.js';
 import type { AccountUpdate, ChangeBus, FlagUpdate, IntegrityCheckOptions, IntegrityProblem, ListMessagesOptions, NewAccount, Store, StoreStats } from '../store.js';
-import type { AuditContext, AuditEntry, NewMessage, StoredStructure, NewOutbound, QueueState, SpecialUse, AppendResult } from '../types.js';
+import type { AuditContext, AuditEntry, NewMessage, StoredStructure, NewOutbound, QueueState, SpecialUse, AppendResult, SearchText, SearchTextExtractor, TextFilter } from '../types.js';
 
 /** Blobs unreferenced for less than this are a delivery in flight, not garbage. */
 export const DEFAULT_BLOB_GRACE_MS = 24 * 3600_000;
@@ -33,7 +34,12 @@ export interface SqlStoreOptions {
   backupMetadata?: (path: string) => Promise<void>;
   /** Makes committed transactions durable (SQLite: fsync of the WAL). */
   durabilityBarrier?: () => Promise<void>;
+  /** Fills the search index as messages are stored; without it they are indexed later. */
+  searchText?: SearchTextExtractor;
 }
+
+/** Version of search rows written through indexSearchText without an extractor. */
+const NO_EXTRACTOR_VERSION = 0;
 
 export class SqlStore implements Store {
   readonly driver: 'sqlite' | 'postgres';
@@ -43,6 +49,7 @@ export class SqlStore implements Store {
   private readonly db: Kysely<Database>;
   private readonly onClose: (() => Promise<void>) | undefined;
   private closed = false;
+  private readonly extractor: SearchTextExtractor | undefined;
   readonly backupMetadata?: (path: string) => Promise<void>;
 
   constructor(o: SqlStoreOptions) {
@@ -52,6 +59,7 @@ export class SqlStore implements Store {
     this.blobs = o.blobs;
     this.bus = o.bus;
     this.onClose = o.onClose;
+    this.extractor = o.searchText;
     this.writes = new WriteBatcher(o.db, o.dialect, (e) => o.bus.publish(e), o.durabilityBarrier);
   }
 
@@ -134,11 +142,15 @@ export class SqlStore implements Store {
   }
 
   // Messages
-  appendMessage(mailboxId: number, message: NewMessage) {
-    return this.writes.run((tx, ev) => messages.appendMessage(tx, mailboxId, message, ev));
+  async appendMessage(mailboxId: number, message: NewMessage) {
+    const indexing = await this.indexNew(message);
+    const result = await this.writes.run((tx, ev) => messages.appendMessage(tx, mailboxId, message, ev));
+    await indexing?.done;
+    return result;
   }
-  deliverMessage(targets: number[], message: NewMessage) {
-    return this.writes.run(async (tx, ev) => {
+  async deliverMessage(targets: number[], message: NewMessage) {
+    const indexing = await this.indexNew(message);
+    const result = await this.writes.run(async (tx, ev) => {
       const out: Array<AppendResult | Error> = [];
       for (const mailboxId of targets) {
         try {
@@ -151,6 +163,27 @@ export class SqlStore implements Store {
       }
       return out;
     });
+    await indexing?.done;
+    return result;
+  }
+
+  /**
+   * Queues the search row of a message being stored, just before the message itself,
+   * so both share one group commit. Never fails the delivery: a blob it cannot read
+   * or index is left to the backlog pass, and SEARCH scans it meanwhile.
+   */
+  private async indexNew(message: NewMessage): Promise<{ done: Promise<void> } | null> {
+    const ex = this.extractor;
+    if (!ex) return null;
+    let text: SearchText;
+    try {
+      if (await searchIndex.hasDoc(this.db, message.blobId, ex.version)) return null;
+      text = ex.extract(await this.blobs.get(message.blobId), message.structure);
+    } catch {
+      return null;
+    }
+    // Wrapped, not awaited: the caller queues the message in this same tick, then awaits it.
+    return { done: this.writes.run((tx) => searchIndex.putDoc(tx, this.driver, message.blobId, ex.version, text)).catch(() => undefined) };
   }
   listMessages(mailboxId: number, options: ListMessagesOptions = {}) {
     return messages.listMessages(this.db, mailboxId, options);
@@ -175,6 +208,42 @@ export class SqlStore implements Store {
   }
   changesSince(mailboxId: number, modseq: number) {
     return messages.changesSince(this.db, mailboxId, modseq);
+  }
+
+  // Search index
+  private get searchVersion(): number {
+    return this.extractor?.version ?? NO_EXTRACTOR_VERSION;
+  }
+  async searchText(mailboxId: number, filter: TextFilter) {
+    if (!searchIndex.filterIsIndexable(filter)) {
+      // Needles the index cannot hold: everything is the caller's to check.
+      const all = await messages.listMessages(this.db, mailboxId, { withoutStructure: true });
+      return { matched: [], unindexed: all.map((m) => m.uid) };
+    }
+    return searchIndex.searchText(this.db, this.driver, mailboxId, this.searchVersion, filter);
+  }
+  async indexSearchText(blobId: string, text: SearchText) {
+    await this.writes.run((tx) => searchIndex.putDoc(tx, this.driver, blobId, this.searchVersion, text));
+  }
+  async indexSearchBacklog(afterId: number, limit: number) {
+    const ex = this.extractor;
+    if (!ex) return { indexed: 0, next: null };
+    const rows = await searchIndex.backlog(this.db, ex.version, afterId, limit);
+    const docs = new Map<string, SearchText>();
+    for (const r of rows) {
+      if (docs.has(r.blobId)) continue;
+      try {
+        docs.set(r.blobId, ex.extract(await this.blobs.get(r.blobId), JSON.parse(r.structure) as StoredStructure));
+      } catch {
+        // A missing or unreadable blob is `steadymail check`'s to report; SEARCH scans it.
+      }
+    }
+    if (docs.size > 0) {
+      await this.writes.run(async (tx) => {
+        for (const [blobId, text] of docs) await searchIndex.putDoc(tx, this.driver, blobId, ex.version, text);
+      });
+    }
+    return { indexed: docs.size, next: rows.length < limit ? null : rows[rows.length - 1]!.id };
   }
 
   // Outbound queue
@@ -255,6 +324,8 @@ export class SqlStore implements Store {
       const queued = await this.db.selectFrom('queue').select('id').where('blob_id', '=', blob.id).where('state', '=', 'queued').limit(1).executeTakeFirst();
       if (queued) continue;
       await this.blobs.delete(blob.id, cutoff);
+      // If the blob was delivered again meanwhile, its message is searched by scan until re-indexed.
+      await this.writes.run((tx) => searchIndex.deleteDoc(tx, this.driver, blob.id));
       removed++;
     }
     return { examined, removed };

@@ -1,0 +1,163 @@
+// The full-text search index (migration 0008): one row per blob with its decoded
+// text, lowercased. IMAP SEARCH is a case-insensitive substring match (RFC 9051
+// 6.4.4), so the index must never miss a message the full scan would find:
+// - the stored text and the needle are lowercased by the same JavaScript
+//   toLowerCase() the scan uses, so an exact, case-sensitive substring test on
+//   the stored text (SQLite instr(), PostgreSQL LIKE) is the scan's answer;
+// - the trigram index (FTS5 trigram tokenizer / pg_trgm) only narrows the rows
+//   that test runs on. Needles under 3 characters cannot use trigrams: they are
+//   tested over the mailbox's stored text, which is still far cheaper than
+//   reading and decoding every blob.
+// Messages whose blob has no row (or a row of an older extractor version) are
+// returned as `unindexed` for the caller to check from the blob.
+
+import { sql, type RawBuilder } from 'kysely';
+import type { Tx } from './write-batch.js';
+import type { SearchText, TextFilter, TextSearchResult } from '../types.js';
+
+type Dialect = 'sqlite' | 'postgres';
+
+/** The text as stored: lowercased, NUL (which PostgreSQL text cannot hold) as U+FFFD. */
+export function normalizeText(text: string): string {
+  return text.toLowerCase().replace(/\0/g, '\uFFFD');
+}
+
+function normalizeNeedle(value: string): string {
+  return value.toLowerCase();
+}
+
+/** Whether the index can answer for this needle (see TextFilter). */
+export function indexableNeedle(value: string): boolean {
+  return !value.includes('\0') && !value.includes('\uFFFD');
+}
+
+export function filterIsIndexable(f: TextFilter): boolean {
+  if ('field' in f) return indexableNeedle(f.value);
+  return ('and' in f ? f.and : f.or).every(filterIsIndexable);
+}
+
+/** Adds or replaces (when written by another extractor version) one blob's text. */
+export async function putDoc(tx: Tx, dialect: Dialect, blobId: string, version: number, text: SearchText): Promise<void> {
+  const headers = normalizeText(text.headers);
+  const body = normalizeText(text.body);
+  const now = Date.now();
+  if (dialect === 'postgres') {
+    await sql`insert into search_docs (blob_id, version, headers, body, indexed_at)
+      values (${blobId}, ${version}, ${headers}, ${body}, ${now})
+      on conflict (blob_id) do update set version = excluded.version, headers = excluded.headers,
+        body = excluded.body, indexed_at = excluded.indexed_at
+      where search_docs.version <> excluded.version`.execute(tx);
+    return;
+  }
+  const old = await sql<{ id: number; version: number }>`select id, version from search_docs where blob_id = ${blobId}`.execute(tx);
+  const row = old.rows[0];
+  if (row && Number(row.version) === version) return;
+  if (row) await deleteRow(tx, Number(row.id));
+  const inserted = await sql<{ id: number }>`insert into search_docs (blob_id, version, indexed_at) values (${blobId}, ${version}, ${now}) returning id`.execute(tx);
+  const id = Number(inserted.rows[0]!.id);
+  await sql`insert into search_fts (rowid, headers, body) values (${id}, ${headers}, ${body})`.execute(tx);
+}
+
+async function deleteRow(tx: Tx, id: number): Promise<void> {
+  await sql`delete from search_fts where rowid = ${id}`.execute(tx);
+  await sql`delete from search_docs where id = ${id}`.execute(tx);
+}
+
+/** Removes a blob's row (the blob itself is gone). */
+export async function deleteDoc(tx: Tx, dialect: Dialect, blobId: string): Promise<void> {
+  if (dialect === 'postgres') {
+    await sql`delete from search_docs where blob_id = ${blobId}`.execute(tx);
+    return;
+  }
+  const old = await sql<{ id: number }>`select id from search_docs where blob_id = ${blobId}`.execute(tx);
+  if (old.rows[0]) await deleteRow(tx, Number(old.rows[0].id));
+}
+
+export async function hasDoc(tx: Tx, blobId: string, version: number): Promise<boolean> {
+  const r = await sql`select 1 as one from search_docs where blob_id = ${blobId} and version = ${version}`.execute(tx);
+  return r.rows.length > 0;
+}
+
+/** The exact test, as SQL over the stored text (f.* on SQLite, d.* on PostgreSQL). */
+function exact(f: TextFilter, dialect: Dialect): RawBuilder<unknown> {
+  if ('field' in f) {
+    const needle = normalizeNeedle(f.value);
+    const one = (column: 'headers' | 'body'): RawBuilder<unknown> =>
+      dialect === 'sqlite'
+        ? sql`instr(${sql.ref(`f.${column}`)}, ${needle}) > 0`
+        : sql`${sql.ref(`d.${column}`)} like ${likePattern(needle)} escape '\\'`;
+    if (f.field === 'text') return sql`(${one('headers')} or ${one('body')})`;
+    return one(f.field);
+  }
+  const parts = ('and' in f ? f.and : f.or).map((p) => exact(p, dialect));
+  if (parts.length === 0) return 'and' in f ? sql`1 = 1` : sql`1 = 0`;
+  return sql`(${sql.join(parts, 'and' in f ? sql` and ` : sql` or `)})`;
+}
+
+function likePattern(needle: string): string {
+  return '%' + needle.replace(/[\\%_]/g, (c) => '\\' + c) + '%';
+}
+
+/**
+ * An FTS5 query that every row passing `exact` also matches (it may match more),
+ * or null when the filter cannot be narrowed by trigrams.
+ */
+export function ftsQuery(f: TextFilter): string | null {
+  if ('field' in f) {
+    const needle = normalizeNeedle(f.value);
+    if ([...needle].length < 3) return null;
+    const column = f.field === 'text' ? '{headers body}' : f.field;
+    return `${column} : "${needle.replace(/"/g, '""')}"`;
+  }
+  if ('and' in f) {
+    const parts = f.and.map(ftsQuery).filter((q): q is string => q !== null);
+    return parts.length === 0 ? null : `(${parts.join(' AND ')})`;
+  }
+  const parts = f.or.map(ftsQuery);
+  if (parts.length === 0 || parts.some((q) => q === null)) return null;
+  return `(${parts.join(' OR ')})`;
+}
+
+export async function searchText(tx: Tx, dialect: Dialect, mailboxId: number, version: number, filter: TextFilter): Promise<TextSearchResult> {
+  const test = exact(filter, dialect);
+  let matched: Array<{ uid: number }>;
+  if (dialect === 'postgres') {
+    matched = (
+      await sql<{ uid: number }>`select m.uid from messages m join search_docs d on d.blob_id = m.blob_id
+        where m.mailbox_id = ${mailboxId} and d.version = ${version} and ${test}`.execute(tx)
+    ).rows;
+  } else {
+    const match = ftsQuery(filter);
+    matched =
+      match === null
+        ? (
+            await sql<{ uid: number }>`select m.uid from messages m join search_docs d on d.blob_id = m.blob_id
+              join search_fts f on f.rowid = d.id
+              where m.mailbox_id = ${mailboxId} and d.version = ${version} and ${test}`.execute(tx)
+          ).rows
+        : // The FTS table first: the trigram match is the selective part.
+          (
+            await sql<{ uid: number }>`select m.uid from search_fts f cross join search_docs d cross join messages m
+              where search_fts match ${match} and d.id = f.rowid and m.blob_id = d.blob_id
+                and m.mailbox_id = ${mailboxId} and d.version = ${version} and ${test}`.execute(tx)
+          ).rows;
+  }
+  const unindexed = await sql<{ uid: number }>`select m.uid from messages m where m.mailbox_id = ${mailboxId}
+    and not exists (select 1 from search_docs d where d.blob_id = m.blob_id and d.version = ${version})`.execute(tx);
+  const byUid = (a: number, b: number) => a - b;
+  return { matched: matched.map((r) => Number(r.uid)).sort(byUid), unindexed: unindexed.rows.map((r) => Number(r.uid)).sort(byUid) };
+}
+
+export interface BacklogRow {
+  id: number;
+  blobId: string;
+  structure: string;
+}
+
+/** Message rows after `afterId` whose blob the index lacks (at this version). */
+export async function backlog(tx: Tx, version: number, afterId: number, limit: number): Promise<BacklogRow[]> {
+  const rows = await sql<{ id: number; blob_id: string; structure: string }>`select m.id, m.blob_id, m.structure from messages m
+    where m.id > ${afterId} and not exists (select 1 from search_docs d where d.blob_id = m.blob_id and d.version = ${version})
+    order by m.id limit ${limit}`.execute(tx);
+  return rows.rows.map((r) => ({ id: Number(r.id), blobId: r.blob_id, structure: r.structure }));
+}
