@@ -13,9 +13,9 @@ export interface TextPlan {
   exact: ReadonlySet<SearchKey>;
 }
 
-/** Needles the index cannot hold (store/types TextFilter). */
+/** Needles the index cannot hold (store/types TextFilter); wire input decodes to neither. */
 function indexable(value: string): boolean {
-  return !value.includes('\0') && !value.includes('\uFFFD');
+  return !value.includes('\0') && !value.includes('\uFFFD') && !/[\uD800-\uDFFF]/.test(value.replace(/[\uD800-\uDBFF][\uDC00-\uDFFF]/g, ''));
 }
 
 function translate(k: SearchKey): { filter: TextFilter; exact: boolean } | null {

@@ -191,8 +191,9 @@ export interface SearchTextExtractor {
 /**
  * What SEARCH asks of the index: case-insensitive substrings (both sides lowercased
  * with String.prototype.toLowerCase, as IMAP's full scan does) of the headers, the
- * body, or either ('text'). Values must not contain NUL or U+FFFD (the index keeps
- * NUL as U+FFFD).
+ * body, or either ('text'). The index keeps NUL and lone surrogates as U+FFFD, so a
+ * value containing any of the three cannot be answered by it: searchText then
+ * reports every message as unindexed.
  */
 export type TextFilter =
   | { field: 'headers' | 'body' | 'text'; value: string }

@@ -17,9 +17,12 @@ import type { SearchText, TextFilter, TextSearchResult } from '../types.js';
 
 type Dialect = 'sqlite' | 'postgres';
 
-/** The text as stored: lowercased, NUL (which PostgreSQL text cannot hold) as U+FFFD. */
+/** UTF-16 code units that are half of a pair: UTF-8 (both databases) cannot hold them. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+/** The text as stored: lowercased, NUL (which PostgreSQL text cannot hold) and lone surrogates as U+FFFD. */
 export function normalizeText(text: string): string {
-  return text.toLowerCase().replace(/\0/g, '\uFFFD');
+  return text.toLowerCase().replace(/\0/g, '\uFFFD').replace(LONE_SURROGATE, '\uFFFD');
 }
 
 function normalizeNeedle(value: string): string {
@@ -28,7 +31,7 @@ function normalizeNeedle(value: string): string {
 
 /** Whether the index can answer for this needle (see TextFilter). */
 export function indexableNeedle(value: string): boolean {
-  return !value.includes('\0') && !value.includes('\uFFFD');
+  return !value.includes('\0') && !value.includes('\uFFFD') && !new RegExp(LONE_SURROGATE.source).test(value);
 }
 
 export function filterIsIndexable(f: TextFilter): boolean {
