@@ -58,7 +58,7 @@ export function runSearchIndexContract(backend: SearchBackend): void {
     beforeEach(async () => {
       const opened = await backend.open(SPLIT_V1);
       store = opened.store;
-      reopen = opened.reopen;
+      reopen = (x) => opened.reopen(x);
       cleanup = opened.cleanup;
       await store.createDomain('example.org');
       const alice = await store.createAccount({ address: 'alice@example.org', passwordHash: 'x' });
