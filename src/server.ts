@@ -8,6 +8,8 @@ import type { Config, ListenAddress, ListenerName } from './config/index.js';
 import { formatAddress, LISTENER_NAMES } from './config/index.js';
 import type { Logger } from './log.js';
 import { openStore } from './store/open.js';
+import { startSearchBacklog, type SearchBacklog } from './store/search-backlog.js';
+import { hostname } from 'node:os';
 import type { ChangeBus, Store } from './store/store.js';
 import { loadCertificate, type ServerCertificate } from './tls/index.js';
 import { createHttpListener } from './http/listener.js';
@@ -76,9 +78,11 @@ export async function startServer(options: StartServerOptions): Promise<ServerHa
         });
 
   let outbound: OutboundQueue | null = null;
+  let searchBacklog: SearchBacklog | null = null;
 
   const stopAll = async (): Promise<void> => {
     await monitor?.stop();
+    await searchBacklog?.stop();
     const queueStopped = outbound?.stop(graceMs);
     const results = await Promise.allSettled(started.map((l) => l.stop(graceMs)));
     results.forEach((r, i) => {
@@ -130,6 +134,14 @@ export async function startServer(options: StartServerOptions): Promise<ServerHa
   }
 
   monitor?.start();
+  // Messages stored before the search index existed (docs/imap.md, Search).
+  searchBacklog = startSearchBacklog(store, {
+    holder: `${hostname()}:${process.pid}`,
+    onError: (err) => logger.warn({ err }, 'search index: the backlog pass failed; trying again later'),
+    onDone: (indexed) => {
+      if (indexed > 0) logger.info({ indexed }, 'search index: older messages indexed');
+    },
+  });
   let closing: Promise<void> | undefined;
   return {
     store,
