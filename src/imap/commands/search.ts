@@ -36,7 +36,9 @@ export async function runSearch(ctx: CommandContext, criteria: readonly SearchKe
   let metas: MessageMeta[];
   if (uids.length > view.count / 4) {
     const wanted = new Set(uids);
-    metas = (await ctx.store.listMessages(view.mailboxId)).filter((m) => wanted.has(m.uid));
+    // The cached structure is large: read it only when something will look at it.
+    const structure = options.index || searchNeeds(residual).index || (found.unindexed.length > 0 && searchNeeds(criteria).index);
+    metas = (await ctx.store.listMessages(view.mailboxId, structure ? {} : { withoutStructure: true })).filter((m) => wanted.has(m.uid));
   } else {
     metas = await ctx.store.getMessages(view.mailboxId, uids);
   }

@@ -138,11 +138,12 @@ export async function searchText(tx: Tx, dialect: Dialect, mailboxId: number, ve
               join search_fts f on f.rowid = d.id
               where m.mailbox_id = ${mailboxId} and d.version = ${version} and ${test}`.execute(tx)
           ).rows
-        : // The FTS table first: the trigram match is the selective part.
+        : // The FTS table first (the trigram match is the selective part), then each
+          // row's messages by blob; `+` keeps SQLite from scanning the mailbox per row.
           (
             await sql<{ uid: number }>`select m.uid from search_fts f cross join search_docs d cross join messages m
               where search_fts match ${match} and d.id = f.rowid and m.blob_id = d.blob_id
-                and m.mailbox_id = ${mailboxId} and d.version = ${version} and ${test}`.execute(tx)
+                and +m.mailbox_id = ${mailboxId} and d.version = ${version} and ${test}`.execute(tx)
           ).rows;
   }
   const unindexed = await sql<{ uid: number }>`select m.uid from messages m where m.mailbox_id = ${mailboxId}
