@@ -19,6 +19,7 @@ export function capabilities(session: Session): string[] {
       'NAMESPACE',
       'UNSELECT',
       'UIDPLUS',
+      'MULTIAPPEND',
       'MOVE',
       'CHILDREN',
       'SPECIAL-USE',

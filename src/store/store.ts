@@ -193,6 +193,11 @@ export interface Store {
    * reported with an OverQuota error in its slot.
    */
   deliverMessage(targets: number[], message: NewMessage): Promise<Array<AppendResult | Error>>;
+  /**
+   * RFC 3502 MULTIAPPEND: adds several messages to one mailbox in one transaction,
+   * all or nothing (over quota, the mailbox gone: none is added). UIDs follow the order given.
+   */
+  appendMessages(mailboxId: number, messages: NewMessage[]): Promise<AppendResult[]>;
   listMessages(mailboxId: number, options?: ListMessagesOptions): Promise<MessageMeta[]>;
   getMessages(mailboxId: number, uids: number[]): Promise<MessageMeta[]>;
   updateFlags(mailboxId: number, update: FlagUpdate): Promise<FlagUpdateResult>;

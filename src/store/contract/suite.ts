@@ -166,6 +166,26 @@ export function runStoreContract(backend: ContractBackend): void {
       assert.equal((await store.getAccountById(alice.id))!.usedBytes, 0);
     });
 
+    test('appendMessages adds all messages in one transaction, or none (RFC 3502)', async () => {
+      const events: ChangeEvent[] = [];
+      store.bus.subscribe(alice.id, (e) => events.push(e));
+      const three = [await storeMessage(store, 'one'), await storeMessage(store, 'two', { flags: ['\\Seen'] }), await storeMessage(store, 'three')];
+      const added = await store.appendMessages(inbox, three);
+      assert.deepEqual(added.map((r) => r.uid), [1, 2, 3]);
+      const box = (await store.getMailboxById(inbox))!;
+      assert.equal(box.messages, 3);
+      assert.equal(box.unseen, 2);
+      await store.updateAccount(alice.id, { quotaBytes: 3 + 3 + 5 + 10 });
+      // The second message passes the quota: the first is not kept either.
+      await assert.rejects(store.appendMessages(inbox, [await storeMessage(store, 'four'), await storeMessage(store, 'a longer fifth')]), OverQuota);
+      await assert.rejects(store.appendMessages(999_999, [await storeMessage(store, 'x')]), NotFound);
+      assert.equal((await store.listMessages(inbox)).length, 3);
+      assert.equal((await store.getAccountById(alice.id))!.usedBytes, 11);
+      assert.equal((await store.getMailboxById(inbox))!.uidNext, 4, 'no UID was used up');
+      await new Promise((r) => setTimeout(r, 20));
+      assert.ok(events.every((e) => e.kind === 'exists' && e.uids?.every((u) => u <= 3)), JSON.stringify(events));
+    });
+
     test('copy makes new messages; move keeps the message id and leaves a tombstone', async () => {
       const msg = await storeMessage(store, 'copy me');
       const a = await store.appendMessage(inbox, { ...msg, keywords: ['k1'] });

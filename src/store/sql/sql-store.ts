@@ -148,6 +148,18 @@ export class SqlStore implements Store {
     await indexing?.done;
     return result;
   }
+  async appendMessages(mailboxId: number, list: NewMessage[]) {
+    const indexing = [];
+    for (const m of list) indexing.push(await this.indexNew(m));
+    // One operation: if any append fails, its savepoint (or transaction) takes all of them back.
+    const result = await this.writes.run(async (tx, ev) => {
+      const out: AppendResult[] = [];
+      for (const m of list) out.push(await messages.appendMessage(tx, mailboxId, m, ev));
+      return out;
+    });
+    for (const i of indexing) await i?.done;
+    return result;
+  }
   async deliverMessage(targets: number[], message: NewMessage) {
     const indexing = await this.indexNew(message);
     const result = await this.writes.run(async (tx, ev) => {
