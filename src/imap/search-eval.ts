@@ -20,6 +20,8 @@ export interface SearchScope {
   highestUid: number;
   saved: readonly number[] | null;
   now: number;
+  /** The messages \Recent in this session (none for IMAP4rev2). */
+  recent: ReadonlySet<number>;
 }
 
 export interface SearchNeeds {
@@ -119,8 +121,7 @@ export function matches(key: SearchKey, t: SearchTarget, scope: SearchScope): bo
       if (key.set.kind === 'saved') return (scope.saved ?? []).includes(m.uid);
       return inSpans(m.uid, resolveSequenceSet(key.set.ranges, scope.highestUid, false));
     case 'FLAG':
-      // \Recent is not kept: no message is recent, every message is OLD.
-      if (key.flag === '\\Recent') return !key.set;
+      if (key.flag === '\\Recent') return scope.recent.has(m.uid) === key.set;
       return m.flags.includes(key.flag) === key.set;
     case 'KEYWORD': {
       const up = key.keyword.toUpperCase();

@@ -213,6 +213,12 @@ export interface Store {
   updateStructure(mailboxId: number, uid: number, structure: StoredStructure): Promise<void>;
   /** RFC 7162: messages changed and UIDs vanished after `modseq`. */
   changesSince(mailboxId: number, modseq: number): Promise<ChangesSince>;
+  /**
+   * RFC 3501 \Recent: the UIDs `from`..`to` (to = uidNext - 1; empty when from > to) are
+   * recent. With `claim`, they are this caller's alone: the next caller gets only newer
+   * UIDs. Without, nothing changes (EXAMINE, STATUS).
+   */
+  claimRecent(mailboxId: number, claim: boolean): Promise<{ from: number; to: number }>;
 
   // Full-text search index (IMAP SEARCH BODY/TEXT/HEADER). One row per blob, filled by
   // appendMessage/deliverMessage when the store was opened with a SearchTextExtractor,

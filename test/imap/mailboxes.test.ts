@@ -97,7 +97,7 @@ test('SUBSCRIBE, LSUB with special-use, LIST (SUBSCRIBED), LIST-STATUS', async (
   assert.equal(st[0], '* LIST (\\HasNoChildren) "/" Lists');
   assert.match(st[1] ?? '', /^\* STATUS Lists \(MESSAGES 2 UNSEEN 1 UIDNEXT 3 SIZE \d+\)$/);
   const s2 = await c.cmd('h', 'STATUS Lists (MESSAGES RECENT UIDVALIDITY HIGHESTMODSEQ APPENDLIMIT DELETED)');
-  assert.match(s2[0] ?? '', /^\* STATUS Lists \(MESSAGES 2 RECENT 0 UIDVALIDITY \d+ HIGHESTMODSEQ \d+ APPENDLIMIT 10485760 DELETED 0\)$/);
+  assert.match(s2[0] ?? '', /^\* STATUS Lists \(MESSAGES 2 RECENT 2 UIDVALIDITY \d+ HIGHESTMODSEQ \d+ APPENDLIMIT 10485760 DELETED 0\)$/);
   assert.match((await c.cmd('i', 'STATUS Nope (MESSAGES)')).at(-1) ?? '', /^i NO \[NONEXISTENT\]/);
 });
 

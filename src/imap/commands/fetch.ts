@@ -112,7 +112,7 @@ async function* fetchResponse(ctx: CommandContext, view: MailboxView, cmd: Cmd<'
     if (!index) throw new Error('index not loaded');
     return index;
   };
-  if (wantsFlags) add(`FLAGS ${flagList([...m.flags, ...m.keywords])}`);
+  if (wantsFlags) add(`FLAGS ${flagList(view.flagNames(m.uid, m))}`);
   for (const item of items) {
     switch (item.item) {
       case 'UID':

@@ -55,7 +55,7 @@ async function checkMessages(
 ): Promise<SearchHit[]> {
   const s = ctx.session;
   const view = s.view();
-  const scope = { count: view.count, highestUid: view.highestUid, saved: s.savedSearch, now: Date.now() };
+  const scope = { count: view.count, highestUid: view.highestUid, saved: s.savedSearch, now: Date.now(), recent: view.recent };
   const hits: SearchHit[] = [];
   let lazy = 0;
   for (const meta of metas) {

@@ -18,7 +18,8 @@ export async function* select(cmd: Cmd<'SELECT' | 'EXAMINE'>, ctx: CommandContex
   const mailbox = await ctx.store.getMailbox(account.id, cmd.mailbox);
   if (!mailbox) throw no('Mailbox does not exist', 'NONEXISTENT');
   const readOnly = cmd.name === 'EXAMINE';
-  const view = await MailboxView.open(ctx.store, mailbox, readOnly, () => s.onMailboxChange());
+  // RFC 3501 2.3.2 \Recent for IMAP4rev1 sessions only (RFC 9051 removed it).
+  const view = await MailboxView.open(ctx.store, mailbox, readOnly, () => s.onMailboxChange(), s.rev2 ? 'off' : readOnly ? 'peek' : 'claim');
   s.state = { kind: 'selected', account, view };
 
   yield view.flagsResponse();
@@ -26,8 +27,7 @@ export async function* select(cmd: Cmd<'SELECT' | 'EXAMINE'>, ctx: CommandContex
   yield untaggedStatus('OK', readOnly ? 'No permanent flags permitted' : 'Flags permitted', `PERMANENTFLAGS ${permanent}`);
   yield untagged(`${view.count} EXISTS`);
   if (!s.rev2) {
-    // \Recent is not kept (RFC 9051 removed it); rev1 clients are told there are none.
-    yield untagged('0 RECENT');
+    yield untagged(`${view.recent.size} RECENT`);
     const firstUnseen = view.allUids().findIndex((u) => !view.flagsOf(u)?.flags.includes('\\Seen'));
     if (firstUnseen >= 0) yield untaggedStatus('OK', 'First unseen', `UNSEEN ${firstUnseen + 1}`);
   }

@@ -13,10 +13,13 @@ export async function statusResponse(ctx: CommandContext, m: Mailbox, items: rea
       case 'MESSAGES':
         out.push(`MESSAGES ${m.messages}`);
         break;
-      case 'RECENT':
-        // \Recent is not kept (removed in RFC 9051).
-        out.push('RECENT 0');
+      case 'RECENT': {
+        // RFC 3501 6.3.10: the messages not yet claimed as \Recent by a session.
+        const r = await ctx.store.claimRecent(m.id, false);
+        const recent = r.from > r.to ? 0 : (await ctx.store.listMessages(m.id, { fromUid: r.from, withoutStructure: true })).length;
+        out.push(`RECENT ${recent}`);
         break;
+      }
       case 'UIDNEXT':
         out.push(`UIDNEXT ${m.uidNext}`);
         break;

@@ -186,6 +186,19 @@ export function runStoreContract(backend: ContractBackend): void {
       assert.ok(events.every((e) => e.kind === 'exists' && e.uids?.every((u) => u <= 3)), JSON.stringify(events));
     });
 
+    test('\\Recent: each new message is claimed by one caller only (RFC 3501)', async () => {
+      await store.appendMessage(inbox, await storeMessage(store, 'r1'));
+      await store.appendMessage(inbox, await storeMessage(store, 'r2'));
+      assert.deepEqual(await store.claimRecent(inbox, false), { from: 1, to: 2 }, 'a peek claims nothing');
+      const both = await Promise.all([store.claimRecent(inbox, true), store.claimRecent(inbox, true)]);
+      assert.deepEqual(both.filter((r) => r.from <= r.to), [{ from: 1, to: 2 }], 'one of two concurrent claims gets them');
+      await store.appendMessage(inbox, await storeMessage(store, 'r3'));
+      assert.deepEqual(await store.claimRecent(inbox, true), { from: 3, to: 3 });
+      const none = await store.claimRecent(inbox, true);
+      assert.ok(none.from > none.to);
+      await assert.rejects(store.claimRecent(999_999, true), NotFound);
+    });
+
     test('copy makes new messages; move keeps the message id and leaves a tombstone', async () => {
       const msg = await storeMessage(store, 'copy me');
       const a = await store.appendMessage(inbox, { ...msg, keywords: ['k1'] });

@@ -4,7 +4,7 @@
 
 import { sql, type Kysely } from 'kysely';
 import type { Database } from './schema.js';
-import { WriteBatcher } from './write-batch.js';
+import { WriteBatcher, type Tx } from './write-batch.js';
 import * as accounts from './accounts.js';
 import * as mailboxes from './mailboxes.js';
 import * as messages from './messages.js';
@@ -220,6 +220,24 @@ export class SqlStore implements Store {
   }
   changesSince(mailboxId: number, modseq: number) {
     return messages.changesSince(this.db, mailboxId, modseq);
+  }
+
+  async claimRecent(mailboxId: number, claim: boolean) {
+    const read = (tx: Tx, lock: boolean) => {
+      const q = tx.selectFrom('mailboxes').select(['first_recent_uid', 'uid_next']).where('id', '=', mailboxId);
+      // SQLite transactions here are exclusive already; PostgreSQL needs the row lock.
+      return (lock && this.driver === 'postgres' ? q.forUpdate() : q).executeTakeFirst();
+    };
+    const range = (row: { first_recent_uid: number; uid_next: number } | undefined) => {
+      if (!row) throw new NotFound(`mailbox ${mailboxId} does not exist`);
+      return { from: Math.max(1, Number(row.first_recent_uid)), to: Number(row.uid_next) - 1 };
+    };
+    if (!claim) return range(await read(this.db, false));
+    return this.writes.run(async (tx) => {
+      const r = range(await read(tx, true));
+      if (r.from <= r.to) await tx.updateTable('mailboxes').set({ first_recent_uid: r.to + 1 }).where('id', '=', mailboxId).execute();
+      return r;
+    });
   }
 
   // Search index

@@ -6,14 +6,20 @@
 // text in the table with pg_trgm GIN indexes, which serve LIKE '%…%'. Both only
 // narrow the candidates: the exact substring test runs in the same query.
 // Existing messages are indexed after the migration by the backlog pass.
+//
+// Also `mailboxes.first_recent_uid` for RFC 3501 \Recent: messages from that UID on
+// are recent and not yet claimed by a session (0 in a new mailbox: all of them;
+// existing mailboxes start with none recent).
 
 import { sql, type Kysely } from 'kysely';
 import type { Migration } from '../migrate.js';
 
 export const migration0008: Migration = {
   version: 8,
-  name: 'imap search index',
+  name: 'imap search index, recent',
   async up(db: Kysely<unknown>, dialect) {
+    await sql`alter table mailboxes add column first_recent_uid bigint not null default 0`.execute(db);
+    await sql`update mailboxes set first_recent_uid = uid_next`.execute(db);
     if (dialect === 'sqlite') {
       await sql`create table search_docs (
         id integer primary key autoincrement,
