@@ -20,6 +20,7 @@ export function capabilities(session: Session): string[] {
       'UNSELECT',
       'UIDPLUS',
       'MULTIAPPEND',
+      'OBJECTID',
       'MOVE',
       'CHILDREN',
       'SPECIAL-USE',

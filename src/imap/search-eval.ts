@@ -7,6 +7,7 @@ import type { ImapDate, SearchKey } from './parser/index.js';
 import { resolveSequenceSet } from './parser/index.js';
 import type { MessageMeta } from '../store/types.js';
 import type { DecodedAddress, ExtractedText, MessageIndex } from '../mime/index.js';
+import { emailObjectId, threadObjectId } from './object-id.js';
 
 export interface SearchTarget {
   meta: MessageMeta;
@@ -43,6 +44,9 @@ export function searchNeeds(keys: readonly SearchKey[]): SearchNeeds {
         break;
       case 'DATE':
         if (k.field === 'SENT') needs.index = true;
+        break;
+      case 'THREADID':
+        needs.index = true;
         break;
       case 'BODY':
       case 'TEXT':
@@ -163,5 +167,9 @@ export function matches(key: SearchKey, t: SearchTarget, scope: SearchScope): bo
       return scope.now - m.internalDate.getTime() >= key.seconds * 1000;
     case 'YOUNGER':
       return scope.now - m.internalDate.getTime() <= key.seconds * 1000;
+    case 'EMAILID':
+      return emailObjectId(m) === key.id;
+    case 'THREADID':
+      return threadObjectId(m, t.index) === key.id;
   }
 }

@@ -5,6 +5,7 @@ import type { Cmd, CommandContext, Reply } from '../handler.js';
 import { MailboxView, SYSTEM_FLAG_LIST } from '../mailbox-view.js';
 import { flagList, formatSequenceSet, mailboxName, untagged, untaggedStatus } from '../respond.js';
 import { mailboxAttributes } from './list.js';
+import { mailboxObjectId } from '../object-id.js';
 
 export async function* select(cmd: Cmd<'SELECT' | 'EXAMINE'>, ctx: CommandContext): Reply {
   const s = ctx.session;
@@ -32,6 +33,8 @@ export async function* select(cmd: Cmd<'SELECT' | 'EXAMINE'>, ctx: CommandContex
     if (firstUnseen >= 0) yield untaggedStatus('OK', 'First unseen', `UNSEEN ${firstUnseen + 1}`);
   }
   yield untaggedStatus('OK', 'UIDs valid', `UIDVALIDITY ${view.uidValidity}`);
+  // RFC 8474 4.2.
+  yield untaggedStatus('OK', 'Mailbox id', `MAILBOXID (${mailboxObjectId(mailbox)})`);
   yield untaggedStatus('OK', 'Predicted next UID', `UIDNEXT ${view.uidNext}`);
   // RFC 7162 3.1.2.1: sent with every SELECT/EXAMINE by a server with persistent modseqs.
   yield untaggedStatus('OK', 'Highest', `HIGHESTMODSEQ ${view.modseq}`);

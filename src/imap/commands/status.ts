@@ -4,6 +4,7 @@ import type { Mailbox } from '../../store/types.js';
 import { no } from '../errors.js';
 import type { Cmd, CommandContext, Reply } from '../handler.js';
 import { mailboxName, untagged } from '../respond.js';
+import { mailboxObjectId } from '../object-id.js';
 
 export async function statusResponse(ctx: CommandContext, m: Mailbox, items: readonly StatusItem[]): Promise<Buffer> {
   const out: string[] = [];
@@ -43,7 +44,7 @@ export async function statusResponse(ctx: CommandContext, m: Mailbox, items: rea
         out.push(`APPENDLIMIT ${ctx.options.limits.maxLiteralBytes}`);
         break;
       case 'MAILBOXID':
-        out.push(`MAILBOXID (M${m.id}-${m.uidValidity})`);
+        out.push(`MAILBOXID (${mailboxObjectId(m)})`);
         break;
     }
   }
