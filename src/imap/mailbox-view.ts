@@ -211,7 +211,10 @@ export class MailboxView {
   /** New messages past what this session claimed: claim again (another session may have them). */
   private async claimNew(uids: number[]): Promise<void> {
     if (this.recentMode === 'claim' && uids.some((u) => u > this.claimedTo)) {
-      const r = await this.store.claimRecent(this.mailboxId, true);
+      // A read first: when many sessions have the mailbox selected, only the first
+      // to arrive finds anything to take, and the others need no write.
+      const peek = await this.store.claimRecent(this.mailboxId, false);
+      const r = peek.from <= peek.to ? await this.store.claimRecent(this.mailboxId, true) : peek;
       if (r.from <= r.to) {
         for (const uid of uids) if (uid >= r.from && uid <= r.to) this.recent.add(uid);
         this.claimedTo = Math.max(this.claimedTo, r.to);
