@@ -136,6 +136,13 @@ export function runSearchIndexContract(backend: SearchBackend): void {
       assert.deepEqual(await store.searchText(other, { field: 'body', value: 'a\uFFFDb' }), { matched: [], unindexed: [c, d] });
     });
 
+    test('a text too long to index is left to the caller, and not read again by the backlog', async () => {
+      const big = await add(inbox, 'Subject: big\r\n\r\n' + 'walrus '.repeat(150_000) + 'tail\r\n');
+      const small = await add(inbox, 'Subject: small\r\n\r\nwalrus tail\r\n');
+      assert.deepEqual(await store.searchText(inbox, { field: 'body', value: 'tail' }), { matched: [small], unindexed: [big] });
+      assert.deepEqual(await store.indexSearchBacklog(0, 10), { indexed: 0, next: null });
+    });
+
     test('a new extractor version re-indexes: old rows count as unindexed', async () => {
       const a = await add(inbox, 'Subject: x\r\n\r\nabcdef\r\n');
       const v2 = await reopen(SPLIT_V2);

@@ -9,7 +9,10 @@
 //   tested over the mailbox's stored text, which is still far cheaper than
 //   reading and decoding every blob.
 // Messages whose blob has no row (or a row of an older extractor version) are
-// returned as `unindexed` for the caller to check from the blob.
+// returned as `unindexed` for the caller to check from the blob. So are messages
+// whose text is longer than INDEX_MAX_CHARS: indexing megabytes of trigrams would
+// hold the database's write lock for a second; their row (`whole` = 0) only records
+// that they were looked at, so the backlog pass does not read them again.
 
 import { sql, type RawBuilder } from 'kysely';
 import type { Tx } from './write-batch.js';
@@ -39,16 +42,20 @@ export function filterIsIndexable(f: TextFilter): boolean {
   return ('and' in f ? f.and : f.or).every(filterIsIndexable);
 }
 
+/** Texts longer than this (UTF-16 units, headers and body together) are left to the scan. */
+export const INDEX_MAX_CHARS = 1_000_000;
+
 /** Adds or replaces (when written by another extractor version) one blob's text. */
 export async function putDoc(tx: Tx, dialect: Dialect, blobId: string, version: number, text: SearchText): Promise<void> {
-  const headers = normalizeText(text.headers);
-  const body = normalizeText(text.body);
+  const whole = text.headers.length + text.body.length <= INDEX_MAX_CHARS ? 1 : 0;
+  const headers = whole ? normalizeText(text.headers) : '';
+  const body = whole ? normalizeText(text.body) : '';
   const now = Date.now();
   if (dialect === 'postgres') {
-    await sql`insert into search_docs (blob_id, version, headers, body, indexed_at)
-      values (${blobId}, ${version}, ${headers}, ${body}, ${now})
-      on conflict (blob_id) do update set version = excluded.version, headers = excluded.headers,
-        body = excluded.body, indexed_at = excluded.indexed_at
+    await sql`insert into search_docs (blob_id, version, whole, headers, body, indexed_at)
+      values (${blobId}, ${version}, ${whole}, ${headers}, ${body}, ${now})
+      on conflict (blob_id) do update set version = excluded.version, whole = excluded.whole,
+        headers = excluded.headers, body = excluded.body, indexed_at = excluded.indexed_at
       where search_docs.version <> excluded.version`.execute(tx);
     return;
   }
@@ -56,12 +63,13 @@ export async function putDoc(tx: Tx, dialect: Dialect, blobId: string, version: 
   const row = old.rows[0];
   if (row && Number(row.version) === version) return;
   if (row) await deleteRow(tx, Number(row.id));
-  const inserted = await sql<{ id: number }>`insert into search_docs (blob_id, version, indexed_at) values (${blobId}, ${version}, ${now}) returning id`.execute(tx);
+  const inserted = await sql<{ id: number }>`insert into search_docs (blob_id, version, whole, indexed_at) values (${blobId}, ${version}, ${whole}, ${now}) returning id`.execute(tx);
   const id = Number(inserted.rows[0]!.id);
-  await sql`insert into search_fts (rowid, headers, body) values (${id}, ${headers}, ${body})`.execute(tx);
+  if (whole) await sql`insert into search_fts (rowid, headers, body) values (${id}, ${headers}, ${body})`.execute(tx);
 }
 
 async function deleteRow(tx: Tx, id: number): Promise<void> {
+  // (A row without text has no FTS row: the delete is then a no-op.)
   await sql`delete from search_fts where rowid = ${id}`.execute(tx);
   await sql`delete from search_docs where id = ${id}`.execute(tx);
 }
@@ -127,7 +135,7 @@ export async function searchText(tx: Tx, dialect: Dialect, mailboxId: number, ve
   if (dialect === 'postgres') {
     matched = (
       await sql<{ uid: number }>`select m.uid from messages m join search_docs d on d.blob_id = m.blob_id
-        where m.mailbox_id = ${mailboxId} and d.version = ${version} and ${test}`.execute(tx)
+        where m.mailbox_id = ${mailboxId} and d.version = ${version} and d.whole = 1 and ${test}`.execute(tx)
     ).rows;
   } else {
     const match = ftsQuery(filter);
@@ -136,18 +144,18 @@ export async function searchText(tx: Tx, dialect: Dialect, mailboxId: number, ve
         ? (
             await sql<{ uid: number }>`select m.uid from messages m join search_docs d on d.blob_id = m.blob_id
               join search_fts f on f.rowid = d.id
-              where m.mailbox_id = ${mailboxId} and d.version = ${version} and ${test}`.execute(tx)
+              where m.mailbox_id = ${mailboxId} and d.version = ${version} and d.whole = 1 and ${test}`.execute(tx)
           ).rows
         : // The FTS table first (the trigram match is the selective part), then each
           // row's messages by blob; `+` keeps SQLite from scanning the mailbox per row.
           (
             await sql<{ uid: number }>`select m.uid from search_fts f cross join search_docs d cross join messages m
               where search_fts match ${match} and d.id = f.rowid and m.blob_id = d.blob_id
-                and +m.mailbox_id = ${mailboxId} and d.version = ${version} and ${test}`.execute(tx)
+                and +m.mailbox_id = ${mailboxId} and d.version = ${version} and d.whole = 1 and ${test}`.execute(tx)
           ).rows;
   }
   const unindexed = await sql<{ uid: number }>`select m.uid from messages m where m.mailbox_id = ${mailboxId}
-    and not exists (select 1 from search_docs d where d.blob_id = m.blob_id and d.version = ${version})`.execute(tx);
+    and not exists (select 1 from search_docs d where d.blob_id = m.blob_id and d.version = ${version} and d.whole = 1)`.execute(tx);
   const byUid = (a: number, b: number) => a - b;
   return { matched: matched.map((r) => Number(r.uid)).sort(byUid), unindexed: unindexed.rows.map((r) => Number(r.uid)).sort(byUid) };
 }

@@ -25,6 +25,7 @@ export const migration0008: Migration = {
         id integer primary key autoincrement,
         blob_id text not null unique,
         version integer not null,
+        whole integer not null,
         indexed_at bigint not null
       )`.execute(db);
       await sql`create virtual table search_fts using fts5(headers, body, tokenize = 'trigram')`.execute(db);
@@ -34,6 +35,7 @@ export const migration0008: Migration = {
       id bigserial primary key,
       blob_id text not null unique,
       version integer not null,
+      whole integer not null,
       headers text not null,
       body text not null,
       indexed_at bigint not null
