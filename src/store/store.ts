@@ -34,6 +34,7 @@ import type {
   SearchText,
   TextFilter,
   TextSearchResult,
+  MetadataEntry,
 } from './types.js';
 import type { BlobStore } from './blobs/blob-store.js';
 
@@ -219,6 +220,12 @@ export interface Store {
    * UIDs. Without, nothing changes (EXAMINE, STATUS).
    */
   claimRecent(mailboxId: number, claim: boolean): Promise<{ from: number; to: number }>;
+
+  // RFC 5464 METADATA: entries of a mailbox, or of the server (mailboxId null), per account.
+  /** The entries named (case-insensitive), with those below them for depth '1' / 'infinity'. */
+  getMetadata(accountId: number, mailboxId: number | null, names: string[], depth: '0' | '1' | 'infinity'): Promise<MetadataEntry[]>;
+  /** Sets or (value null) removes entries, all or none; false (nothing changed) if more than maxEntries would remain. */
+  setMetadata(accountId: number, mailboxId: number | null, entries: Array<{ name: string; value: Buffer | null }>, maxEntries: number): Promise<boolean>;
 
   // Full-text search index (IMAP SEARCH BODY/TEXT/HEADER). One row per blob, filled by
   // appendMessage/deliverMessage when the store was opened with a SearchTextExtractor,

@@ -206,3 +206,9 @@ export interface TextSearchResult {
   /** UIDs of messages the index does not cover yet: the caller checks them itself. */
   unindexed: number[];
 }
+
+/** One RFC 5464 METADATA entry: its name (lowercased) and value. */
+export interface MetadataEntry {
+  name: string;
+  value: Buffer;
+}

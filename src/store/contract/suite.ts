@@ -199,6 +199,30 @@ export function runStoreContract(backend: ContractBackend): void {
       await assert.rejects(store.claimRecent(999_999, true), NotFound);
     });
 
+    test('METADATA entries per mailbox and server: depth, removal, limit, cleanup (RFC 5464)', async () => {
+      const v = (t: string) => Buffer.from(t);
+      assert.equal(await store.setMetadata(alice.id, null, [{ name: '/private/Comment', value: v('server note') }], 10), true);
+      assert.equal(await store.setMetadata(alice.id, inbox, [
+        { name: '/private/vendor/x/a', value: v('1') },
+        { name: '/private/vendor/x/a/b', value: v('2') },
+        { name: '/shared/comment', value: Buffer.from([0, 255, 1]) },
+      ], 10), true);
+      assert.deepEqual(await store.getMetadata(alice.id, null, ['/PRIVATE/comment'], '0'), [{ name: '/private/comment', value: v('server note') }]);
+      assert.deepEqual((await store.getMetadata(alice.id, inbox, ['/private/vendor/x'], '1')).map((e) => e.name), ['/private/vendor/x/a']);
+      assert.deepEqual((await store.getMetadata(alice.id, inbox, ['/private/vendor/x'], 'infinity')).map((e) => e.name), ['/private/vendor/x/a', '/private/vendor/x/a/b']);
+      assert.deepEqual((await store.getMetadata(alice.id, inbox, ['/shared/comment'], '0'))[0]?.value, Buffer.from([0, 255, 1]));
+      // Over the limit: nothing changes.
+      assert.equal(await store.setMetadata(alice.id, inbox, [{ name: '/private/vendor/x/a', value: null }, { name: '/private/n1', value: v('x') }, { name: '/private/n2', value: v('y') }], 3), false);
+      assert.equal((await store.getMetadata(alice.id, inbox, ['/private'], 'infinity')).length, 2);
+      assert.equal(await store.setMetadata(alice.id, inbox, [{ name: '/private/vendor/x/a', value: null }], 3), true);
+      assert.equal((await store.getMetadata(alice.id, inbox, ['/private'], 'infinity')).length, 1);
+      const box = await store.createMailbox(alice.id, 'Annotated');
+      await store.setMetadata(alice.id, box.id, [{ name: '/private/comment', value: v('bye') }], 10);
+      await store.deleteMailbox(alice.id, 'Annotated', AUDIT);
+      assert.deepEqual(await store.getMetadata(alice.id, box.id, ['/private/comment'], '0'), []);
+      assert.equal((await store.getMetadata(alice.id, null, ['/private/comment'], '0')).length, 1, 'server entries stay');
+    });
+
     test('copy makes new messages; move keeps the message id and leaves a tombstone', async () => {
       const msg = await storeMessage(store, 'copy me');
       const a = await store.appendMessage(inbox, { ...msg, keywords: ['k1'] });

@@ -12,6 +12,7 @@ import * as queue from './queue.js';
 import * as outbound from './outbound.js';
 import * as integrity from './integrity.js';
 import * as searchIndex from './search-index.js';
+import * as metadata from './metadata.js';
 import { createHash } from 'node:crypto';
 import { listAudit, writeAudit } from './audit.js';
 import { toAccount, toDomain, toMailbox } from './rows.js';
@@ -37,6 +38,8 @@ export interface SqlStoreOptions {
   /** Fills the search index as messages are stored; without it they are indexed later. */
   searchText?: SearchTextExtractor;
 }
+
+class TooManyEntries extends Error {}
 
 /** Version of search rows written through indexSearchText without an extractor. */
 const NO_EXTRACTOR_VERSION = 0;
@@ -238,6 +241,22 @@ export class SqlStore implements Store {
       if (r.from <= r.to) await tx.updateTable('mailboxes').set({ first_recent_uid: r.to + 1 }).where('id', '=', mailboxId).execute();
       return r;
     });
+  }
+
+  getMetadata(accountId: number, mailboxId: number | null, names: string[], depth: '0' | '1' | 'infinity') {
+    return metadata.getMetadata(this.db, accountId, mailboxId, names, depth);
+  }
+  async setMetadata(accountId: number, mailboxId: number | null, entries: Array<{ name: string; value: Buffer | null }>, maxEntries: number) {
+    try {
+      await this.writes.run(async (tx) => {
+        // Thrown to roll the changes back.
+        if (!(await metadata.setMetadata(tx, accountId, mailboxId, entries, maxEntries))) throw new TooManyEntries();
+      });
+      return true;
+    } catch (err) {
+      if (err instanceof TooManyEntries) return false;
+      throw err;
+    }
   }
 
   // Search index

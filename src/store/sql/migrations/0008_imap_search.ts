@@ -10,16 +10,26 @@
 // Also `mailboxes.first_recent_uid` for RFC 3501 \Recent: messages from that UID on
 // are recent and not yet claimed by a session (0 in a new mailbox: all of them;
 // existing mailboxes start with none recent).
+//
+// And `metadata` for RFC 5464 METADATA: entries per account, on a mailbox or (mailbox
+// 0) on the server, names lowercased (they are case-insensitive), values binary.
 
 import { sql, type Kysely } from 'kysely';
 import type { Migration } from '../migrate.js';
 
 export const migration0008: Migration = {
   version: 8,
-  name: 'imap search index, recent',
+  name: 'imap search index, recent, metadata',
   async up(db: Kysely<unknown>, dialect) {
     await sql`alter table mailboxes add column first_recent_uid bigint not null default 0`.execute(db);
     await sql`update mailboxes set first_recent_uid = uid_next`.execute(db);
+    await sql`create table metadata (
+      account_id bigint not null,
+      mailbox_id bigint not null,
+      name text not null,
+      value ${dialect === 'postgres' ? sql`bytea` : sql`blob`} not null,
+      primary key (account_id, mailbox_id, name)
+    )`.execute(db);
     if (dialect === 'sqlite') {
       await sql`create table search_docs (
         id integer primary key autoincrement,
