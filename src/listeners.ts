@@ -116,6 +116,8 @@ function imapFactory(implicitTls: boolean, name: ListenerName) {
           // RFC 9051 5.4: at least 30 minutes of inactivity before an autologout.
           idleTimeoutMs: Math.max(config.limits.idleTimeoutSeconds, 1800) * 1000,
           maxConnectionsPerIp: config.limits.maxConnectionsPerIp,
+          metadataMaxEntryBytes: config.limits.imapMetadataMaxEntryBytes,
+          metadataMaxEntries: config.limits.imapMetadataMaxEntries,
         },
       }),
     );

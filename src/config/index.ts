@@ -31,6 +31,9 @@ export interface Config {
     idleTimeoutSeconds: number;
     commandTimeoutSeconds: number;
     authFailuresBeforeDelay: number;
+    /** RFC 5464 METADATA limits. */
+    imapMetadataMaxEntryBytes: number;
+    imapMetadataMaxEntries: number;
   };
   /** Both null: use (or generate) the self-signed certificate in dataDir/tls/. */
   tls: { cert: string | null; key: string | null };
@@ -234,6 +237,8 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
       idleTimeoutSeconds: raw.limits.idle_timeout_seconds,
       commandTimeoutSeconds: raw.limits.command_timeout_seconds,
       authFailuresBeforeDelay: raw.limits.auth_failures_before_delay,
+      imapMetadataMaxEntryBytes: raw.limits.imap_metadata_max_entry_bytes,
+      imapMetadataMaxEntries: raw.limits.imap_metadata_max_entries,
     },
     tls: {
       cert: raw.tls.cert === undefined ? null : resolve(cwd, raw.tls.cert),

@@ -74,6 +74,8 @@ export const fileSchema = z.strictObject({
       idle_timeout_seconds: positiveInt.default(1800),
       command_timeout_seconds: positiveInt.default(300),
       auth_failures_before_delay: nonNegativeInt.default(5),
+      imap_metadata_max_entry_bytes: positiveInt.default(65536),
+      imap_metadata_max_entries: positiveInt.default(100),
     })
     .prefault({}),
   tls: z
@@ -153,6 +155,8 @@ export const KEYS: Record<string, EnvKind> = {
   'limits.idle_timeout_seconds': 'integer',
   'limits.command_timeout_seconds': 'integer',
   'limits.auth_failures_before_delay': 'integer',
+  'limits.imap_metadata_max_entry_bytes': 'integer',
+  'limits.imap_metadata_max_entries': 'integer',
   'tls.cert': 'string',
   'tls.key': 'string',
   'auth.allow_plaintext_without_tls': 'boolean',

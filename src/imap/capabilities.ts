@@ -21,6 +21,7 @@ export function capabilities(session: Session): string[] {
       'UIDPLUS',
       'MULTIAPPEND',
       'OBJECTID',
+      'METADATA',
       'MOVE',
       'CHILDREN',
       'SPECIAL-USE',
@@ -65,6 +66,8 @@ const COMMAND_CAPABILITY: ReadonlyMap<string, string> = new Map([
   ['GETQUOTAROOT', 'QUOTA'],
   ['SETQUOTA', 'QUOTA'],
   ['UID EXPUNGE', 'UIDPLUS'],
+  ['GETMETADATA', 'METADATA'],
+  ['SETMETADATA', 'METADATA'],
 ]);
 
 /** True when the operator switched off the capability this command needs for this session. */
