@@ -119,7 +119,8 @@ export interface IntegrityProblem {
     | 'blob-size'
     | 'blob-corrupt'
     | 'blob-unreferenced'
-    | 'structure';
+    | 'structure'
+    | 'search-index';
   accountId?: number;
   mailbox?: string;
   blobId?: string;

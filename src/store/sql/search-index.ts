@@ -17,6 +17,7 @@
 import { sql, type RawBuilder } from 'kysely';
 import type { Tx } from './write-batch.js';
 import type { SearchText, TextFilter, TextSearchResult } from '../types.js';
+import type { IntegrityProblem } from '../store.js';
 
 type Dialect = 'sqlite' | 'postgres';
 
@@ -172,4 +173,33 @@ export async function backlog(tx: Tx, version: number, afterId: number, limit: n
     where m.id > ${afterId} and not exists (select 1 from search_docs d where d.blob_id = m.blob_id and d.version = ${version})
     order by m.id limit ${limit}`.execute(tx);
   return rows.rows.map((r) => ({ id: Number(r.id), blobId: r.blob_id, structure: r.structure }));
+}
+
+/**
+ * SQLite keeps the text in a second table: a row whose text is missing would hide its
+ * messages from every SEARCH, and text without a row is dead weight. (PostgreSQL keeps
+ * both in one row.) Repair removes both kinds; the backlog pass re-indexes.
+ */
+export async function checkIndex(tx: Tx, dialect: Dialect): Promise<IntegrityProblem[]> {
+  if (dialect !== 'sqlite') return [];
+  const problems: IntegrityProblem[] = [];
+  const missing = await sql<{ n: number }>`select count(*) as n from search_docs d where d.whole = 1 and not exists (select 1 from search_fts f where f.rowid = d.id)`.execute(tx);
+  const m = Number(missing.rows[0]?.n ?? 0);
+  if (m > 0) problems.push({ kind: 'search-index', detail: `${m} search index rows have no text`, repairable: true });
+  const orphans = await sql<{ n: number }>`select count(*) as n from search_fts f where not exists (select 1 from search_docs d where d.id = f.rowid and d.whole = 1)`.execute(tx);
+  const o = Number(orphans.rows[0]?.n ?? 0);
+  if (o > 0) problems.push({ kind: 'search-index', detail: `${o} indexed texts belong to no search index row`, repairable: true });
+  return problems;
+}
+
+export async function repairIndex(tx: Tx, dialect: Dialect): Promise<string[]> {
+  if (dialect !== 'sqlite') return [];
+  const actions: string[] = [];
+  const missing = await sql`delete from search_docs where whole = 1 and not exists (select 1 from search_fts f where f.rowid = search_docs.id)`.execute(tx);
+  const m = Number(missing.numAffectedRows ?? 0);
+  if (m > 0) actions.push(`removed ${m} search index rows without text (to be indexed again)`);
+  const orphans = await sql`delete from search_fts where rowid not in (select id from search_docs where whole = 1)`.execute(tx);
+  const o = Number(orphans.numAffectedRows ?? 0);
+  if (o > 0) actions.push(`removed ${o} indexed texts without a search index row`);
+  return actions;
 }

@@ -391,6 +391,7 @@ export class SqlStore implements Store {
   }
   async checkIntegrity(options: IntegrityCheckOptions = {}): Promise<IntegrityProblem[]> {
     const problems = await integrity.checkMetadata(this.db, options.accountId);
+    if (options.accountId === undefined) problems.push(...(await searchIndex.checkIndex(this.db, this.driver)));
     const mode = options.blobs ?? 'exists';
     if (mode === 'none') return problems;
     const refs = await integrity.referencedBlobs(this.db, options.accountId);
@@ -424,6 +425,7 @@ export class SqlStore implements Store {
   async repairIntegrity(audit: AuditContext, options: { accountId?: number; blobGraceMs?: number } = {}): Promise<string[]> {
     const actions = await this.writes.run(async (tx) => {
       const done = await integrity.repairMetadata(tx, options.accountId);
+      if (options.accountId === undefined) done.push(...(await searchIndex.repairIndex(tx, this.driver)));
       if (done.length > 0) {
         await writeAudit(tx, { ...audit, action: 'store.repair', accountId: options.accountId ?? null, subject: 'metadata', detail: { actions: done } });
       }
