@@ -110,16 +110,25 @@ function likePattern(needle: string): string {
   return '%' + needle.replace(/[\\%_]/g, (c) => '\\' + c) + '%';
 }
 
+/** Trigrams looked up per needle: enough to be selective, few enough to stay cheap. */
+const MAX_TRIGRAMS = 24;
+
 /**
  * An FTS5 query that every row passing `exact` also matches (it may match more),
- * or null when the filter cannot be narrowed by trigrams.
+ * or null when the filter cannot be narrowed by trigrams. The table keeps neither
+ * positions nor columns (detail=none), so a needle becomes the AND of its trigrams
+ * in any column; the exact test then checks order and column.
  */
 export function ftsQuery(f: TextFilter): string | null {
   if ('field' in f) {
-    const needle = normalizeNeedle(f.value);
-    if ([...needle].length < 3) return null;
-    const column = f.field === 'text' ? '{headers body}' : f.field;
-    return `${column} : "${needle.replace(/"/g, '""')}"`;
+    const chars = [...normalizeNeedle(f.value)];
+    if (chars.length < 3) return null;
+    const grams = new Set<string>();
+    for (let i = 0; i + 3 <= chars.length; i++) grams.add(chars.slice(i, i + 3).join(''));
+    let picked = [...grams];
+    // Spread over the needle when there are too many.
+    if (picked.length > MAX_TRIGRAMS) picked = Array.from({ length: MAX_TRIGRAMS }, (_, i) => picked[Math.floor((i * (picked.length - 1)) / (MAX_TRIGRAMS - 1))]!);
+    return `(${picked.map((g) => `"${g.replace(/"/g, '""')}"`).join(' AND ')})`;
   }
   if ('and' in f) {
     const parts = f.and.map(ftsQuery).filter((q): q is string => q !== null);

@@ -2,7 +2,8 @@
 //
 // One row per blob (blobs are content-addressed, so copies and moves share it),
 // holding the decoded text lowercased. SQLite: an FTS5 table with the trigram
-// tokenizer, which answers substring queries of 3+ characters; PostgreSQL: the
+// tokenizer (trigrams without positions), which narrows substring queries of 3+
+// characters to the rows holding all of the needle's trigrams; PostgreSQL: the
 // text in the table with pg_trgm GIN indexes, which serve LIKE '%…%'. Both only
 // narrow the candidates: the exact substring test runs in the same query.
 // Existing messages are indexed after the migration by the backlog pass.
@@ -38,7 +39,9 @@ export const migration0008: Migration = {
         whole integer not null,
         indexed_at bigint not null
       )`.execute(db);
-      await sql`create virtual table search_fts using fts5(headers, body, tokenize = 'trigram')`.execute(db);
+      // detail=none: no positions or columns, a sixth of the size of the default; a
+      // needle is then matched as all of its trigrams, and the exact test confirms.
+      await sql`create virtual table search_fts using fts5(headers, body, tokenize = 'trigram', detail = none)`.execute(db);
       return;
     }
     await sql`create table search_docs (
