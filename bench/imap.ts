@@ -1,6 +1,6 @@
 // IMAP benchmarks over real sockets (not tests: numbers for people to read).
 // `node --import tsx bench/imap.ts [messages] [idleConnections]`
-// Measures FETCH of headers and full bodies, SEARCH (full scan), APPEND rate
+// Measures FETCH of headers and full bodies, SEARCH (full-text index), APPEND rate
 // and memory per IDLE connection. Results are printed as a Markdown table.
 
 import { indexMessage, toStoredStructure } from '../src/mime/index.js';
@@ -53,7 +53,7 @@ try {
     await c.cmd('b', `FETCH 1:* (BODY.PEEK[])`, 120_000);
     return MESSAGES;
   }, rows);
-  await timed(`SEARCH BODY over ${MESSAGES} (full scan)`, async () => {
+  await timed(`SEARCH BODY over ${MESSAGES} (index)`, async () => {
     await c.cmd('x', 'SEARCH BODY needle', 120_000);
     return MESSAGES;
   }, rows);

@@ -3,6 +3,8 @@
 import { formatAddress, type Config, type ListenAddress, type ListenerName } from './config/index.js';
 import type { HttpFeature } from './http/app.js';
 import type { Logger } from './log.js';
+import { searchTextExtractor } from './mime/search-text.js';
+import type { SearchTextExtractor } from './store/types.js';
 import type { Store } from './store/store.js';
 import type { FilterService } from './filter/index.js';
 import type { ServerCertificate } from './tls/index.js';
@@ -42,11 +44,11 @@ export class ListenError extends Error {
   }
 }
 
-/** The options openStore() takes, from the configuration. */
+/** The options openStore() takes, from the configuration (with the search index's text extractor). */
 export function storeOptions(
   config: Config,
-): { driver: 'sqlite'; dataDir: string } | { driver: 'postgres'; url: string; dataDir: string } {
+): ({ driver: 'sqlite'; dataDir: string } | { driver: 'postgres'; url: string; dataDir: string }) & { searchText: SearchTextExtractor } {
   return config.store.driver === 'postgres'
-    ? { driver: 'postgres', url: config.store.url, dataDir: config.dataDir }
-    : { driver: 'sqlite', dataDir: config.dataDir };
+    ? { driver: 'postgres', url: config.store.url, dataDir: config.dataDir, searchText: searchTextExtractor }
+    : { driver: 'sqlite', dataDir: config.dataDir, searchText: searchTextExtractor };
 }

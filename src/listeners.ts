@@ -138,6 +138,8 @@ function imapFactory(implicitTls: boolean, name: ListenerName) {
           idleTimeoutMs: Math.max(config.limits.idleTimeoutSeconds, 1800) * 1000,
           commandTimeoutMs: config.limits.commandTimeoutSeconds * 1000,
           maxConnectionsPerIp: config.limits.maxConnectionsPerIp,
+          metadataMaxEntryBytes: config.limits.imapMetadataMaxEntryBytes,
+          metadataMaxEntries: config.limits.imapMetadataMaxEntries,
         },
       }),
     );

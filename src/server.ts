@@ -10,6 +10,8 @@ import type { Logger } from './log.js';
 import { openStore } from './store/open.js';
 import { configureLoginThrottle } from './auth/throttle.js';
 import { setIndexLimits } from './mime/index.js';
+import { startSearchBacklog, type SearchBacklog } from './store/search-backlog.js';
+import { hostname } from 'node:os';
 import type { ChangeBus, Store } from './store/store.js';
 import type { ServerCertificate } from './tls/index.js';
 import { CertificateStore, setActiveCertificateStore } from './tls/cert-store.js';
@@ -126,9 +128,11 @@ export async function startServer(options: StartServerOptions): Promise<ServerHa
   let outbound: OutboundQueue | null = null;
   let filter: FilterService | null = null;
   let acme: AcmeManager | undefined;
+  let searchBacklog: SearchBacklog | null = null;
 
   const stopAll = async (): Promise<void> => {
     await monitor?.stop();
+    await searchBacklog?.stop();
     // An ACME order in flight gets the grace period, alongside the listeners.
     const acmeStopped = acme?.stop(graceMs);
     const queueStopped = outbound?.stop(graceMs);
@@ -217,6 +221,14 @@ export async function startServer(options: StartServerOptions): Promise<ServerHa
   const certStore = certificates;
 
   monitor?.start();
+  // Messages stored before the search index existed (docs/imap.md, Search).
+  searchBacklog = startSearchBacklog(store, {
+    holder: `${hostname()}:${process.pid}`,
+    onError: (err) => logger.warn({ err }, 'search index: the backlog pass failed; trying again later'),
+    onDone: (indexed) => {
+      if (indexed > 0) logger.info({ indexed }, 'search index: older messages indexed');
+    },
+  });
   let closing: Promise<void> | undefined;
   return {
     store,

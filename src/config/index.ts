@@ -34,6 +34,9 @@ export interface Config {
     mimeMaxParts: number;
     mimeMaxDepth: number;
     mimeMaxHeaderBytes: number;
+    /** RFC 5464 METADATA limits. */
+    imapMetadataMaxEntryBytes: number;
+    imapMetadataMaxEntries: number;
   };
   /** Both null: use (or generate) the self-signed certificate in dataDir/tls/. */
   tls: {
@@ -334,6 +337,8 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
       mimeMaxParts: raw.limits.mime_max_parts,
       mimeMaxDepth: raw.limits.mime_max_depth,
       mimeMaxHeaderBytes: raw.limits.mime_max_header_bytes,
+      imapMetadataMaxEntryBytes: raw.limits.imap_metadata_max_entry_bytes,
+      imapMetadataMaxEntries: raw.limits.imap_metadata_max_entries,
     },
     tls: {
       cert: raw.tls.cert === undefined ? null : resolve(cwd, raw.tls.cert),

@@ -82,6 +82,8 @@ export const fileSchema = z.strictObject({
       mime_max_parts: positiveInt.default(2000),
       mime_max_depth: positiveInt.default(50),
       mime_max_header_bytes: z.number().int().min(1024).default(256 * 1024),
+      imap_metadata_max_entry_bytes: positiveInt.default(65536),
+      imap_metadata_max_entries: positiveInt.default(100),
     })
     .prefault({}),
   tls: z
@@ -288,6 +290,8 @@ export const KEYS: Record<string, EnvKind> = {
   'limits.mime_max_parts': 'integer',
   'limits.mime_max_depth': 'integer',
   'limits.mime_max_header_bytes': 'integer',
+  'limits.imap_metadata_max_entry_bytes': 'integer',
+  'limits.imap_metadata_max_entries': 'integer',
   'tls.cert': 'string',
   'tls.key': 'string',
   'tls.certs_dir': 'string',

@@ -19,6 +19,9 @@ export function capabilities(session: Session): string[] {
       'NAMESPACE',
       'UNSELECT',
       'UIDPLUS',
+      'MULTIAPPEND',
+      'OBJECTID',
+      'METADATA',
       'MOVE',
       'CHILDREN',
       'SPECIAL-USE',
@@ -63,6 +66,8 @@ const COMMAND_CAPABILITY: ReadonlyMap<string, string> = new Map([
   ['GETQUOTAROOT', 'QUOTA'],
   ['SETQUOTA', 'QUOTA'],
   ['UID EXPUNGE', 'UIDPLUS'],
+  ['GETMETADATA', 'METADATA'],
+  ['SETMETADATA', 'METADATA'],
 ]);
 
 /** True when the operator switched off the capability this command needs for this session. */

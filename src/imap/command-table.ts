@@ -1,6 +1,7 @@
 // The command table (WildDuck style): every command, the states it is allowed
 // in (RFC 9051 6.1-6.4) and its handler, one file per command in commands/.
 
+import { getMetadata, setMetadata } from './commands/metadata.js';
 import type { ImapCommand, ImapCommandName } from './parser/index.js';
 import type { Cmd, CommandContext, Done, Handler, Reply } from './handler.js';
 import type { StateKind } from './session.js';
@@ -83,6 +84,8 @@ add(['COMPRESS'], AUTH, compress);
 add(['GETQUOTA'], AUTH, getQuota);
 add(['GETQUOTAROOT'], AUTH, getQuotaRoot);
 add(['SETQUOTA'], AUTH, setQuota);
+add(['GETMETADATA'], AUTH, getMetadata);
+add(['SETMETADATA'], AUTH, setMetadata);
 // RFC 9051 6.4: selected
 add(['CHECK'], SELECTED, noop);
 add(['CLOSE'], SELECTED, close);

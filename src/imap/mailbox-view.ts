@@ -11,6 +11,9 @@
 //   nothing until the next allowed moment.
 // - A flag change is reported once: the cached modseq of the message is the
 //   dedup key, so this session's own STORE (already answered) is not repeated.
+// - \Recent (RFC 3501 2.3.2): a read-write IMAP4rev1 session claims the new
+//   messages in the store (one session only gets them); EXAMINE shows them without
+//   claiming; IMAP4rev2 sessions neither see nor claim them (RFC 9051 removed it).
 
 import type { Store } from '../store/store.js';
 import type { Mailbox, MessageMeta, SystemFlag } from '../store/types.js';
@@ -35,6 +38,9 @@ export interface SyncOptions {
 
 export const SYSTEM_FLAG_LIST = ['\\Answered', '\\Flagged', '\\Deleted', '\\Seen', '\\Draft'];
 
+/** How a view treats \Recent: claim it (SELECT), show it (EXAMINE), or not at all (IMAP4rev2). */
+export type RecentMode = 'claim' | 'peek' | 'off';
+
 export class MailboxView {
   readonly mailboxId: number;
   /** Follows RENAMEs done elsewhere. */
@@ -51,6 +57,11 @@ export class MailboxView {
   private readonly pendingExpunge = new Set<number>();
   readonly keywords = new Set<string>();
   private dirty = false;
+  /** The messages that are \Recent in this session. */
+  readonly recent = new Set<number>();
+  private recentMode: RecentMode = 'off';
+  private recentFrom = Number.MAX_SAFE_INTEGER;
+  private claimedTo = 0;
   private unsubscribe: () => void = () => undefined;
   private chain: Promise<unknown> = Promise.resolve();
 
@@ -68,8 +79,9 @@ export class MailboxView {
   }
 
   /** Subscribes first, then reads: a change between the two is seen twice and deduplicated, never lost. */
-  static async open(store: Store, mailbox: Mailbox, readOnly: boolean, onChange: () => void): Promise<MailboxView> {
+  static async open(store: Store, mailbox: Mailbox, readOnly: boolean, onChange: () => void, recent: RecentMode = 'off'): Promise<MailboxView> {
     const view = new MailboxView(store, mailbox, readOnly);
+    view.recentMode = recent;
     view.unsubscribe = store.bus.subscribe(mailbox.accountId, (ev) => {
       if ('mailboxId' in ev) {
         if (ev.mailboxId !== view.mailboxId) return;
@@ -89,6 +101,12 @@ export class MailboxView {
       view.uidNext = fresh.uidNext;
       const metas = await store.listMessages(mailbox.id, { withoutStructure: true });
       for (const m of metas) view.add(m);
+      if (recent !== 'off') {
+        const r = await store.claimRecent(mailbox.id, recent === 'claim');
+        view.recentFrom = r.from;
+        view.claimedTo = r.to;
+        view.markRecent(view.uids);
+      }
     } catch (err) {
       view.close();
       throw err;
@@ -183,6 +201,33 @@ export class MailboxView {
     return lo;
   }
 
+  /** Adds the given UIDs that are recent for this session (claimed, or shown by EXAMINE). */
+  private markRecent(uids: readonly number[]): void {
+    for (const uid of uids) {
+      if (uid >= this.recentFrom && (this.recentMode === 'peek' || uid <= this.claimedTo)) this.recent.add(uid);
+    }
+  }
+
+  /** New messages past what this session claimed: claim again (another session may have them). */
+  private async claimNew(uids: number[]): Promise<void> {
+    if (this.recentMode === 'claim' && uids.some((u) => u > this.claimedTo)) {
+      // A read first: when many sessions have the mailbox selected, only the first
+      // to arrive finds anything to take, and the others need no write.
+      const peek = await this.store.claimRecent(this.mailboxId, false);
+      const r = peek.from <= peek.to ? await this.store.claimRecent(this.mailboxId, true) : peek;
+      if (r.from <= r.to) {
+        for (const uid of uids) if (uid >= r.from && uid <= r.to) this.recent.add(uid);
+        this.claimedTo = Math.max(this.claimedTo, r.to);
+      }
+    }
+    this.markRecent(uids);
+  }
+
+  /** The flags as this session reports them (\Recent included). */
+  flagNames(uid: number, f: { flags: readonly string[]; keywords: readonly string[] }): string[] {
+    return this.recent.has(uid) ? [...f.flags, '\\Recent', ...f.keywords] : [...f.flags, ...f.keywords];
+  }
+
   private add(m: MessageMeta): boolean {
     if (m.uid <= this.highestUid) return false;
     this.uids.push(m.uid);
@@ -208,6 +253,7 @@ export class MailboxView {
       if (msn === 0) continue;
       this.uids.splice(msn - 1, 1);
       this.flags.delete(uid);
+      this.recent.delete(uid);
       gone.push(uid);
       if (!qresync) out.push(untagged(`${msn} EXPUNGE`));
     }
@@ -218,7 +264,7 @@ export class MailboxView {
 
   fetchFlagsLine(uid: number, f: MessageFlags, condstore: boolean): Buffer {
     const mod = condstore ? ` MODSEQ (${f.modseq})` : '';
-    return untagged(`${this.msnOf(uid)} FETCH (UID ${uid} FLAGS ${flagList([...f.flags, ...f.keywords])}${mod})`);
+    return untagged(`${this.msnOf(uid)} FETCH (UID ${uid} FLAGS ${flagList(this.flagNames(uid, f))}${mod})`);
   }
 
   flagsResponse(): Buffer {
@@ -238,7 +284,7 @@ export class MailboxView {
       this.dirty = false;
       const changes = await this.store.changesSince(this.mailboxId, this.modseq);
       for (const uid of changes.vanished) if (this.msnOf(uid) > 0) this.pendingExpunge.add(uid);
-      let added = 0;
+      const added: number[] = [];
       let newKeyword = false;
       const changed = [...changes.changed].sort((a, b) => a.uid - b.uid);
       const flagLines: Array<{ uid: number; f: MessageFlags }> = [];
@@ -246,7 +292,7 @@ export class MailboxView {
         if (this.pendingExpunge.has(m.uid)) continue;
         if (m.uid > this.highestUid) {
           if (this.add(m)) newKeyword = true;
-          added++;
+          added.push(m.uid);
           continue;
         }
         const cur = this.flags.get(m.uid);
@@ -259,7 +305,13 @@ export class MailboxView {
       if (changes.highestModseq > this.modseq) this.modseq = changes.highestModseq;
       if (opts.allowExpunge && this.pendingExpunge.size > 0) out.push(...this.removeUids([...this.pendingExpunge], opts.qresync));
       if (newKeyword) out.push(this.flagsResponse());
-      if (added > 0) out.push(untagged(`${this.count} EXISTS`));
+      if (added.length > 0) {
+        out.push(untagged(`${this.count} EXISTS`));
+        if (this.recentMode !== 'off') {
+          await this.claimNew(added);
+          out.push(untagged(`${this.recent.size} RECENT`));
+        }
+      }
       for (const { uid, f } of flagLines) out.push(this.fetchFlagsLine(uid, f, opts.condstore));
       return out;
     }

@@ -29,6 +29,10 @@ export interface ImapLimits {
   authFailureDelayMs?: number;
   /** Interval of `* OK Still here` during IDLE (default 120000 ms). */
   idleKeepaliveMs?: number;
+  /** RFC 5464 METADATA: largest entry value (default 65536 bytes). */
+  metadataMaxEntryBytes?: number;
+  /** RFC 5464 METADATA: most entries on one mailbox, or on the server, per account (default 100). */
+  metadataMaxEntries?: number;
 }
 
 /**

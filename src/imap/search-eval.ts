@@ -7,6 +7,7 @@ import type { ImapDate, SearchKey } from './parser/index.js';
 import { resolveSequenceSet } from './parser/index.js';
 import type { MessageMeta } from '../store/types.js';
 import type { DecodedAddress, ExtractedText, MessageIndex } from '../mime/index.js';
+import { emailObjectId, threadObjectId } from './object-id.js';
 
 export interface SearchTarget {
   meta: MessageMeta;
@@ -20,6 +21,8 @@ export interface SearchScope {
   highestUid: number;
   saved: readonly number[] | null;
   now: number;
+  /** The messages \Recent in this session (none for IMAP4rev2). */
+  recent: ReadonlySet<number>;
 }
 
 export interface SearchNeeds {
@@ -41,6 +44,9 @@ export function searchNeeds(keys: readonly SearchKey[]): SearchNeeds {
         break;
       case 'DATE':
         if (k.field === 'SENT') needs.index = true;
+        break;
+      case 'THREADID':
+        needs.index = true;
         break;
       case 'BODY':
       case 'TEXT':
@@ -119,8 +125,7 @@ export function matches(key: SearchKey, t: SearchTarget, scope: SearchScope): bo
       if (key.set.kind === 'saved') return (scope.saved ?? []).includes(m.uid);
       return inSpans(m.uid, resolveSequenceSet(key.set.ranges, scope.highestUid, false));
     case 'FLAG':
-      // \Recent is not kept: no message is recent, every message is OLD.
-      if (key.flag === '\\Recent') return !key.set;
+      if (key.flag === '\\Recent') return scope.recent.has(m.uid) === key.set;
       return m.flags.includes(key.flag) === key.set;
     case 'KEYWORD': {
       const up = key.keyword.toUpperCase();
@@ -162,5 +167,9 @@ export function matches(key: SearchKey, t: SearchTarget, scope: SearchScope): bo
       return scope.now - m.internalDate.getTime() >= key.seconds * 1000;
     case 'YOUNGER':
       return scope.now - m.internalDate.getTime() <= key.seconds * 1000;
+    case 'EMAILID':
+      return emailObjectId(m) === key.id;
+    case 'THREADID':
+      return threadObjectId(m, t.index) === key.id;
   }
 }

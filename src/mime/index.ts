@@ -127,3 +127,4 @@ export function readMessageIndex(stored: { readonly [key: string]: unknown }): M
 export function toStoredStructure(index: MessageIndex): { readonly [key: string]: unknown } {
   return index as unknown as { readonly [key: string]: unknown };
 }
+export { searchTextOf, searchTextExtractor, SEARCH_TEXT_MAX_BYTES, SEARCH_TEXT_VERSION } from './search-text.js';

@@ -16,10 +16,15 @@ import { StoreUnavailable } from './errors.js';
 import { PgBlobStore } from './blobs/postgres.js';
 import { PgChangeBus } from './pg-bus.js';
 import type { ChangeBus, Store } from './store.js';
+import type { SearchTextExtractor } from './types.js';
 
-export type StoreOptions =
+export type StoreOptions = (
   | { driver: 'sqlite'; dataDir: string; bus?: ChangeBus; busyTimeoutMs?: number }
-  | { driver: 'postgres'; url: string; dataDir: string; poolSize?: number; onBackgroundError?: (err: unknown) => void };
+  | { driver: 'postgres'; url: string; dataDir: string; poolSize?: number; onBackgroundError?: (err: unknown) => void }
+) & {
+  /** Fills the search index as messages are stored (mime/search-text.ts provides it). */
+  searchText?: SearchTextExtractor;
+};
 
 // BIGINT columns (ids, sizes, times, modseqs) stay below 2^53: read them as numbers.
 pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
@@ -43,7 +48,7 @@ async function openPostgres(options: Extract<StoreOptions, { driver: 'postgres' 
     bus = new PgChangeBus(pool, options.url, onError);
     await bus.ready;
     // db.destroy() ends the pool.
-    return new SqlStore({ db, dialect: 'postgres', blobs, bus });
+    return new SqlStore({ db, dialect: 'postgres', blobs, bus, ...(options.searchText ? { searchText: options.searchText } : {}) });
   } catch (err) {
     await bus?.close();
     await db.destroy();
@@ -89,6 +94,7 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     durabilityBarrier: () => wal.sync(),
     backupMetadata: (path) => snapshotSqlite(sqlite, path),
     onClose: () => wal.close(),
+    ...(options.searchText ? { searchText: options.searchText } : {}),
   });
 }
 

@@ -40,6 +40,10 @@ import type {
   SystemFlag,
   AcmeAccount,
   StoredCertificate,
+  SearchText,
+  TextFilter,
+  TextSearchResult,
+  MetadataEntry,
 } from './types.js';
 import type { BlobStore } from './blobs/blob-store.js';
 import type { MonitoringStore } from './sql/monitoring.js';
@@ -125,7 +129,8 @@ export interface IntegrityProblem {
     | 'blob-size'
     | 'blob-corrupt'
     | 'blob-unreferenced'
-    | 'structure';
+    | 'structure'
+    | 'search-index';
   accountId?: number;
   mailbox?: string;
   blobId?: string;
@@ -200,6 +205,11 @@ export interface Store {
    * reported with an OverQuota error in its slot.
    */
   deliverMessage(targets: number[], message: NewMessage): Promise<Array<AppendResult | Error>>;
+  /**
+   * RFC 3502 MULTIAPPEND: adds several messages to one mailbox in one transaction,
+   * all or nothing (over quota, the mailbox gone: none is added). UIDs follow the order given.
+   */
+  appendMessages(mailboxId: number, messages: NewMessage[]): Promise<AppendResult[]>;
   listMessages(mailboxId: number, options?: ListMessagesOptions): Promise<MessageMeta[]>;
   getMessages(mailboxId: number, uids: number[]): Promise<MessageMeta[]>;
   updateFlags(mailboxId: number, update: FlagUpdate): Promise<FlagUpdateResult>;
@@ -215,6 +225,31 @@ export interface Store {
   updateStructure(mailboxId: number, uid: number, structure: StoredStructure): Promise<void>;
   /** RFC 7162: messages changed and UIDs vanished after `modseq`. */
   changesSince(mailboxId: number, modseq: number): Promise<ChangesSince>;
+  /**
+   * RFC 3501 \Recent: the UIDs `from`..`to` (to = uidNext - 1; empty when from > to) are
+   * recent. With `claim`, they are this caller's alone: the next caller gets only newer
+   * UIDs. Without, nothing changes (EXAMINE, STATUS).
+   */
+  claimRecent(mailboxId: number, claim: boolean): Promise<{ from: number; to: number }>;
+
+  // RFC 5464 METADATA: entries of a mailbox, or of the server (mailboxId null), per account.
+  /** The entries named (case-insensitive), with those below them for depth '1' / 'infinity'. */
+  getMetadata(accountId: number, mailboxId: number | null, names: string[], depth: '0' | '1' | 'infinity'): Promise<MetadataEntry[]>;
+  /** Sets or (value null) removes entries, all or none; false (nothing changed) if more than maxEntries would remain. */
+  setMetadata(accountId: number, mailboxId: number | null, entries: Array<{ name: string; value: Buffer | null }>, maxEntries: number): Promise<boolean>;
+
+  // Full-text search index (IMAP SEARCH BODY/TEXT/HEADER). One row per blob, filled by
+  // appendMessage/deliverMessage when the store was opened with a SearchTextExtractor,
+  // and by indexSearchBacklog for older messages.
+  /** Messages of the mailbox matching `filter`, and those not indexed yet. */
+  searchText(mailboxId: number, filter: TextFilter): Promise<TextSearchResult>;
+  /** Indexes one blob's text (idempotent), e.g. after a caller read it for a scan. */
+  indexSearchText(blobId: string, text: SearchText): Promise<void>;
+  /**
+   * Indexes up to `limit` messages (by message row id, after `afterId`) that the index
+   * lacks, with the store's extractor. Returns how many, and where to continue (null: done).
+   */
+  indexSearchBacklog(afterId: number, limit: number): Promise<{ indexed: number; next: number | null }>;
 
   // Outbound queue (entries per recipient domain; delivery is smtp/queue's work)
   /** Queues a durable blob for remote recipients: one entry per recipient domain, in one transaction. */

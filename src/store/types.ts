@@ -236,3 +236,44 @@ export interface StoredCertificate {
   nextAttemptAt: Date | null;
   lastError: string | null;
 }
+
+/** The decoded text of a message, as the full-text search index keeps it. */
+export interface SearchText {
+  headers: string;
+  body: string;
+}
+
+/**
+ * Turns a message into its searchable text (mime/ provides the real one; the store
+ * does not parse MIME). `version` names the extraction rules: a row written under
+ * another version counts as not indexed, so a change of rules re-indexes.
+ */
+export interface SearchTextExtractor {
+  readonly version: number;
+  extract(raw: Buffer, structure: StoredStructure): SearchText;
+}
+
+/**
+ * What SEARCH asks of the index: case-insensitive substrings (both sides lowercased
+ * with String.prototype.toLowerCase, as IMAP's full scan does) of the headers, the
+ * body, or either ('text'). The index keeps NUL and lone surrogates as U+FFFD, so a
+ * value containing any of the three cannot be answered by it: searchText then
+ * reports every message as unindexed.
+ */
+export type TextFilter =
+  | { field: 'headers' | 'body' | 'text'; value: string }
+  | { and: TextFilter[] }
+  | { or: TextFilter[] };
+
+export interface TextSearchResult {
+  /** UIDs whose indexed text satisfies the filter exactly. */
+  matched: number[];
+  /** UIDs of messages the index does not cover yet: the caller checks them itself. */
+  unindexed: number[];
+}
+
+/** One RFC 5464 METADATA entry: its name (lowercased) and value. */
+export interface MetadataEntry {
+  name: string;
+  value: Buffer;
+}

@@ -27,7 +27,7 @@ function maxVersion(file: string): number {
 test('pending migrations on SQLite run after a consistent copy of the old database', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'steadymail-upgrade-'));
   try {
-    // A store created by an older release: the schema stops one version short.
+    // A store created by an older release: the schema stops one migration short.
     const file = join(dir, 'steadymail.db');
     const old = new Kysely<Database>({ dialect: new SqliteDialect({ database: new BetterSqlite3(file) }) });
     await migrate(old, 'sqlite', PREVIOUS_VERSION);

@@ -25,14 +25,15 @@ test('EXISTS, FETCH FLAGS and EXPUNGE reach the other session at the allowed mom
   const b = await session('Shared1');
   const appended: string[] = [];
   for (const s of ['one', 'two', 'three']) appended.push(...(await append(b, 'Shared1', msg(s))));
-  // b learns of its own appends with each APPEND's reply (RFC 9051 6.3.12)
-  assert.deepEqual(appended.filter((l) => l.startsWith('*')), ['* 1 EXISTS', '* 2 EXISTS', '* 3 EXISTS']);
+  // b learns of its own appends with each APPEND's reply (RFC 9051 6.3.12), and being
+  // the first session to hear of them, b alone gets them as \Recent (RFC 3501 2.3.2)
+  assert.deepEqual(appended.filter((l) => l.startsWith('*')), ['* 1 EXISTS', '* 1 RECENT', '* 2 EXISTS', '* 2 RECENT', '* 3 EXISTS', '* 3 RECENT']);
   assert.deepEqual(await b.cmd('n1', 'NOOP'), ['n1 OK NOOP completed']);
-  assert.deepEqual(await a.cmd('n1', 'NOOP'), ['* 3 EXISTS', 'n1 OK NOOP completed']);
+  assert.deepEqual(await a.cmd('n1', 'NOOP'), ['* 3 EXISTS', '* 0 RECENT', 'n1 OK NOOP completed']);
 
   // flags changed by b are reported to a, once
   const st = await b.cmd('s1', 'STORE 2 +FLAGS (\\Flagged $Important)');
-  assert.deepEqual(st, ['* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft $Important)', '* 2 FETCH (FLAGS (\\Flagged $Important))', 's1 OK STORE completed']);
+  assert.deepEqual(st, ['* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft $Important)', '* 2 FETCH (FLAGS (\\Flagged \\Recent $Important))', 's1 OK STORE completed']);
   const an = await a.cmd('n2', 'NOOP');
   assert.deepEqual(an, ['* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft $Important)', '* 2 FETCH (UID 2 FLAGS (\\Flagged $Important))', 'n2 OK NOOP completed']);
   assert.deepEqual(await b.cmd('n2', 'NOOP'), ['n2 OK NOOP completed'], 'own STORE is not repeated');
@@ -63,10 +64,14 @@ test('IDLE pushes changes from another session immediately, with keep-alives and
   assert.equal(await a.next(), '+ idling');
   await append(b, 'Idle1', msg('pushed'));
   assert.equal(await a.next(), '* 1 EXISTS');
+  // a (in IDLE) and b (answering its APPEND) race for \Recent; one of them gets it.
+  const recent = await a.next();
+  assert.match(recent, /^\* [01] RECENT$/);
+  const r = recent === '* 1 RECENT' ? ' \\Recent' : '';
   await b.cmd('s', 'STORE 1 +FLAGS (\\Seen)');
-  assert.equal(await a.next(), '* 1 FETCH (UID 1 FLAGS (\\Seen))');
+  assert.equal(await a.next(), `* 1 FETCH (UID 1 FLAGS (\\Seen${r}))`);
   await b.cmd('s2', 'STORE 1 +FLAGS (\\Deleted)');
-  assert.equal(await a.next(), '* 1 FETCH (UID 1 FLAGS (\\Seen \\Deleted))');
+  assert.equal(await a.next(), `* 1 FETCH (UID 1 FLAGS (\\Seen \\Deleted${r}))`);
   await b.cmd('e', 'EXPUNGE');
   assert.equal(await a.next(), '* 1 EXPUNGE');
   a.write('DONE\r\n');
@@ -118,7 +123,8 @@ test('IDLE keep-alive and QRESYNC sessions get VANISHED', async () => {
     await other.cmd('st2', 'UID STORE 3 +FLAGS (\\Answered)');
     const n = await q.cmd('n', 'NOOP');
     assert.ok(n.includes('* VANISHED 2'), n.join('\n'));
-    assert.ok(n.some((l) => /^\* 2 FETCH \(UID 3 FLAGS \(\\Answered\) MODSEQ \(\d+\)\)$/.test(l)), n.join('\n'));
+    // q selected INBOX first after the appends: the messages are \Recent in q only.
+    assert.ok(n.some((l) => /^\* 2 FETCH \(UID 3 FLAGS \(\\Answered \\Recent\) MODSEQ \(\d+\)\)$/.test(l)), n.join('\n'));
     // A fresh session resynchronises from the old modseq (RFC 7162 3.2.5).
     const r = await RawClient.connect(k.port);
     await r.login('carol@example.com');
@@ -145,7 +151,7 @@ test('MOVE reports COPYUID then EXPUNGE; the target session sees EXISTS', async 
   assert.match(mv[0] ?? '', /^\* OK \[COPYUID \d+ \d+ 1\] Moved$/);
   assert.equal(mv[1], `* ${startCount + 1} EXPUNGE`);
   assert.equal(mv.at(-1), 'm OK MOVE completed');
-  assert.deepEqual(await dst.cmd('n', 'NOOP'), ['* 1 EXISTS', 'n OK NOOP completed']);
+  assert.deepEqual(await dst.cmd('n', 'NOOP'), ['* 1 EXISTS', '* 1 RECENT', 'n OK NOOP completed']);
   const cp = await dst.cmd('cp', 'UID COPY 1 INBOX');
   assert.match(cp.at(-1) ?? '', /^cp OK \[COPYUID \d+ 1 \d+\] COPY completed$/);
   assert.deepEqual((await dst.cmd('t', 'COPY 1 Nowhere')).at(-1), 't NO [TRYCREATE] Mailbox does not exist');
@@ -165,7 +171,7 @@ test('CONDSTORE: UNCHANGEDSINCE refuses stale changes with MODIFIED', async () =
   await c.cmd('x', 'STORE 2 +FLAGS.SILENT (\\Seen)');
   const st = await c.cmd('u', `STORE 1:2 (UNCHANGEDSINCE ${m1 + 1}) +FLAGS (\\Flagged)`);
   assert.equal(st.at(-1), 'u OK [MODIFIED 2] Conditional STORE failed for some messages');
-  assert.ok(st.some((l) => /^\* 1 FETCH \(FLAGS \(\\Flagged\) MODSEQ \(\d+\)\)$/.test(l)), st.join('\n'));
+  assert.ok(st.some((l) => /^\* 1 FETCH \(FLAGS \(\\Flagged \\Recent\) MODSEQ \(\d+\)\)$/.test(l)), st.join('\n'));
   const s = await c.cmd('q', `SEARCH MODSEQ ${m1 + 1}`);
   assert.match(s[0] ?? '', /^\* SEARCH 1 2 \(MODSEQ \d+\)$/);
   c.close();

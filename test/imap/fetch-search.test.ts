@@ -54,10 +54,10 @@ test('FETCH ENVELOPE, BODYSTRUCTURE, BODY, INTERNALDATE, RFC822.SIZE and macros'
   const b = await c.cmd('g', 'FETCH 2 BODY');
   assert.match(b[0] ?? '', /^\* 2 FETCH \(BODY \(\("text" "plain" \("charset" "utf-8"\) NIL NIL "quoted-printable" \d+ \d+\)\("application"/);
   const all = await c.cmd('h', 'FETCH 1 ALL');
-  assert.match(all[0] ?? '', /^\* 1 FETCH \(FLAGS \(\\Seen\) INTERNALDATE "[ \d]\d-[A-Z][a-z]{2}-\d{4} \d\d:\d\d:\d\d \+0000" RFC822.SIZE \d+ ENVELOPE \(/);
+  assert.match(all[0] ?? '', /^\* 1 FETCH \(FLAGS \(\\Seen \\Recent\) INTERNALDATE "[ \d]\d-[A-Z][a-z]{2}-\d{4} \d\d:\d\d:\d\d \+0000" RFC822.SIZE \d+ ENVELOPE \(/);
   const fast = await c.cmd('i', 'UID FETCH 1:* FAST');
   assert.equal(fast.length, 4);
-  assert.match(fast[2] ?? '', /^\* 3 FETCH \(UID 3 FLAGS \(\) INTERNALDATE ".*" RFC822.SIZE \d+\)$/);
+  assert.match(fast[2] ?? '', /^\* 3 FETCH \(UID 3 FLAGS \(\\Recent\) INTERNALDATE ".*" RFC822.SIZE \d+\)$/);
 });
 
 test('FETCH body sections: parts, MIME, HEADER.FIELDS(.NOT), TEXT, partial; PEEK vs \\Seen', async () => {
@@ -80,9 +80,9 @@ test('FETCH body sections: parts, MIME, HEADER.FIELDS(.NOT), TEXT, partial; PEEK
   assert.equal(none[0], '* 1 FETCH (BODY[5] NIL)');
   // Without PEEK, \Seen is set and the new FLAGS come with the data.
   const seen = await c.cmd('f', 'FETCH 3 (BODY[HEADER.FIELDS (Subject)])');
-  assert.equal(seen[0], '* 3 FETCH (FLAGS (\\Seen) BODY[HEADER.FIELDS (Subject)] {17}');
+  assert.equal(seen[0], '* 3 FETCH (FLAGS (\\Seen \\Recent) BODY[HEADER.FIELDS (Subject)] {17}');
   const again = await c.cmd('g', 'FETCH 3 (FLAGS)');
-  assert.equal(again[0], '* 3 FETCH (FLAGS (\\Seen))');
+  assert.equal(again[0], '* 3 FETCH (FLAGS (\\Seen \\Recent))');
   await c.cmd('h', 'STORE 3 -FLAGS.SILENT (\\Seen)');
   const r822 = await c.cmd('i', 'FETCH 1 (RFC822.HEADER)');
   assert.match(r822[0] ?? '', /^\* 1 FETCH \(RFC822.HEADER \{\d+\}$/);
@@ -125,8 +125,10 @@ test('SEARCH keys', async () => {
   assert.equal(await s('2:*'), '2 3');
   assert.equal(await s('UID 1,3'), '1 3');
   assert.equal(await s('(SEEN) (NOT DELETED)'), '1');
-  assert.equal(await s('NEW'), '');
-  assert.equal(await s('OLD'), '1 2 3');
+  // This session selected Box first after the appends: all three are \Recent here (RFC 3501 2.3.2).
+  assert.equal(await s('RECENT'), '1 2 3');
+  assert.equal(await s('NEW'), '2 3');
+  assert.equal(await s('OLD'), '');
   const u = await c.cmd('u', 'UID SEARCH FLAGGED');
   assert.equal(u[0], '* SEARCH 2');
   assert.equal((await c.cmd('b', 'SEARCH CHARSET KOI8-R ALL')).at(-1), 'b NO [BADCHARSET (UTF-8 US-ASCII)] Unsupported charset KOI8-R');
@@ -157,6 +159,7 @@ test('IMAP4rev2: ESEARCH by default, no RECENT, LIST in SELECT', async () => {
   assert.deepEqual(await r.cmd('e', 'ENABLE IMAP4rev2'), ['* ENABLED IMAP4rev2', 'e OK ENABLE completed']);
   const sel = await r.cmd('s', 'SELECT Box');
   assert.ok(!sel.some((l) => /RECENT|UNSEEN/.test(l)), sel.join('\n'));
+  assert.match((await r.cmd('g', 'FETCH 1 FLAGS'))[0] ?? '', /^\* 1 FETCH \(FLAGS \(\\Seen\)\)$/, 'no \\Recent in IMAP4rev2');
   assert.ok(sel.includes('* LIST (\\HasNoChildren) "/" Box'));
   assert.deepEqual(await r.cmd('f', 'SEARCH SEEN'), ['* ESEARCH (TAG "f") ALL 1', 'f OK SEARCH completed']);
   r.close();

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { hash, verify } from '@node-rs/argon2';
 import { openStore } from '../../src/store/open.js';
+import { searchTextExtractor } from '../../src/mime/index.js';
 import type { Store } from '../../src/store/store.js';
 import type { Account } from '../../src/store/types.js';
 import { createImapServer, type ImapOptions, type ImapServer } from '../../src/imap/index.js';
@@ -19,6 +20,8 @@ export interface Harness {
   server: ImapServer;
   port: number;
   account: Account;
+  /** The store's data directory (another handle may open it, as another process would). */
+  dataDir: string;
   logs: Array<{ level: string; o: object; m?: string | undefined }>;
   close(): Promise<void>;
 }
@@ -28,7 +31,7 @@ const HASH_OPTS = { memoryCost: 1024, timeCost: 1, parallelism: 1 };
 
 export async function startServer(overrides: Partial<ImapOptions> = {}, accounts: string[] = ['alice@example.com']): Promise<Harness> {
   const dir = await mkdtemp(join(tmpdir(), 'steadymail-imap-'));
-  const store = await openStore({ driver: 'sqlite', dataDir: dir });
+  const store = await openStore({ driver: 'sqlite', dataDir: dir, searchText: searchTextExtractor });
   await store.createDomain('example.com');
   const passwordHash = await hash(PASSWORD, HASH_OPTS);
   const created: Account[] = [];
@@ -56,6 +59,7 @@ export async function startServer(overrides: Partial<ImapOptions> = {}, accounts
     server,
     port,
     account: created[0] as Account,
+    dataDir: dir,
     logs,
     async close() {
       await server.close(500);

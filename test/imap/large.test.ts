@@ -19,7 +19,7 @@ test('FETCH of a large message streams exact bytes (BODY[], partial, TEXT, RFC82
     const part = (await c.cmd('g', 'UID FETCH 1 (BODY.PEEK[TEXT]<1000.300000>)', 20_000)).join('\r\n');
     assert.equal(part, `* 1 FETCH (UID 1 BODY[TEXT]<1000> {300000}\r\n${body.slice(1000, 301_000)})\r\ng OK FETCH completed`);
     const r822 = (await c.cmd('r', 'FETCH 1 (RFC822.SIZE RFC822)', 20_000)).join('\r\n');
-    assert.equal(r822, `* 1 FETCH (FLAGS (\\Seen) RFC822.SIZE ${Buffer.byteLength(raw)} RFC822 {${Buffer.byteLength(raw)}}\r\n${raw})\r\nr OK FETCH completed`);
+    assert.equal(r822, `* 1 FETCH (FLAGS (\\Seen \\Recent) RFC822.SIZE ${Buffer.byteLength(raw)} RFC822 {${Buffer.byteLength(raw)}}\r\n${raw})\r\nr OK FETCH completed`);
     c.close();
   } finally {
     await h.close();

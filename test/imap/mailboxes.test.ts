@@ -17,10 +17,10 @@ after(async () => {
 });
 
 test('CREATE (with special use), LIST with CHILDREN and SPECIAL-USE, RENAME, DELETE', async () => {
-  assert.equal((await c.cmd('a', 'CREATE Projects/2024/')).at(-1), 'a OK CREATE completed');
+  assert.match((await c.cmd('a', 'CREATE Projects/2024/')).at(-1) ?? '', /^a OK \[MAILBOXID \(M\d+-\d+\)\] CREATE completed$/);
   assert.match((await c.cmd('b', 'CREATE Projects/2024')).at(-1) ?? '', /^b NO \[ALREADYEXISTS\]/);
   assert.equal((await c.cmd('c', 'CREATE INBOX')).at(-1), 'c NO [ALREADYEXISTS] Mailbox already exists');
-  assert.equal((await c.cmd('d', 'CREATE "All Mail" (USE (\\All))')).at(-1), 'd OK CREATE completed');
+  assert.match((await c.cmd('d', 'CREATE "All Mail" (USE (\\All))')).at(-1) ?? '', /^d OK \[MAILBOXID \(M\d+-\d+\)\] CREATE completed$/);
   assert.equal((await c.cmd('e', 'CREATE Bad (USE (\\Important))')).at(-1), 'e NO [USEATTR] Unsupported special use \\Important');
   const all = await c.cmd('l', 'LIST "" "*"');
   assert.ok(all.includes('* LIST (\\HasNoChildren) "/" INBOX'), all.join('\n'));
@@ -59,14 +59,14 @@ test('RENAME INBOX moves its messages and leaves INBOX empty; wildcard names are
 });
 
 test('mailbox names travel as modified UTF-7, or UTF-8 after ENABLE UTF8=ACCEPT', async () => {
-  assert.equal((await c.cmd('a', 'CREATE "Entw&APw-rfe"')).at(-1), 'a OK CREATE completed');
+  assert.match((await c.cmd('a', 'CREATE "Entw&APw-rfe"')).at(-1) ?? '', /^a OK \[MAILBOXID \(M\d+-\d+\)\] CREATE completed$/);
   assert.deepEqual(await c.cmd('b', 'LIST "" "Entw*"'), ['* LIST (\\HasNoChildren) "/" Entw&APw-rfe', 'b OK LIST completed']);
   const u = await RawClient.connect(h.port);
   await u.login();
   assert.deepEqual(await u.cmd('e', 'ENABLE UTF8=ACCEPT'), ['* ENABLED UTF8=ACCEPT', 'e OK ENABLE completed']);
   assert.deepEqual(await u.cmd('b', 'LIST "" "Entw*"'), ['* LIST (\\HasNoChildren) "/" "Entwürfe"', 'b OK LIST completed']);
   // RFC 6855: UTF-8 names in quoted strings, and APPEND with the UTF8 data extension.
-  assert.equal((await u.cmd('c', 'CREATE "Größe"')).at(-1), 'c OK CREATE completed');
+  assert.match((await u.cmd('c', 'CREATE "Größe"')).at(-1) ?? '', /^c OK \[MAILBOXID \(M\d+-\d+\)\] CREATE completed$/);
   const raw = 'Subject: Grüße\r\nFrom: ü@example.org\r\n\r\nHallo\r\n';
   u.write(`ap APPEND "Größe" UTF8 (~{${Buffer.byteLength(raw)}+}\r\n${raw})\r\n`);
   assert.match((await u.until('ap')).at(-1) ?? '', /^ap OK \[APPENDUID \d+ 1\]/);
@@ -97,7 +97,7 @@ test('SUBSCRIBE, LSUB with special-use, LIST (SUBSCRIBED), LIST-STATUS', async (
   assert.equal(st[0], '* LIST (\\HasNoChildren) "/" Lists');
   assert.match(st[1] ?? '', /^\* STATUS Lists \(MESSAGES 2 UNSEEN 1 UIDNEXT 3 SIZE \d+\)$/);
   const s2 = await c.cmd('h', 'STATUS Lists (MESSAGES RECENT UIDVALIDITY HIGHESTMODSEQ APPENDLIMIT DELETED)');
-  assert.match(s2[0] ?? '', /^\* STATUS Lists \(MESSAGES 2 RECENT 0 UIDVALIDITY \d+ HIGHESTMODSEQ \d+ APPENDLIMIT 10485760 DELETED 0\)$/);
+  assert.match(s2[0] ?? '', /^\* STATUS Lists \(MESSAGES 2 RECENT 2 UIDVALIDITY \d+ HIGHESTMODSEQ \d+ APPENDLIMIT 10485760 DELETED 0\)$/);
   assert.match((await c.cmd('i', 'STATUS Nope (MESSAGES)')).at(-1) ?? '', /^i NO \[NONEXISTENT\]/);
 });
 

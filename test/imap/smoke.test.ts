@@ -16,7 +16,7 @@ test('login, APPEND, SELECT, FETCH, SEARCH, LOGOUT', async () => {
     assert.ok(sel.includes('* 1 EXISTS'));
     assert.match(sel.at(-1) ?? '', /^c OK \[READ-WRITE\]/);
     const f = await c.cmd('d', 'FETCH 1 (UID FLAGS BODY[HEADER.FIELDS (Subject)] BODY[]<0.10>)');
-    assert.equal(f[0], '* 1 FETCH (UID 1 FLAGS (\\Seen) BODY[HEADER.FIELDS (Subject)] {18}');
+    assert.equal(f[0], '* 1 FETCH (UID 1 FLAGS (\\Seen \\Recent) BODY[HEADER.FIELDS (Subject)] {18}');
     assert.deepEqual(f.slice(1, 5), ['Subject: first', '', ' BODY[]<0> {10}', 'From: Bob )']);
     assert.deepEqual(await c.cmd('e', 'SEARCH SUBJECT first'), ['* SEARCH 1', 'e OK SEARCH completed']);
     assert.deepEqual(await c.cmd('f', 'LOGOUT'), ['* BYE Logging out', 'f OK LOGOUT completed']);

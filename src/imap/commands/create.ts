@@ -1,6 +1,7 @@
 // RFC 9051 6.3.4 CREATE, with RFC 6154 3 CREATE-SPECIAL-USE.
 import type { SpecialUse } from '../../store/types.js';
 import { no } from '../errors.js';
+import { mailboxObjectId } from '../object-id.js';
 import type { Cmd, CommandContext, Done } from '../handler.js';
 
 const USES: ReadonlyMap<string, SpecialUse> = new Map(
@@ -21,6 +22,7 @@ export async function create(cmd: Cmd<'CREATE'>, ctx: CommandContext): Promise<D
     if (!use) throw no(`Unsupported special use ${wanted}`, 'USEATTR');
     specialUse = use;
   }
-  await ctx.store.createMailbox(ctx.session.account().id, name, { specialUse, subscribed: true });
-  return undefined;
+  const created = await ctx.store.createMailbox(ctx.session.account().id, name, { specialUse, subscribed: true });
+  // RFC 8474 4.1: the new mailbox's id in the tagged OK.
+  return { code: `MAILBOXID (${mailboxObjectId(created)})`, text: 'CREATE completed' };
 }

@@ -10,12 +10,13 @@ import { bad } from '../errors.js';
 import { MessageBytes, binarySection, bodySection, sectionRange } from '../fetch-body.js';
 import type { Cmd, CommandContext, Reply } from '../handler.js';
 import type { MailboxView } from '../mailbox-view.js';
+import { emailObjectId, threadObjectId } from '../object-id.js';
 import { flagList, formatInternalDate, formatSequenceSet, literal, untagged } from '../respond.js';
 
 /** Messages read from the store per round trip. */
 const BATCH = 200;
 
-const NEEDS_INDEX = new Set(['ENVELOPE', 'BODYSTRUCTURE', 'BODY', 'BODY[]', 'BINARY', 'BINARY.SIZE', 'RFC822', 'RFC822.HEADER', 'RFC822.TEXT']);
+const NEEDS_INDEX = new Set(['THREADID', 'ENVELOPE', 'BODYSTRUCTURE', 'BODY', 'BODY[]', 'BINARY', 'BINARY.SIZE', 'RFC822', 'RFC822.HEADER', 'RFC822.TEXT']);
 
 /** RFC 9051 6.4.5: BODY[...] without PEEK, RFC822 and RFC822.TEXT set \Seen. */
 function setsSeen(item: FetchItem): boolean {
@@ -112,7 +113,7 @@ async function* fetchResponse(ctx: CommandContext, view: MailboxView, cmd: Cmd<'
     if (!index) throw new Error('index not loaded');
     return index;
   };
-  if (wantsFlags) add(`FLAGS ${flagList([...m.flags, ...m.keywords])}`);
+  if (wantsFlags) add(`FLAGS ${flagList(view.flagNames(m.uid, m))}`);
   for (const item of items) {
     switch (item.item) {
       case 'UID':
@@ -141,10 +142,14 @@ async function* fetchResponse(ctx: CommandContext, view: MailboxView, cmd: Cmd<'
         add('SAVEDATE NIL');
         break;
       case 'EMAILID':
-        add(/^[A-Za-z0-9_-]{1,255}$/.test(m.messageId) ? `EMAILID (${m.messageId})` : 'EMAILID NIL');
+      {
+        // RFC 8474 5.1 / 5.2.
+        const id = emailObjectId(m);
+        add(id === null ? 'EMAILID NIL' : `EMAILID (${id})`);
         break;
+      }
       case 'THREADID':
-        add('THREADID NIL');
+        add(`THREADID (${threadObjectId(m, index)})`);
         break;
       case 'RFC822':
         if (m.size >= STREAM_MIN) {

@@ -1,13 +1,11 @@
 // RFC 9051 6.4.4 SEARCH, RFC 4731 ESEARCH, RFC 5182 SEARCHRES, RFC 7162 3.1.5 MODSEQ.
 import type { SearchKey, SearchReturn } from '../parser/index.js';
-import { extractText, indexMessage, readMessageIndex } from '../../mime/index.js';
+import { indexMessage, readMessageIndex, searchTextOf } from '../../mime/index.js';
 import type { MessageMeta } from '../../store/types.js';
 import type { Cmd, CommandContext, Reply } from '../handler.js';
 import { formatSequenceSet, quoted, untagged } from '../respond.js';
 import { matches, searchNeeds, usesModseq, type SearchTarget } from '../search-eval.js';
-
-/** Text read per message for BODY/TEXT/HEADER (the rest of a huge message is not searched). */
-const MAX_TEXT_BYTES = 4 * 1024 * 1024;
+import { planTextSearch, residualCriteria } from '../search-plan.js';
 
 export interface SearchHit {
   meta: MessageMeta;
@@ -15,24 +13,68 @@ export interface SearchHit {
   target: SearchTarget;
 }
 
-/** Runs the criteria over the selected mailbox; hits in MSN order. Shared with SORT. */
+/** Messages the scan read that the index lacked, written to it per SEARCH (the backlog pass does the rest). */
+const LAZY_INDEX_MAX = 500;
+
+/**
+ * Runs the criteria over the selected mailbox; hits in MSN order. Shared with SORT.
+ * BODY/TEXT/HEADER go to the store's full-text index first (search-plan.ts): only
+ * the messages it returns, and those it does not cover yet, are checked here.
+ */
 export async function runSearch(ctx: CommandContext, criteria: readonly SearchKey[], options: { index?: boolean } = {}): Promise<SearchHit[]> {
+  const view = ctx.session.view();
+  const plan = planTextSearch(criteria);
+  if (plan === null) {
+    const needs = searchNeeds(criteria);
+    const metas = await ctx.store.listMessages(view.mailboxId, needs.index || options.index ? {} : { withoutStructure: true });
+    return checkMessages(ctx, metas, () => criteria, options);
+  }
+  const found = await ctx.store.searchText(view.mailboxId, plan.filter);
+  const matched = new Set(found.matched);
+  const residual = residualCriteria(criteria, plan);
+  const uids = [...found.matched, ...found.unindexed].filter((uid) => view.msnOf(uid) > 0);
+  let metas: MessageMeta[];
+  if (uids.length > view.count / 4) {
+    const wanted = new Set(uids);
+    // The cached structure is large: read it only when something will look at it.
+    const structure = options.index || searchNeeds(residual).index || (found.unindexed.length > 0 && searchNeeds(criteria).index);
+    metas = (await ctx.store.listMessages(view.mailboxId, structure ? {} : { withoutStructure: true })).filter((m) => wanted.has(m.uid));
+  } else {
+    metas = await ctx.store.getMessages(view.mailboxId, uids);
+  }
+  return checkMessages(ctx, metas, (m) => (matched.has(m.uid) ? residual : criteria), options, (m) => !matched.has(m.uid));
+}
+
+/** Evaluates criteria over the given messages, loading what they need (index, blob text). */
+async function checkMessages(
+  ctx: CommandContext,
+  metas: readonly MessageMeta[],
+  criteriaOf: (meta: MessageMeta) => readonly SearchKey[],
+  options: { index?: boolean },
+  unindexed: (meta: MessageMeta) => boolean = () => true,
+): Promise<SearchHit[]> {
   const s = ctx.session;
   const view = s.view();
-  const needs = searchNeeds(criteria);
-  if (options.index) needs.index = true;
-  const metas = await ctx.store.listMessages(view.mailboxId, needs.index ? {} : { withoutStructure: true });
-  const scope = { count: view.count, highestUid: view.highestUid, saved: s.savedSearch, now: Date.now() };
+  const scope = { count: view.count, highestUid: view.highestUid, saved: s.savedSearch, now: Date.now(), recent: view.recent };
   const hits: SearchHit[] = [];
+  let lazy = 0;
   for (const meta of metas) {
     const msn = view.msnOf(meta.uid);
     if (msn === 0) continue;
+    const criteria = criteriaOf(meta);
+    const needs = searchNeeds(criteria);
+    if (options.index) needs.index = true;
     let index = needs.index ? readMessageIndex(meta.structure) : null;
     let text = null;
     if (needs.text) {
       const raw = await ctx.store.blobs.get(meta.blobId);
       index ??= indexMessage(raw);
-      text = extractText(raw, index, { maxBytes: MAX_TEXT_BYTES });
+      text = searchTextOf(raw, index);
+      if (unindexed(meta) && lazy < LAZY_INDEX_MAX) {
+        lazy++;
+        // Not awaited: the answer does not depend on it, and a failure only leaves the message to the scan.
+        void ctx.store.indexSearchText(meta.blobId, { headers: text.headers, body: text.body }).catch(() => undefined);
+      }
     } else if (needs.index && index === null) {
       index = indexMessage(await ctx.store.blobs.get(meta.blobId));
     }

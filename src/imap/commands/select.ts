@@ -5,6 +5,7 @@ import type { Cmd, CommandContext, Reply } from '../handler.js';
 import { MailboxView, SYSTEM_FLAG_LIST } from '../mailbox-view.js';
 import { flagList, formatSequenceSet, mailboxName, untagged, untaggedStatus } from '../respond.js';
 import { mailboxAttributes } from './list.js';
+import { mailboxObjectId } from '../object-id.js';
 
 export async function* select(cmd: Cmd<'SELECT' | 'EXAMINE'>, ctx: CommandContext): Reply {
   const s = ctx.session;
@@ -18,7 +19,8 @@ export async function* select(cmd: Cmd<'SELECT' | 'EXAMINE'>, ctx: CommandContex
   const mailbox = await ctx.store.getMailbox(account.id, cmd.mailbox);
   if (!mailbox) throw no('Mailbox does not exist', 'NONEXISTENT');
   const readOnly = cmd.name === 'EXAMINE';
-  const view = await MailboxView.open(ctx.store, mailbox, readOnly, () => s.onMailboxChange());
+  // RFC 3501 2.3.2 \Recent for IMAP4rev1 sessions only (RFC 9051 removed it).
+  const view = await MailboxView.open(ctx.store, mailbox, readOnly, () => s.onMailboxChange(), s.rev2 ? 'off' : readOnly ? 'peek' : 'claim');
   s.state = { kind: 'selected', account, view };
 
   yield view.flagsResponse();
@@ -26,12 +28,13 @@ export async function* select(cmd: Cmd<'SELECT' | 'EXAMINE'>, ctx: CommandContex
   yield untaggedStatus('OK', readOnly ? 'No permanent flags permitted' : 'Flags permitted', `PERMANENTFLAGS ${permanent}`);
   yield untagged(`${view.count} EXISTS`);
   if (!s.rev2) {
-    // \Recent is not kept (RFC 9051 removed it); rev1 clients are told there are none.
-    yield untagged('0 RECENT');
+    yield untagged(`${view.recent.size} RECENT`);
     const firstUnseen = view.allUids().findIndex((u) => !view.flagsOf(u)?.flags.includes('\\Seen'));
     if (firstUnseen >= 0) yield untaggedStatus('OK', 'First unseen', `UNSEEN ${firstUnseen + 1}`);
   }
   yield untaggedStatus('OK', 'UIDs valid', `UIDVALIDITY ${view.uidValidity}`);
+  // RFC 8474 4.2.
+  yield untaggedStatus('OK', 'Mailbox id', `MAILBOXID (${mailboxObjectId(mailbox)})`);
   yield untaggedStatus('OK', 'Predicted next UID', `UIDNEXT ${view.uidNext}`);
   // RFC 7162 3.1.2.1: sent with every SELECT/EXAMINE by a server with persistent modseqs.
   yield untaggedStatus('OK', 'Highest', `HIGHESTMODSEQ ${view.modseq}`);

@@ -4,6 +4,7 @@ import type { Mailbox } from '../../store/types.js';
 import { no } from '../errors.js';
 import type { Cmd, CommandContext, Reply } from '../handler.js';
 import { mailboxName, untagged } from '../respond.js';
+import { mailboxObjectId } from '../object-id.js';
 
 export async function statusResponse(ctx: CommandContext, m: Mailbox, items: readonly StatusItem[]): Promise<Buffer> {
   const out: string[] = [];
@@ -13,10 +14,13 @@ export async function statusResponse(ctx: CommandContext, m: Mailbox, items: rea
       case 'MESSAGES':
         out.push(`MESSAGES ${m.messages}`);
         break;
-      case 'RECENT':
-        // \Recent is not kept (removed in RFC 9051).
-        out.push('RECENT 0');
+      case 'RECENT': {
+        // RFC 3501 6.3.10: the messages not yet claimed as \Recent by a session.
+        const r = await ctx.store.claimRecent(m.id, false);
+        const recent = r.from > r.to ? 0 : (await ctx.store.listMessages(m.id, { fromUid: r.from, withoutStructure: true })).length;
+        out.push(`RECENT ${recent}`);
         break;
+      }
       case 'UIDNEXT':
         out.push(`UIDNEXT ${m.uidNext}`);
         break;
@@ -40,7 +44,7 @@ export async function statusResponse(ctx: CommandContext, m: Mailbox, items: rea
         out.push(`APPENDLIMIT ${ctx.options.limits.maxLiteralBytes}`);
         break;
       case 'MAILBOXID':
-        out.push(`MAILBOXID (M${m.id}-${m.uidValidity})`);
+        out.push(`MAILBOXID (${mailboxObjectId(m)})`);
         break;
     }
   }

@@ -35,7 +35,7 @@ export async function* store(cmd: Cmd<'STORE'>, ctx: CommandContext): Reply {
     if (cmd.silent && !(condstore && changed.has(uid))) continue;
     const f = view.flagsOf(uid);
     if (!f) continue;
-    const parts = [`FLAGS ${flagList([...f.flags, ...f.keywords])}`];
+    const parts = [`FLAGS ${flagList(view.flagNames(uid, f))}`];
     // RFC 7162 3.2.4: with QRESYNC every FETCH response carries the UID.
     if (cmd.uid || s.qresync) parts.unshift(`UID ${uid}`);
     if (condstore) parts.push(`MODSEQ (${f.modseq})`);

@@ -46,6 +46,8 @@ const WITH_ARGS = [
   'GETQUOTAROOT',
   'SETQUOTA',
   'COMPRESS',
+  'GETMETADATA',
+  'SETMETADATA',
 ];
 
 /** Names that can carry a literal: `UID FETCH` style for UID commands. */

@@ -3,6 +3,7 @@
 // the session passes in. Which commands are allowed in which state is session
 // logic and lives there, not here.
 
+import { parseGetMetadataArgs, parseSetMetadataArgs } from './metadata.js';
 import { parseAppendArgs } from './append.js';
 import { NO_ARG_COMMANDS, UID_COMMANDS } from './command-names.js';
 import { IncompleteInput, ParseError, bad } from './errors.js';
@@ -207,6 +208,10 @@ function parseBody(r: Reader, tag: string, name: string, opts: ParserOptions, ui
       }, true);
       return { tag, name, root, limits };
     }
+    case 'GETMETADATA':
+      return { tag, name, ...parseGetMetadataArgs(r, mbox) };
+    case 'SETMETADATA':
+      return { tag, name, ...parseSetMetadataArgs(r, mbox) };
     case 'COMPRESS':
       // RFC 4978 3: COMPRESS SP algorithm
       r.sp();

@@ -25,7 +25,9 @@ export type SearchKey =
   | { key: 'OR'; left: SearchKey; right: SearchKey }
   | { key: 'AND'; keys: SearchKey[] }
   | { key: 'MODSEQ'; modseq: number; entry: { name: string; type: 'priv' | 'shared' | 'all' } | null }
-  | { key: 'OLDER' | 'YOUNGER'; seconds: number };
+  | { key: 'OLDER' | 'YOUNGER'; seconds: number }
+  /** RFC 8474 6: an objectid. */
+  | { key: 'EMAILID' | 'THREADID'; id: string };
 
 export type SearchReturnOption = 'MIN' | 'MAX' | 'ALL' | 'COUNT' | 'SAVE';
 export type SearchReturn = SearchReturnOption[];
@@ -97,6 +99,13 @@ export function parseSearchKey(r: Reader, depth = 0): SearchKey {
       return { key: 'ALL' };
     case 'SAVEDATESUPPORTED':
       return { key: 'SAVEDATESUPPORTED' };
+    case 'EMAILID':
+    case 'THREADID': {
+      r.sp();
+      const id = r.atom('objectid');
+      if (!/^[A-Za-z0-9_-]{1,255}$/.test(id)) throw bad('Invalid objectid');
+      return { key: word, id };
+    }
     case 'NEW':
       // RFC 9051 6.4.4 (3501): NEW = RECENT UNSEEN.
       return {

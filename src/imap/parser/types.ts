@@ -6,6 +6,7 @@ import type { FetchItem } from './fetch.js';
 import type { FlagSet } from './flags.js';
 import type { ListCommand, StatusItem } from './list.js';
 import type { SearchKey, SearchReturn } from './search.js';
+import type { GetMetadataArgs, SetMetadataArgs } from './metadata.js';
 import type { SequenceSet } from './sequence-set.js';
 import type { StoreAction } from './store.js';
 
@@ -106,6 +107,8 @@ export type ImapCommand = Tagged &
     | { name: 'GETQUOTAROOT'; mailbox: string }
     | { name: 'SETQUOTA'; root: string; limits: Array<{ resource: string; limit: number }> }
     | { name: 'COMPRESS'; mechanism: string }
+    | ({ name: 'GETMETADATA' } & GetMetadataArgs)
+    | ({ name: 'SETMETADATA' } & SetMetadataArgs)
   );
 
 export type ImapCommandName = ImapCommand['name'];

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { openStore } from '../open.js';
 import { runStoreContract } from './suite.js';
 import { assertConcurrentProcessAppends } from './concurrent-processes.js';
+import { runSearchIndexContract } from './search-suite.js';
 import { createTestDatabase, PG_ADMIN_URL } from './pg-test-db.js';
 import pg from 'pg';
 import { StoreUnavailable } from '../errors.js';
@@ -21,6 +22,23 @@ runStoreContract({
     const store = await openStore({ driver: 'postgres', url: db.url, dataDir: dir });
     return {
       store,
+      cleanup: async () => {
+        await db.drop();
+        await rm(dir, { recursive: true, force: true });
+      },
+    };
+  },
+});
+
+runSearchIndexContract({
+  name: 'postgres',
+  async open(searchText) {
+    const db = await createTestDatabase();
+    const dir = await mkdtemp(join(tmpdir(), 'steadymail-pgsearch-'));
+    const store = await openStore({ driver: 'postgres', url: db.url, dataDir: dir, searchText });
+    return {
+      store,
+      reopen: (other) => openStore({ driver: 'postgres', url: db.url, dataDir: dir, searchText: other }),
       cleanup: async () => {
         await db.drop();
         await rm(dir, { recursive: true, force: true });

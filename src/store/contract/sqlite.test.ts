@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { openStore } from '../open.js';
 import { runStoreContract } from './suite.js';
 import { assertConcurrentProcessAppends } from './concurrent-processes.js';
+import { runSearchIndexContract } from './search-suite.js';
 
 runStoreContract({
   name: 'sqlite',
@@ -15,6 +16,19 @@ runStoreContract({
     const dir = await mkdtemp(join(tmpdir(), 'steadymail-store-'));
     const store = await openStore({ driver: 'sqlite', dataDir: dir });
     return { store, cleanup: () => rm(dir, { recursive: true, force: true }) };
+  },
+});
+
+runSearchIndexContract({
+  name: 'sqlite',
+  async open(searchText) {
+    const dir = await mkdtemp(join(tmpdir(), 'steadymail-search-'));
+    const store = await openStore({ driver: 'sqlite', dataDir: dir, searchText });
+    return {
+      store,
+      reopen: (other) => openStore({ driver: 'sqlite', dataDir: dir, searchText: other }),
+      cleanup: () => rm(dir, { recursive: true, force: true }),
+    };
   },
 });
 

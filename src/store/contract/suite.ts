@@ -166,6 +166,63 @@ export function runStoreContract(backend: ContractBackend): void {
       assert.equal((await store.getAccountById(alice.id))!.usedBytes, 0);
     });
 
+    test('appendMessages adds all messages in one transaction, or none (RFC 3502)', async () => {
+      const events: ChangeEvent[] = [];
+      store.bus.subscribe(alice.id, (e) => events.push(e));
+      const three = [await storeMessage(store, 'one'), await storeMessage(store, 'two', { flags: ['\\Seen'] }), await storeMessage(store, 'three')];
+      const added = await store.appendMessages(inbox, three);
+      assert.deepEqual(added.map((r) => r.uid), [1, 2, 3]);
+      const box = (await store.getMailboxById(inbox))!;
+      assert.equal(box.messages, 3);
+      assert.equal(box.unseen, 2);
+      await store.updateAccount(alice.id, { quotaBytes: 3 + 3 + 5 + 10 });
+      // The second message passes the quota: the first is not kept either.
+      await assert.rejects(store.appendMessages(inbox, [await storeMessage(store, 'four'), await storeMessage(store, 'a longer fifth')]), OverQuota);
+      await assert.rejects(store.appendMessages(999_999, [await storeMessage(store, 'x')]), NotFound);
+      assert.equal((await store.listMessages(inbox)).length, 3);
+      assert.equal((await store.getAccountById(alice.id))!.usedBytes, 11);
+      assert.equal((await store.getMailboxById(inbox))!.uidNext, 4, 'no UID was used up');
+      await new Promise((r) => setTimeout(r, 20));
+      assert.ok(events.every((e) => e.kind === 'exists' && e.uids?.every((u) => u <= 3)), JSON.stringify(events));
+    });
+
+    test('\\Recent: each new message is claimed by one caller only (RFC 3501)', async () => {
+      await store.appendMessage(inbox, await storeMessage(store, 'r1'));
+      await store.appendMessage(inbox, await storeMessage(store, 'r2'));
+      assert.deepEqual(await store.claimRecent(inbox, false), { from: 1, to: 2 }, 'a peek claims nothing');
+      const both = await Promise.all([store.claimRecent(inbox, true), store.claimRecent(inbox, true)]);
+      assert.deepEqual(both.filter((r) => r.from <= r.to), [{ from: 1, to: 2 }], 'one of two concurrent claims gets them');
+      await store.appendMessage(inbox, await storeMessage(store, 'r3'));
+      assert.deepEqual(await store.claimRecent(inbox, true), { from: 3, to: 3 });
+      const none = await store.claimRecent(inbox, true);
+      assert.ok(none.from > none.to);
+      await assert.rejects(store.claimRecent(999_999, true), NotFound);
+    });
+
+    test('METADATA entries per mailbox and server: depth, removal, limit, cleanup (RFC 5464)', async () => {
+      const v = (t: string) => Buffer.from(t);
+      assert.equal(await store.setMetadata(alice.id, null, [{ name: '/private/Comment', value: v('server note') }], 10), true);
+      assert.equal(await store.setMetadata(alice.id, inbox, [
+        { name: '/private/vendor/x/a', value: v('1') },
+        { name: '/private/vendor/x/a/b', value: v('2') },
+        { name: '/shared/comment', value: Buffer.from([0, 255, 1]) },
+      ], 10), true);
+      assert.deepEqual(await store.getMetadata(alice.id, null, ['/PRIVATE/comment'], '0'), [{ name: '/private/comment', value: v('server note') }]);
+      assert.deepEqual((await store.getMetadata(alice.id, inbox, ['/private/vendor/x'], '1')).map((e) => e.name), ['/private/vendor/x/a']);
+      assert.deepEqual((await store.getMetadata(alice.id, inbox, ['/private/vendor/x'], 'infinity')).map((e) => e.name), ['/private/vendor/x/a', '/private/vendor/x/a/b']);
+      assert.deepEqual((await store.getMetadata(alice.id, inbox, ['/shared/comment'], '0'))[0]?.value, Buffer.from([0, 255, 1]));
+      // Over the limit: nothing changes.
+      assert.equal(await store.setMetadata(alice.id, inbox, [{ name: '/private/vendor/x/a', value: null }, { name: '/private/n1', value: v('x') }, { name: '/private/n2', value: v('y') }], 3), false);
+      assert.equal((await store.getMetadata(alice.id, inbox, ['/private'], 'infinity')).length, 2);
+      assert.equal(await store.setMetadata(alice.id, inbox, [{ name: '/private/vendor/x/a', value: null }], 3), true);
+      assert.equal((await store.getMetadata(alice.id, inbox, ['/private'], 'infinity')).length, 1);
+      const box = await store.createMailbox(alice.id, 'Annotated');
+      await store.setMetadata(alice.id, box.id, [{ name: '/private/comment', value: v('bye') }], 10);
+      await store.deleteMailbox(alice.id, 'Annotated', AUDIT);
+      assert.deepEqual(await store.getMetadata(alice.id, box.id, ['/private/comment'], '0'), []);
+      assert.equal((await store.getMetadata(alice.id, null, ['/private/comment'], '0')).length, 1, 'server entries stay');
+    });
+
     test('copy makes new messages; move keeps the message id and leaves a tombstone', async () => {
       const msg = await storeMessage(store, 'copy me');
       const a = await store.appendMessage(inbox, { ...msg, keywords: ['k1'] });

@@ -1,5 +1,6 @@
 // Domains, accounts and aliases.
 
+import { deleteAccountMetadata } from './metadata.js';
 import { sql } from 'kysely';
 import type { Tx } from './write-batch.js';
 import { deleteAccountSieve } from './sieve.js';
@@ -134,6 +135,7 @@ export async function deleteAccount(tx: Tx, id: number, audit: AuditContext): Pr
   await tx.deleteFrom('messages').where('mailbox_id', 'in', mailboxes).execute();
   await tx.deleteFrom('tombstones').where('mailbox_id', 'in', mailboxes).execute();
   await tx.deleteFrom('mailboxes').where('account_id', '=', id).execute();
+  await deleteAccountMetadata(tx, id);
   await tx.deleteFrom('accounts').where('id', '=', id).execute();
   await writeAudit(tx, {
     ...audit,

@@ -1,6 +1,7 @@
 // Mailboxes: creation with fresh UIDVALIDITY, rename (with INBOX's special
 // rule), delete, subscription.
 
+import { deleteMailboxMetadata } from './metadata.js';
 import { sql } from 'kysely';
 import type { Tx } from './write-batch.js';
 import { toMailbox } from './rows.js';
@@ -151,6 +152,7 @@ export async function deleteMailbox(tx: Tx, accountId: number, name: string, aud
   const count = mailbox.messages;
   await tx.deleteFrom('messages').where('mailbox_id', '=', mailbox.id).execute();
   await tx.deleteFrom('tombstones').where('mailbox_id', '=', mailbox.id).execute();
+  await deleteMailboxMetadata(tx, mailbox.id);
   await tx.deleteFrom('mailboxes').where('id', '=', mailbox.id).execute();
   await tx
     .updateTable('accounts')

@@ -42,6 +42,8 @@ export interface MailboxesTable {
   messages: number;
   unseen: number;
   bytes: number;
+  /** RFC 3501 \Recent: the first UID no session has claimed as recent yet (migration 0008). */
+  first_recent_uid: Generated<number>;
 }
 
 export interface MessagesTable {

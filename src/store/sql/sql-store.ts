@@ -4,7 +4,7 @@
 
 import { sql, type Kysely } from 'kysely';
 import type { Database } from './schema.js';
-import { WriteBatcher } from './write-batch.js';
+import { WriteBatcher, type Tx } from './write-batch.js';
 import * as accounts from './accounts.js';
 import * as mailboxes from './mailboxes.js';
 import * as messages from './messages.js';
@@ -16,13 +16,15 @@ import * as filter from './filter.js';
 import * as sieve from './sieve.js';
 import * as certificates from './certificates.js';
 import { createMonitoringStore, type MonitoringStore } from './monitoring.js';
+import * as searchIndex from './search-index.js';
+import * as metadata from './metadata.js';
 import { createHash } from 'node:crypto';
 import { listAudit, writeAudit } from './audit.js';
 import { toAccount, toDomain, toMailbox } from './rows.js';
 import { NotFound, OverQuota } from '../errors.js';
 import type { BlobStore } from '../blobs/blob-store.js';
 import type { AccountUpdate, ChangeBus, FlagUpdate, IntegrityCheckOptions, IntegrityProblem, ListMessagesOptions, NewAccount, Store, StoreStats } from '../store.js';
-import type { AuditContext, AuditEntry, NewMessage, StoredStructure, NewOutbound, QueueState, SpecialUse, AppendResult, FilterListKind, GreylistPolicy, AcmeAccount } from '../types.js';
+import type { AuditContext, AuditEntry, NewMessage, StoredStructure, NewOutbound, QueueState, SpecialUse, AppendResult, FilterListKind, GreylistPolicy, AcmeAccount, SearchText, SearchTextExtractor, TextFilter } from '../types.js';
 
 /** Blobs unreferenced for less than this are a delivery in flight, not garbage. */
 export const DEFAULT_BLOB_GRACE_MS = 24 * 3600_000;
@@ -38,7 +40,14 @@ export interface SqlStoreOptions {
   backupMetadata?: (path: string) => Promise<void>;
   /** Makes committed transactions durable (SQLite: fsync of the WAL). */
   durabilityBarrier?: () => Promise<void>;
+  /** Fills the search index as messages are stored; without it they are indexed later. */
+  searchText?: SearchTextExtractor;
 }
+
+class TooManyEntries extends Error {}
+
+/** Version of search rows written through indexSearchText without an extractor. */
+const NO_EXTRACTOR_VERSION = 0;
 
 export class SqlStore implements Store {
   readonly driver: 'sqlite' | 'postgres';
@@ -48,6 +57,7 @@ export class SqlStore implements Store {
   private readonly db: Kysely<Database>;
   private readonly onClose: (() => Promise<void>) | undefined;
   private closed = false;
+  private readonly extractor: SearchTextExtractor | undefined;
   readonly backupMetadata?: (path: string) => Promise<void>;
   readonly monitoring: MonitoringStore;
 
@@ -58,6 +68,7 @@ export class SqlStore implements Store {
     this.blobs = o.blobs;
     this.bus = o.bus;
     this.onClose = o.onClose;
+    this.extractor = o.searchText;
     this.writes = new WriteBatcher(o.db, o.dialect, (e) => o.bus.publish(e), o.durabilityBarrier);
     this.monitoring = createMonitoringStore(o.db, this.writes);
   }
@@ -141,11 +152,27 @@ export class SqlStore implements Store {
   }
 
   // Messages
-  appendMessage(mailboxId: number, message: NewMessage) {
-    return this.writes.run((tx, ev) => messages.appendMessage(tx, mailboxId, message, ev));
+  async appendMessage(mailboxId: number, message: NewMessage) {
+    const indexing = await this.indexNew(message);
+    const result = await this.writes.run((tx, ev) => messages.appendMessage(tx, mailboxId, message, ev));
+    await indexing?.done;
+    return result;
   }
-  deliverMessage(targets: number[], message: NewMessage) {
-    return this.writes.run(async (tx, ev) => {
+  async appendMessages(mailboxId: number, list: NewMessage[]) {
+    const indexing = [];
+    for (const m of list) indexing.push(await this.indexNew(m));
+    // One operation: if any append fails, its savepoint (or transaction) takes all of them back.
+    const result = await this.writes.run(async (tx, ev) => {
+      const out: AppendResult[] = [];
+      for (const m of list) out.push(await messages.appendMessage(tx, mailboxId, m, ev));
+      return out;
+    });
+    for (const i of indexing) await i?.done;
+    return result;
+  }
+  async deliverMessage(targets: number[], message: NewMessage) {
+    const indexing = await this.indexNew(message);
+    const result = await this.writes.run(async (tx, ev) => {
       const out: Array<AppendResult | Error> = [];
       for (const mailboxId of targets) {
         try {
@@ -158,6 +185,27 @@ export class SqlStore implements Store {
       }
       return out;
     });
+    await indexing?.done;
+    return result;
+  }
+
+  /**
+   * Queues the search row of a message being stored, just before the message itself,
+   * so both share one group commit. Never fails the delivery: a blob it cannot read
+   * or index is left to the backlog pass, and SEARCH scans it meanwhile.
+   */
+  private async indexNew(message: NewMessage): Promise<{ done: Promise<void> } | null> {
+    const ex = this.extractor;
+    if (!ex) return null;
+    let text: SearchText;
+    try {
+      if (await searchIndex.hasDoc(this.db, message.blobId, ex.version)) return null;
+      text = ex.extract(await this.blobs.get(message.blobId), message.structure);
+    } catch {
+      return null;
+    }
+    // Wrapped, not awaited: the caller queues the message in this same tick, then awaits it.
+    return { done: this.writes.run((tx) => searchIndex.putDoc(tx, this.driver, message.blobId, ex.version, text)).catch(() => undefined) };
   }
   listMessages(mailboxId: number, options: ListMessagesOptions = {}) {
     return messages.listMessages(this.db, mailboxId, options);
@@ -182,6 +230,76 @@ export class SqlStore implements Store {
   }
   changesSince(mailboxId: number, modseq: number) {
     return messages.changesSince(this.db, mailboxId, modseq);
+  }
+
+  async claimRecent(mailboxId: number, claim: boolean) {
+    const read = (tx: Tx, lock: boolean) => {
+      const q = tx.selectFrom('mailboxes').select(['first_recent_uid', 'uid_next']).where('id', '=', mailboxId);
+      // SQLite transactions here are exclusive already; PostgreSQL needs the row lock.
+      return (lock && this.driver === 'postgres' ? q.forUpdate() : q).executeTakeFirst();
+    };
+    const range = (row: { first_recent_uid: number; uid_next: number } | undefined) => {
+      if (!row) throw new NotFound(`mailbox ${mailboxId} does not exist`);
+      return { from: Math.max(1, Number(row.first_recent_uid)), to: Number(row.uid_next) - 1 };
+    };
+    if (!claim) return range(await read(this.db, false));
+    return this.writes.run(async (tx) => {
+      const r = range(await read(tx, true));
+      if (r.from <= r.to) await tx.updateTable('mailboxes').set({ first_recent_uid: r.to + 1 }).where('id', '=', mailboxId).execute();
+      return r;
+    });
+  }
+
+  getMetadata(accountId: number, mailboxId: number | null, names: string[], depth: '0' | '1' | 'infinity') {
+    return metadata.getMetadata(this.db, accountId, mailboxId, names, depth);
+  }
+  async setMetadata(accountId: number, mailboxId: number | null, entries: Array<{ name: string; value: Buffer | null }>, maxEntries: number) {
+    try {
+      await this.writes.run(async (tx) => {
+        // Thrown to roll the changes back.
+        if (!(await metadata.setMetadata(tx, accountId, mailboxId, entries, maxEntries))) throw new TooManyEntries();
+      });
+      return true;
+    } catch (err) {
+      if (err instanceof TooManyEntries) return false;
+      throw err;
+    }
+  }
+
+  // Search index
+  private get searchVersion(): number {
+    return this.extractor?.version ?? NO_EXTRACTOR_VERSION;
+  }
+  async searchText(mailboxId: number, filter: TextFilter) {
+    if (!searchIndex.filterIsIndexable(filter)) {
+      // Needles the index cannot hold: everything is the caller's to check.
+      const all = await messages.listMessages(this.db, mailboxId, { withoutStructure: true });
+      return { matched: [], unindexed: all.map((m) => m.uid) };
+    }
+    return searchIndex.searchText(this.db, this.driver, mailboxId, this.searchVersion, filter);
+  }
+  async indexSearchText(blobId: string, text: SearchText) {
+    await this.writes.run((tx) => searchIndex.putDoc(tx, this.driver, blobId, this.searchVersion, text));
+  }
+  async indexSearchBacklog(afterId: number, limit: number) {
+    const ex = this.extractor;
+    if (!ex) return { indexed: 0, next: null };
+    const rows = await searchIndex.backlog(this.db, ex.version, afterId, limit);
+    const docs = new Map<string, SearchText>();
+    for (const r of rows) {
+      if (docs.has(r.blobId)) continue;
+      try {
+        docs.set(r.blobId, ex.extract(await this.blobs.get(r.blobId), JSON.parse(r.structure) as StoredStructure));
+      } catch {
+        // A missing or unreadable blob is `steadymail check`'s to report; SEARCH scans it.
+      }
+    }
+    if (docs.size > 0) {
+      await this.writes.run(async (tx) => {
+        for (const [blobId, text] of docs) await searchIndex.putDoc(tx, this.driver, blobId, ex.version, text);
+      });
+    }
+    return { indexed: docs.size, next: rows.length < limit ? null : rows[rows.length - 1]!.id };
   }
 
   // Outbound queue
@@ -359,6 +477,8 @@ export class SqlStore implements Store {
       const queued = await this.db.selectFrom('queue').select('id').where('blob_id', '=', blob.id).where('state', '=', 'queued').limit(1).executeTakeFirst();
       if (queued) continue;
       await this.blobs.delete(blob.id, cutoff);
+      // If the blob was delivered again meanwhile, its message is searched by scan until re-indexed.
+      await this.writes.run((tx) => searchIndex.deleteDoc(tx, this.driver, blob.id));
       removed++;
     }
     return { examined, removed };
@@ -375,6 +495,7 @@ export class SqlStore implements Store {
   }
   async checkIntegrity(options: IntegrityCheckOptions = {}): Promise<IntegrityProblem[]> {
     const problems = await integrity.checkMetadata(this.db, options.accountId);
+    if (options.accountId === undefined) problems.push(...(await searchIndex.checkIndex(this.db, this.driver)));
     const mode = options.blobs ?? 'exists';
     if (mode === 'none') return problems;
     const refs = await integrity.referencedBlobs(this.db, options.accountId);
@@ -408,6 +529,7 @@ export class SqlStore implements Store {
   async repairIntegrity(audit: AuditContext, options: { accountId?: number; blobGraceMs?: number } = {}): Promise<string[]> {
     const actions = await this.writes.run(async (tx) => {
       const done = await integrity.repairMetadata(tx, options.accountId);
+      if (options.accountId === undefined) done.push(...(await searchIndex.repairIndex(tx, this.driver)));
       if (done.length > 0) {
         await writeAudit(tx, { ...audit, action: 'store.repair', accountId: options.accountId ?? null, subject: 'metadata', detail: { actions: done } });
       }

@@ -1,0 +1,109 @@
+// SEARCH BODY over a large mailbox, over a real socket (SQLite store, fs blobs,
+// ~3 KiB messages with varied words). The full-text index is filled by the store
+// as messages are appended; `NOT NOT BODY x` is the full scan (never sent to the
+// index), measured for comparison when the mailbox is small enough.
+// Standalone: `node --import tsx bench/imap-search.ts [messages]` (default 100000).
+
+import { pathToFileURL } from 'node:url';
+import { indexMessage, toStoredStructure } from '../src/mime/index.js';
+import { RawClient, startServer } from '../test/imap/harness.js';
+
+export interface SearchBenchRow {
+  operation: string;
+  ms: number;
+  hits: number;
+}
+
+export interface SearchBenchResult {
+  messages: number;
+  /** Appends per second while filling (each indexed in the same commit). */
+  fillPerSecond: number;
+  rows: SearchBenchRow[];
+}
+
+/** Deterministic words, so that runs compare. */
+function vocabulary(size: number): string[] {
+  let seed = 42;
+  const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+  const letters = 'abcdefghijklmnopqrstuvwxyz';
+  return Array.from({ length: size }, () => Array.from({ length: 3 + Math.floor(rnd() * 7) }, () => letters[Math.floor(rnd() * 26)]).join(''));
+}
+
+const WORDS = vocabulary(20_000);
+
+function message(i: number): Buffer {
+  const words: string[] = [];
+  for (let w = 0; w < 450; w++) words.push(WORDS[(i * 7919 + w * 104729) % WORDS.length]!);
+  // One message in 1000 has the rare word; every one has "message".
+  if (i % 1000 === 500) words.splice(200, 0, 'Kumquat-Marmalade');
+  const lines: string[] = [];
+  for (let l = 0; l < words.length; l += 15) lines.push(words.slice(l, l + 15).join(' '));
+  return Buffer.from(
+    `From: Sender ${i} <s${i}@example.org>\r\nTo: alice@example.com\r\nSubject: Message number ${i}\r\nDate: Mon, 1 Jan 2024 10:00:00 +0000\r\nMessage-ID: <m${i}@example.org>\r\n\r\nThis is message ${i}.\r\n${lines.join('\r\n')}\r\n`,
+  );
+}
+
+function hitsOf(lines: string[]): number {
+  const line = lines.find((l) => l.startsWith('* SEARCH')) ?? '* SEARCH';
+  return line.split(' ').length - 2;
+}
+
+export async function benchImapSearch(messages: number, options: { scanUpTo?: number; log?: (s: string) => void } = {}): Promise<SearchBenchResult> {
+  const log = options.log ?? (() => undefined);
+  const h = await startServer({ limits: { maxLineBytes: 65536, maxLiteralBytes: 50 << 20, idleTimeoutMs: 3_600_000, maxConnectionsPerIp: 10, authFailureDelayMs: 0 } });
+  try {
+    const inbox = (await h.store.getMailbox(h.account.id, 'INBOX'))!;
+    let next = 0;
+    const fillStart = performance.now();
+    await Promise.all(
+      Array.from({ length: 20 }, async () => {
+        while (next < messages) {
+          const i = next++;
+          const raw = message(i);
+          const blob = await h.store.blobs.put(raw);
+          await h.store.appendMessage(inbox.id, { blobId: blob.id, size: blob.size, internalDate: new Date(), structure: toStoredStructure(indexMessage(raw)) });
+          if (i % 10_000 === 0 && i > 0) log(`filled ${i}`);
+        }
+      }),
+    );
+    const fillPerSecond = (messages * 1000) / (performance.now() - fillStart);
+    log(`filled ${messages} (${fillPerSecond.toFixed(0)}/s)`);
+    const c = await RawClient.connect(h.port);
+    await c.login();
+    await c.cmd('s', 'SELECT INBOX', 600_000);
+    const rows: SearchBenchRow[] = [];
+    const run = async (operation: string, command: string) => {
+      const start = performance.now();
+      const r = await c.cmd('q', command, 3_600_000);
+      const ms = performance.now() - start;
+      if (!r.at(-1)?.startsWith('q OK')) throw new Error(`${command}: ${r.at(-1) ?? ''}`);
+      rows.push({ operation, ms, hits: hitsOf(r) });
+      log(`${operation}: ${ms.toFixed(0)} ms, ${hitsOf(r)} hits`);
+    };
+    await run('SEARCH BODY, a rare word (1 in 1000)', 'SEARCH BODY "kumquat-marmalade"');
+    await run('SEARCH BODY, a rare word, again', 'SEARCH BODY "KUMQUAT-MARMALADE"');
+    await run('SEARCH BODY, rare word AND UNSEEN', 'SEARCH UNSEEN BODY "kumquat"');
+    await run('SEARCH BODY, no match', 'SEARCH BODY "zzzzqqqq"');
+    await run('SEARCH TEXT, in every message', 'SEARCH TEXT "message"');
+    await run('SEARCH BODY, two characters (no trigram)', 'SEARCH BODY "q-"');
+    await run('SEARCH OR BODY x BODY y (rare)', 'SEARCH OR BODY "kumquat" BODY "zzzzqqqq"');
+    if (messages <= (options.scanUpTo ?? 20_000)) await run('SEARCH NOT NOT BODY, a rare word (full scan)', 'SEARCH NOT NOT BODY "kumquat-marmalade"');
+    c.close();
+    return { messages, fillPerSecond, rows };
+  } finally {
+    await h.close();
+  }
+}
+
+export function searchSection(r: SearchBenchResult): string[] {
+  const lines = [`| operation over ${r.messages} messages | time | hits |`, '|---|---:|---:|'];
+  for (const row of r.rows) lines.push(`| ${row.operation} | ${row.ms.toFixed(0)} ms | ${row.hits} |`);
+  lines.push('', `Filling the mailbox (append with the index row in the same commit, 20 writers): ${r.fillPerSecond.toFixed(0)} messages/s.`);
+  return lines;
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const n = Number(process.argv[2] ?? 100_000);
+  const result = await benchImapSearch(n, { log: (s) => console.log(s) });
+  console.log('\n' + searchSection(result).join('\n'));
+}
