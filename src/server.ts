@@ -11,6 +11,7 @@ import { openStore } from './store/open.js';
 import type { ChangeBus, Store } from './store/store.js';
 import { loadCertificate, type ServerCertificate } from './tls/index.js';
 import { createHttpListener } from './http/listener.js';
+import { webmailStatic } from './http/webmail-static.js';
 import { PROTOCOL_LISTENERS, createOutbound } from './listeners.js';
 import { createMonitor, type Monitor } from './monitor/index.js';
 import type { OutboundQueue } from './smtp/queue/index.js';
@@ -99,7 +100,9 @@ export async function startServer(options: StartServerOptions): Promise<ServerHa
     );
     if (days < 14) logger.warn({ notAfter: certificate.notAfter.toISOString() }, 'the TLS certificate expires soon');
 
-    const context: ServerContext = { config, logger, store, certificate, ...(monitor ? { httpFeatures: [monitor.httpFeature] } : {}) };
+    // The webmail SPA comes last: it serves only / and /assets/, never a path taken before it.
+    const httpFeatures = [...(monitor ? [monitor.httpFeature] : []), webmailStatic()];
+    const context: ServerContext = { config, logger, store, certificate, httpFeatures };
     for (const name of LISTENER_NAMES) {
       const address = config.listen[name];
       const factory = factories[name];
