@@ -62,6 +62,19 @@ export interface Config {
     dkimSelector: string;
   };
   log: { level: LogLevel };
+  /** The webmail API (docs/webmail.md). */
+  webmail: {
+    enabled: boolean;
+    /** A session ends after this many hours without a request. */
+    sessionHours: number;
+    /** Mark the session cookie Secure even on plain HTTP (TLS ends at a proxy in front). */
+    secureCookies: boolean;
+    maxUploadBytes: number;
+    /** Text or HTML of one message shown at most; the rest is cut with a notice. */
+    maxDisplayBytes: number;
+    /** A body search reads at most this many messages. */
+    searchMaxScanned: number;
+  };
   /** The file the configuration was read from, or null when only defaults and environment apply. */
   file: string | null;
 }
@@ -267,6 +280,14 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
       dkimSelector: raw.outbound.dkim_selector,
     },
     log: { level: raw.log.level },
+    webmail: {
+      enabled: raw.webmail.enabled,
+      sessionHours: raw.webmail.session_hours,
+      secureCookies: raw.webmail.secure_cookies,
+      maxUploadBytes: raw.webmail.max_upload_bytes,
+      maxDisplayBytes: raw.webmail.max_display_bytes,
+      searchMaxScanned: raw.webmail.search_max_scanned,
+    },
     file,
   };
 }

@@ -130,6 +130,16 @@ export const fileSchema = z.strictObject({
     })
     .prefault({}),
   log: z.strictObject({ level: z.enum(LOG_LEVELS).default('info') }).prefault({}),
+  webmail: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      session_hours: positiveInt.max(24 * 90).default(24),
+      secure_cookies: z.boolean().default(false),
+      max_upload_bytes: positiveInt.default(25 * MiB),
+      max_display_bytes: z.number().int().min(4096).default(2 * MiB),
+      search_max_scanned: positiveInt.default(5000),
+    })
+    .prefault({}),
 });
 
 export type FileConfig = z.output<typeof fileSchema>;
@@ -179,9 +189,15 @@ export const KEYS: Record<string, EnvKind> = {
   'outbound.max_per_destination': 'integer',
   'outbound.dkim_selector': 'string',
   'log.level': 'string',
+  'webmail.enabled': 'boolean',
+  'webmail.session_hours': 'integer',
+  'webmail.secure_cookies': 'boolean',
+  'webmail.max_upload_bytes': 'integer',
+  'webmail.max_display_bytes': 'integer',
+  'webmail.search_max_scanned': 'integer',
 };
 
-export const SECTIONS = ['server', 'listen', 'store', 'limits', 'tls', 'auth', 'smtp', 'pop3', 'monitor', 'dns', 'outbound', 'log'] as const;
+export const SECTIONS = ['server', 'listen', 'store', 'limits', 'tls', 'auth', 'smtp', 'pop3', 'monitor', 'dns', 'outbound', 'log', 'webmail'] as const;
 
 /** The keys allowed inside `section` (or at the top level for ''), for error messages. */
 export function keysOf(section: string): string[] {

@@ -33,6 +33,7 @@ import type {
   SystemFlag,
 } from './types.js';
 import type { BlobStore } from './blobs/blob-store.js';
+import type { WebmailStore } from './webmail.js';
 
 export interface MailboxEvent {
   accountId: number;
@@ -144,6 +145,8 @@ export interface Store {
   readonly driver: 'sqlite' | 'postgres';
   readonly blobs: BlobStore;
   readonly bus: ChangeBus;
+  /** Sessions, settings, uploads and paged message queries of the webmail API. */
+  readonly webmail: WebmailStore;
 
   // Domains
   createDomain(name: string): Promise<Domain>;

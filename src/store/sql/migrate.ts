@@ -8,6 +8,7 @@ import { StoreUnavailable } from '../errors.js';
 import { migration0001 } from './migrations/0001_initial.js';
 import { migration0002 } from './migrations/0002_pg_blobs.js';
 import { migration0003 } from './migrations/0003_outbound_queue.js';
+import { migration0004 } from './migrations/0004_webmail.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -17,7 +18,7 @@ export interface Migration {
   up(db: Kysely<unknown>, dialect: Dialect): Promise<void>;
 }
 
-export const MIGRATIONS: readonly Migration[] = [migration0001, migration0002, migration0003];
+export const MIGRATIONS: readonly Migration[] = [migration0001, migration0002, migration0003, migration0004];
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
 const PG_MIGRATION_LOCK = 0x5354_4d4c; // "STML"

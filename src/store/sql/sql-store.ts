@@ -13,6 +13,7 @@ import * as outbound from './outbound.js';
 import * as integrity from './integrity.js';
 import { createHash } from 'node:crypto';
 import { listAudit, writeAudit } from './audit.js';
+import { SqlWebmailStore } from './webmail.js';
 import { toAccount, toDomain, toMailbox } from './rows.js';
 import { NotFound, OverQuota } from '../errors.js';
 import type { BlobStore } from '../blobs/blob-store.js';
@@ -40,6 +41,7 @@ export class SqlStore implements Store {
   readonly blobs: BlobStore;
   readonly bus: ChangeBus;
   readonly writes: WriteBatcher;
+  readonly webmail: SqlWebmailStore;
   private readonly db: Kysely<Database>;
   private readonly onClose: (() => Promise<void>) | undefined;
   private closed = false;
@@ -53,6 +55,7 @@ export class SqlStore implements Store {
     this.bus = o.bus;
     this.onClose = o.onClose;
     this.writes = new WriteBatcher(o.db, o.dialect, (e) => o.bus.publish(e), o.durabilityBarrier);
+    this.webmail = new SqlWebmailStore(o.db, this.writes, o.dialect);
   }
 
   // Domains
@@ -254,6 +257,8 @@ export class SqlStore implements Store {
       if (ref) continue;
       const queued = await this.db.selectFrom('queue').select('id').where('blob_id', '=', blob.id).where('state', '=', 'queued').limit(1).executeTakeFirst();
       if (queued) continue;
+      const uploaded = await this.db.selectFrom('webmail_uploads').select('id').where('blob_id', '=', blob.id).limit(1).executeTakeFirst();
+      if (uploaded) continue;
       await this.blobs.delete(blob.id, cutoff);
       removed++;
     }
