@@ -17,6 +17,11 @@ export interface FoldersProps {
   onEmpty: (folder: Folder) => Promise<void>;
 }
 
+/** The name shown: INBOX reads "Inbox"; every other folder its last name component. */
+export function folderLabel(folder: Folder): string {
+  return folder.specialUse === 'inbox' ? 'Inbox' : folder.displayName;
+}
+
 function depth(folder: Folder): number {
   return folder.name.split('/').length - 1;
 }
@@ -74,12 +79,12 @@ export function Folders(props: FoldersProps): React.JSX.Element {
               onDragOver={(e) => onDragOver(e, f)}
               onDragLeave={() => setDropTarget((t) => (t === f.id ? null : t))}
               onDrop={(e) => onDrop(e, f)}
-              aria-label={`${f.displayName}${f.unread > 0 ? `, ${f.unread} unread` : ''}`}
+              aria-label={`${folderLabel(f)}${f.unread > 0 ? `, ${f.unread} unread` : ''}`}
             >
               <span aria-hidden="true" className="icon">
                 {f.specialUse ? (ICONS[f.specialUse] ?? '📁') : '📁'}
               </span>
-              <span className="name">{f.displayName}</span>
+              <span className="name">{folderLabel(f)}</span>
               {f.unread > 0 ? (
                 <span className="count" aria-hidden="true">
                   {f.unread}
@@ -112,10 +117,10 @@ export function Folders(props: FoldersProps): React.JSX.Element {
           <button
             type="button"
             onClick={() => {
-              if (window.confirm(`Remove every message in ${current.displayName} for good?`)) void props.onEmpty(current);
+              if (window.confirm(`Remove every message in ${folderLabel(current)} for good?`)) void props.onEmpty(current);
             }}
           >
-            Empty {current.displayName}
+            Empty {folderLabel(current)}
           </button>
         ) : null}
       </div>

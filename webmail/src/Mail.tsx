@@ -21,7 +21,7 @@ import type {
 import { api, errorText } from './api.js';
 import { Compose, type ComposeInit } from './Compose.js';
 import { forward, fromDraft, newMessage, replyTo } from './compose-init.js';
-import { Folders } from './Folders.js';
+import { folderLabel, Folders } from './Folders.js';
 import { MessageList } from './MessageList.js';
 import { MessageWindow, sourceKey, type ListSource } from './message-window.js';
 import { Reader, type ReplyKind } from './Reader.js';
@@ -219,7 +219,7 @@ export function Mail({ session, onSignOut, onSessionChange }: MailProps): React.
     if (ids.length === 0 || to.id === folderId) return;
     try {
       const res = await api<BulkResponse>('POST', '/api/messages/move', { ids, folderId: to.id });
-      say(`${res.count} message(s) moved to ${to.displayName}.`);
+      say(`${res.count} message(s) moved to ${folderLabel(to)}.`);
       afterRemoval(ids);
     } catch (err) {
       say(errorText(err));
@@ -327,7 +327,7 @@ export function Mail({ session, onSignOut, onSessionChange }: MailProps): React.
 
   const moveTargets = folders.filter((f) => f.id !== folderId);
   const showRecipients = !search && (folder?.specialUse === 'sent' || folder?.specialUse === 'drafts');
-  const title = search ? 'Search results' : (folder?.displayName ?? '');
+  const title = search ? 'Search results' : (folder ? folderLabel(folder) : '');
   const count = win && win.total >= 0 ? win.total : null;
 
   return (
@@ -339,7 +339,7 @@ export function Mail({ session, onSignOut, onSessionChange }: MailProps): React.
         <span className="brand">Webmail</span>
         <SearchForm
           currentFolderId={folderId}
-          currentFolderName={folder?.displayName ?? ''}
+          currentFolderName={folder ? folderLabel(folder) : ''}
           active={search !== null}
           onSearch={(q) => {
             setSearch(q);
@@ -392,7 +392,7 @@ export function Mail({ session, onSignOut, onSessionChange }: MailProps): React.
           onEmpty={async (f) => {
             try {
               const res = await api<EmptyFolderResponse>('POST', `/api/folders/${encodeURIComponent(f.id)}/empty`);
-              say(`${res.removed} message(s) removed from ${f.displayName}.`);
+              say(`${res.removed} message(s) removed from ${folderLabel(f)}.`);
               win?.invalidate();
               await loadFolders();
             } catch (err) {

@@ -82,7 +82,8 @@ export function Reader({ messageId, onLoaded, onReply, onClose }: ReaderProps): 
   }
   const h = detail.headers;
   const files = detail.attachments.filter((a) => !a.inline);
-  const htmlUrl = detail.htmlUrl && !showText ? withQuery(detail.htmlUrl, { images: images ? '1' : undefined }) : null;
+  // The detail was read with images=1 when allowed; its htmlUrl says so already.
+  const htmlUrl = detail.htmlUrl && !showText ? detail.htmlUrl : null;
   return (
     <article className="reader" aria-labelledby="reader-subject">
       <header className="reader-head">

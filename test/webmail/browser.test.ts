@@ -1,0 +1,328 @@
+// The webmail in a real browser (Debian's chromium through playwright-core) against the
+// real server: sign in, read HTML mail, hostile mail stays inert, send and receive,
+// attachments, search, a 10,000-message folder, a phone-sized screen, sign out.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { ImapFlow } from 'imapflow';
+import nodemailer from 'nodemailer';
+import type { Page } from 'playwright-core';
+import { appendRaw, launchBrowser, startTracker, startWebmailServer, type Running } from './browser-harness.js';
+
+const DOMAIN = 'webmail.test';
+const ALICE = `alice@${DOMAIN}`;
+const BOB = `bob@${DOMAIN}`;
+const PASSWORDS = { [ALICE]: 'alice-secret-pw', [BOB]: 'bob-secret-pw' };
+const BULK = 10_000;
+
+let env: Running;
+let browser: Awaited<ReturnType<typeof launchBrowser>>;
+let tracker: Awaited<ReturnType<typeof startTracker>>;
+let page: Page;
+const dialogs: string[] = [];
+const pageErrors: string[] = [];
+
+const HTML_MESSAGE = `From: Carol Finance <carol@example.org>
+To: ${ALICE}
+Subject: Quarterly report
+Date: Mon, 2 Nov 2026 09:00:00 +0000
+Message-ID: <report-1@example.org>
+MIME-Version: 1.0
+Content-Type: text/html; charset=utf-8
+
+<html><body><h1>Results</h1><p>Revenue <b>grew</b> by 12 percent.</p></body></html>
+`;
+
+function hostileMessage(tracker: string): string {
+  return `From: Mallory <mallory@evil.example>
+To: ${ALICE}
+Subject: Hostile greetings
+Date: Tue, 3 Nov 2026 09:00:00 +0000
+Message-ID: <hostile-1@evil.example>
+MIME-Version: 1.0
+Content-Type: text/html; charset=utf-8
+
+<html><head>
+<script>window.top.__pwned = 1; alert('script'); fetch('${tracker}/script-ran');</script>
+<meta http-equiv="refresh" content="0; url=${tracker}/refresh">
+<link rel="stylesheet" href="${tracker}/style.css">
+<style>@import url("${tracker}/import.css"); body { background: url("${tracker}/bg.png"); }</style>
+<base href="${tracker}/">
+</head><body onload="alert('onload'); fetch('${tracker}/onload')">
+<p>Hello from the attacker.</p>
+<img src="${tracker}/pixel.gif" alt="tracking pixel">
+<img src="x" onerror="alert('onerror'); window.top.__pwned = 2">
+<svg onload="alert('svg')"><a href="javascript:alert('js-link')"><text>click</text></a></svg>
+<a href="javascript:alert('link')">javascript link</a>
+<iframe src="${tracker}/frame" srcdoc="<script>alert('srcdoc')</script>"></iframe>
+<object data="${tracker}/object"></object>
+<form action="${tracker}/form"><input name="q"><button>go</button></form>
+<div style="background-image: url('${tracker}/inline-style.png')">styled</div>
+<video poster="${tracker}/poster.png"></video>
+</body></html>
+`;
+}
+
+/**
+ * BULK messages in the folder "Bulk": DISTINCT different messages stored once, then
+ * copied in (one transaction per copy), as an IMAP client's COPY would. Sorted by date,
+ * newest first, row i shows "Bulk <DISTINCT - 1 - floor(i / COPIES)>".
+ */
+const DISTINCT = 500;
+const COPIES = BULK / DISTINCT;
+function bulkSubject(index: number): string {
+  return `Bulk ${String(DISTINCT - 1 - Math.floor(index / COPIES)).padStart(4, '0')}`;
+}
+
+async function fillBulkFolder(): Promise<void> {
+  const alice = await env.store.getAccount(ALICE);
+  assert.ok(alice);
+  const source = await env.store.createMailbox(alice.id, 'Bulk source');
+  const bulk = await env.store.createMailbox(alice.id, 'Bulk');
+  const start = Date.UTC(2025, 0, 1);
+  await Promise.all(
+    Array.from({ length: DISTINCT }, (_, n) => {
+      const date = new Date(start + n * 60_000);
+      const id = String(n).padStart(4, '0');
+      const raw = `From: Sender ${n % 97} <s${n % 97}@example.net>\r\nTo: ${ALICE}\r\nSubject: Bulk ${id}\r\nDate: ${date.toUTCString()}\r\nMessage-ID: <bulk-${id}@example.net>\r\n\r\nMessage number ${id}.\r\n`;
+      return appendRaw(env.store, source.id, raw, date, ['\\Seen']);
+    }),
+  );
+  const uids = (await env.store.listMessages(source.id, { withoutStructure: true })).map((m) => m.uid);
+  for (let i = 0; i < COPIES; i++) await env.store.copyMessages(source.id, uids, bulk.id);
+  await env.store.deleteMailbox(alice.id, 'Bulk source', { actor: 'test', reason: 'fixture' });
+}
+
+before(async () => {
+  tracker = await startTracker();
+  env = await startWebmailServer(DOMAIN, PASSWORDS);
+  const alice = await env.store.getAccount(ALICE);
+  assert.ok(alice);
+  const inbox = await env.store.getMailbox(alice.id, 'INBOX');
+  assert.ok(inbox);
+  await appendRaw(env.store, inbox.id, HTML_MESSAGE, new Date('2026-11-02T09:00:00Z'));
+  await appendRaw(env.store, inbox.id, hostileMessage(tracker.origin), new Date('2026-11-03T09:00:00Z'));
+  await fillBulkFolder();
+  browser = await launchBrowser();
+  page = await browser.context.newPage();
+  page.on('dialog', (dialog) => {
+    dialogs.push(dialog.message());
+    void dialog.dismiss();
+  });
+  page.on('pageerror', (err) => pageErrors.push(err.message));
+});
+
+after(async () => {
+  await browser?.close();
+  await env?.close();
+  await tracker?.close();
+});
+
+function row(subject: string) {
+  return page.locator('.list-viewport [role="option"]', { hasText: subject });
+}
+
+test('sign in: a wrong password is refused, the right one shows the folders with unread counts', async () => {
+  await page.goto(env.base);
+  await page.getByLabel('Email address').fill(ALICE);
+  await page.getByLabel('Password').fill('wrong password');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('alert').filter({ hasText: /wrong/ }).waitFor();
+  await page.getByLabel('Password').fill(PASSWORDS[ALICE]);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  const inbox = page.locator('.folders button[data-folder="INBOX"]');
+  await inbox.waitFor();
+  assert.equal(await inbox.getAttribute('aria-label'), 'Inbox, 2 unread');
+  // Special-use folders come first, the user's folder after them.
+  const names = await page.evaluate<string[]>(`[...document.querySelectorAll('.folders button[data-folder]')].map((e) => e.dataset.folder)`);
+  assert.equal(names[0], 'INBOX');
+  assert.equal(names.at(-1), 'Bulk');
+  await row('Quarterly report').waitFor();
+  await row('Hostile greetings').waitFor();
+  // The session cookie is HttpOnly: page scripts cannot read it.
+  assert.equal(await page.evaluate('document.cookie'), '');
+});
+
+test('an HTML message is shown from the sanitised body in a sandboxed iframe', async () => {
+  await row('Quarterly report').click();
+  await page.getByRole('heading', { name: 'Quarterly report' }).waitFor();
+  const frame = page.locator('iframe.html-body');
+  assert.equal(await frame.getAttribute('sandbox'), 'allow-popups allow-popups-to-escape-sandbox');
+  await page.frameLocator('iframe.html-body').getByText('Revenue grew by 12 percent.').waitFor();
+  // Opening marks it read: the unread count drops.
+  await page.locator('.folders button[aria-label="Inbox, 1 unread"]').waitFor();
+});
+
+test('a hostile message runs no script and loads nothing remote until images are allowed', async () => {
+  await row('Hostile greetings').click();
+  await page.getByRole('heading', { name: 'Hostile greetings' }).waitFor();
+  const body = page.frameLocator('iframe.html-body');
+  await body.getByText('Hello from the attacker.').waitFor();
+  // Give any script, refresh or lazy load time to go off.
+  await page.waitForTimeout(1500);
+  assert.equal(dialogs.length, 0, `no alert() from the message: ${dialogs.join(', ')}`);
+  assert.equal(tracker.requests.length, 0, `nothing requested from the remote site: ${tracker.requests.join(', ')}`);
+  assert.equal(await page.evaluate('window.__pwned'), undefined);
+  assert.equal(pageErrors.length, 0, pageErrors.join('\n'));
+  // Still the app: no refresh or navigation happened.
+  assert.equal(new URL(page.url()).origin, env.base);
+
+  await page.getByRole('button', { name: 'Load remote images' }).click();
+  await body.getByText('Hello from the attacker.').waitFor();
+  const deadline = Date.now() + 5000;
+  while (!tracker.requests.includes('/pixel.gif') && Date.now() < deadline) await page.waitForTimeout(100);
+  assert.ok(tracker.requests.includes('/pixel.gif'), `the allowed remote image is loaded (got ${tracker.requests.join(', ')})`);
+  await page.waitForTimeout(500);
+  const scripted = tracker.requests.filter((r) => /script-ran|onload|refresh|frame|object|form|style\.css|import\.css/.test(r));
+  assert.deepEqual(scripted, [], 'allowing images allows nothing else');
+  assert.equal(dialogs.length, 0, dialogs.join(', '));
+  assert.equal(await page.evaluate('window.__pwned'), undefined);
+});
+
+test('a message written in the browser is sent and arrives over IMAP', async () => {
+  await page.keyboard.press('c');
+  const compose = page.getByRole('dialog');
+  await compose.getByLabel('To').fill(BOB);
+  await compose.getByLabel('Subject').fill('Lunch on Friday?');
+  await compose.getByLabel('Message').fill('Shall we meet at noon?\n');
+  await compose.getByRole('button', { name: 'Send' }).click();
+  await page.getByRole('status').filter({ hasText: 'Message sent' }).waitFor();
+  assert.equal(await compose.count(), 0);
+
+  const client = new ImapFlow({ host: '127.0.0.1', port: env.ports.imap, secure: false, doSTARTTLS: true, tls: { rejectUnauthorized: false }, auth: { user: BOB, pass: PASSWORDS[BOB] }, logger: false });
+  await client.connect();
+  try {
+    const lock = await client.getMailboxLock('INBOX');
+    try {
+      const found: string[] = [];
+      for await (const m of client.fetch('1:*', { envelope: true, source: true })) {
+        if (m.envelope?.subject === 'Lunch on Friday?') found.push(m.source?.toString() ?? '');
+      }
+      assert.equal(found.length, 1);
+      assert.match(found[0]!, /^From: .*alice@webmail\.test/im);
+      assert.match(found[0]!, /Shall we meet at noon\?/);
+    } finally {
+      lock.release();
+    }
+  } finally {
+    await client.logout();
+  }
+});
+
+test('mail delivered over SMTP appears in the open folder without a reload', async () => {
+  await page.locator('.folders button[data-folder="INBOX"]').click();
+  await row('Quarterly report').waitFor();
+  await page.evaluate('window.__sameDocument = true');
+  const mx = nodemailer.createTransport({ host: '127.0.0.1', port: env.ports.smtp, secure: false, ignoreTLS: true });
+  const sent = await mx.sendMail({ from: 'dave@example.org', to: ALICE, subject: 'Fresh off the wire', text: 'Live update test.' });
+  assert.match(sent.response, /^250 /);
+  await row('Fresh off the wire').waitFor({ timeout: 10_000 });
+  assert.equal(await page.evaluate('window.__sameDocument'), true, 'the page was not reloaded');
+  await page.locator('.folders button[aria-label="Inbox, 1 unread"]').waitFor();
+  // j and k move through the list from the keyboard.
+  await row('Fresh off the wire').click();
+  await page.getByRole('heading', { name: 'Fresh off the wire' }).waitFor();
+  await page.keyboard.press('j');
+  await page.getByRole('heading', { name: 'Hostile greetings' }).waitFor();
+  await page.keyboard.press('k');
+  await page.getByRole('heading', { name: 'Fresh off the wire' }).waitFor();
+});
+
+test('an attachment uploads with the message and downloads byte for byte', async () => {
+  const content = randomBytes(300_000);
+  await page.getByRole('button', { name: 'Compose' }).click();
+  const compose = page.getByRole('dialog');
+  await compose.getByLabel('To').fill(ALICE);
+  await compose.getByLabel('Subject').fill('Data file attached');
+  await compose.getByLabel('Message').fill('See the attachment.');
+  await compose.locator('input[type="file"]').setInputFiles({ name: 'measurements 2026.bin', mimeType: 'application/octet-stream', buffer: content });
+  await compose.getByText('uploaded').waitFor();
+  await compose.getByRole('button', { name: 'Send' }).click();
+  await page.getByRole('status').filter({ hasText: 'Message sent' }).waitFor();
+
+  await row('Data file attached').click();
+  const link = page.getByRole('link', { name: 'measurements 2026.bin' });
+  await link.waitFor();
+  const [download] = await Promise.all([page.waitForEvent('download'), link.click()]);
+  assert.equal(download.suggestedFilename(), 'measurements 2026.bin');
+  const path = await download.path();
+  assert.ok(path);
+  assert.ok((await readFile(path)).equals(content), 'the downloaded bytes are the uploaded ones');
+});
+
+test('search by subject and by sender with an attachment filter', async () => {
+  await page.getByLabel('Search mail').fill('Quarterly');
+  await page.getByRole('button', { name: 'Search', exact: true }).click();
+  await page.getByRole('heading', { name: /Search results/ }).waitFor();
+  await row('Quarterly report').waitFor();
+  assert.equal(await row('Hostile greetings').count(), 0);
+
+  await page.getByLabel('Search mail').fill('');
+  await page.getByRole('button', { name: 'Options' }).click();
+  await page.getByRole('group', { name: 'Search options' }).getByLabel('From').fill('alice');
+  await page.getByLabel('Has attachments').check();
+  await page.getByRole('group', { name: 'Search options' }).getByRole('button', { name: 'Search' }).click();
+  // Found twice: the copy in Sent and the one received.
+  await row('Data file attached').nth(1).waitFor();
+  assert.equal(await row('Lunch on Friday?').count(), 0, 'the sent message has no attachment');
+  await page.getByRole('button', { name: 'Clear' }).click();
+});
+
+test('a 10,000-message folder opens and scrolls end to end with only visible rows in the page', async () => {
+  const started = Date.now();
+  await page.locator('.folders button[data-folder="Bulk"]').click();
+  await row(bulkSubject(0)).first().waitFor();
+  const firstPage = Date.now() - started;
+  const viewport = page.locator('.list-viewport');
+  assert.equal(await viewport.getAttribute('data-total'), String(BULK));
+  const rendered = async () => page.locator('.list-viewport .row').count();
+  assert.ok((await rendered()) < 60, 'only the rows in view are rendered');
+
+  // To the middle, then to the very end: the pages there load on demand.
+  const middle = Date.now();
+  await page.evaluate(`document.querySelector('.list-viewport').scrollTop = 5000 * 64`);
+  await page.locator('.list-viewport [data-index="5000"]', { hasText: bulkSubject(5000) }).waitFor();
+  const middleMs = Date.now() - middle;
+  await page.evaluate(`document.querySelector('.list-viewport').scrollTop = 1e9`);
+  await page.locator(`.list-viewport [data-index="${BULK - 1}"]`, { hasText: bulkSubject(BULK - 1) }).waitFor();
+  assert.ok((await rendered()) < 60);
+  // Scrolling back up with the wheel keeps rows on screen and loads what comes into view.
+  await page.mouse.move(500, 400);
+  for (let i = 0; i < 20; i++) await page.mouse.wheel(0, -3000);
+  // Wheel scrolling may be animated: read the position once it has settled.
+  const scrollTop = () => page.evaluate<number>(`document.querySelector('.list-viewport').scrollTop`);
+  let top = await scrollTop();
+  for (let settled = false; !settled; ) {
+    await page.waitForTimeout(200);
+    const now = await scrollTop();
+    settled = now === top;
+    top = now;
+  }
+  assert.ok(top < (BULK - 500) * 64, 'the wheel moved the list');
+  const index = Math.floor(top / 64) + 2;
+  await page.locator(`.list-viewport [data-index="${index}"]`, { hasText: bulkSubject(index) }).waitFor();
+  console.log(`# 10,000-message folder: first page shown in ${firstPage} ms, row 5000 in ${middleMs} ms`);
+});
+
+test('on a phone-sized screen one pane shows at a time, and sign out returns to the sign-in form', async () => {
+  await page.setViewportSize({ width: 375, height: 740 });
+  const inbox = page.locator('.folders button[data-folder="INBOX"]');
+  await inbox.waitFor({ state: 'hidden' });
+  await page.locator('.list-viewport .row').first().waitFor();
+  await page.getByRole('button', { name: 'Folders' }).click();
+  await inbox.click();
+  await inbox.waitFor({ state: 'hidden' });
+  await row('Quarterly report').click();
+  await page.getByRole('heading', { name: 'Quarterly report' }).waitFor();
+  assert.equal(await page.locator('.list-viewport').isVisible(), false);
+  await page.getByRole('button', { name: 'Back to the list' }).click();
+  await row('Quarterly report').waitFor();
+  await page.setViewportSize({ width: 1280, height: 800 });
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.getByLabel('Email address').waitFor();
+  await page.reload();
+  await page.getByLabel('Email address').waitFor();
+  assert.equal(dialogs.length, 0, dialogs.join(', '));
+  assert.equal(pageErrors.length, 0, pageErrors.join('\n'));
+});
