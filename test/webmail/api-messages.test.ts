@@ -251,3 +251,22 @@ test('actions: flags, move, delete to Trash, delete for good in Trash, empty Tra
   const [meta] = await s.store.getMessages(inbox, [Number(back.moved![0]!.to.split('.')[1])]);
   assert.deepEqual(meta!.keywords, ['$NotJunk']);
 });
+
+test('a message whose content is missing from the store still opens, with a notice; downloads answer 503', async () => {
+  const inbox = await mailboxId(s.store, 'reader@api.test', 'INBOX');
+  const put = await putMessage(s.store, inbox, 'Subject: vanished\n\nunique body 7f3a\n');
+  const [meta] = await s.store.getMessages(inbox, [put.uid]);
+  const { unlink } = await import('node:fs/promises');
+  const { FsBlobStore } = await import('../../src/store/blobs/fs.js');
+  assert.ok(s.store.blobs instanceof FsBlobStore);
+  await unlink(s.store.blobs.pathOf(meta!.blobId));
+  const res = await c.request('GET', `/api/messages/${inbox}.${put.uid}`);
+  assert.equal(res.status, 200);
+  const d = (await res.json()) as MessageDetail;
+  assert.equal(d.headers.subject, 'vanished');
+  assert.match(d.notice ?? '', /cannot be read/);
+  const raw = await c.request('GET', d.rawUrl);
+  assert.equal(raw.status, 503);
+  const body = await c.request('GET', `/api/messages/${inbox}.${put.uid}/body`);
+  assert.equal(body.status, 503);
+});

@@ -11,7 +11,7 @@
 import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
 import type { HttpContext, HttpFeature } from '../app.js';
 import { isStoreError } from '../../store/errors.js';
-import { BlobTooLarge } from '../../store/blobs/blob-store.js';
+import { BlobMissing, BlobTooLarge } from '../../store/blobs/blob-store.js';
 import { ApiFailure, sendError, type ApiContext } from './common.js';
 import { composeRoutes } from './compose.js';
 import { eventRoutes } from './events.js';
@@ -20,6 +20,10 @@ import { messageRoutes } from './messages.js';
 import { searchRoutes } from './search.js';
 import { cookieAuth, sessionHook, sessionRoutes, type Access } from './session.js';
 import { settingsRoutes } from './settings.js';
+
+/** Uploads not sent within this time are forgotten (blob garbage collection waits longer). */
+export const UPLOAD_TTL_MS = 12 * 3600_000;
+const SWEEP_INTERVAL_MS = 3600_000;
 
 function accessOf(request: FastifyRequest): Access {
   const url = request.routeOptions.url ?? '';
@@ -31,11 +35,30 @@ function accessOf(request: FastifyRequest): Access {
 export const webmailApi: HttpFeature = async (app: FastifyInstance, context: HttpContext) => {
   const ctx: ApiContext = { config: context.config, store: context.store, logger: context.logger };
   if (!ctx.config.webmail.enabled) return;
+  // Expired sessions and forgotten uploads are removed hourly (by every process; it is idempotent).
+  const sweep = async (): Promise<void> => {
+    try {
+      await ctx.store.webmail.deleteExpiredSessions();
+      await ctx.store.webmail.deleteUploadsBefore(new Date(Date.now() - UPLOAD_TTL_MS));
+    } catch (err) {
+      ctx.logger.warn({ err }, 'webmail: could not remove expired sessions and uploads');
+    }
+  };
+  let timer: NodeJS.Timeout | undefined;
+  app.addHook('onReady', async () => {
+    timer = setInterval(() => void sweep(), SWEEP_INTERVAL_MS);
+    timer.unref();
+  });
+  app.addHook('onClose', async () => clearInterval(timer));
   await app.register(
     async (api) => {
       api.setErrorHandler((err: FastifyError | ApiFailure | Error, request, reply) => {
         if (err instanceof ApiFailure) return sendError(reply, err.status, err.code, err.message);
         if (err instanceof BlobTooLarge) return sendError(reply, 413, 'too-large', err.message);
+        if (err instanceof BlobMissing) {
+          request.log.error({ err, url: request.url }, 'webmail api: a message blob is missing');
+          return sendError(reply, 503, 'unavailable', 'the content of this message cannot be read from the store');
+        }
         const status = 'statusCode' in err && typeof err.statusCode === 'number' ? err.statusCode : 500;
         if (status === 413) return sendError(reply, 413, 'too-large', 'the request is too large');
         if (status >= 400 && status < 500) return sendError(reply, status, 'invalid-request', err.message);

@@ -3,6 +3,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { decodePartBody } from '../../mime/index.js';
+import { BlobMissing } from '../../store/blobs/blob-store.js';
 import type { Store } from '../../store/store.js';
 import type { Account, Mailbox, MessageMeta } from '../../store/types.js';
 import type { WebmailSession } from '../../store/webmail.js';
@@ -146,7 +147,16 @@ export function messageRoutes(api: FastifyInstance, ctx: ApiContext, cookieAuthO
     let { meta } = await ownedMessage(store, a.account.id, (request.params as { messageId: string }).messageId);
     const q = request.query as Record<string, unknown>;
     if (parseBool(q['markSeen']) !== false) meta = await markSeen(store, meta);
-    const raw = await readBlob(store, meta);
+    let raw: Buffer;
+    try {
+      raw = await readBlob(store, meta);
+    } catch (err) {
+      if (!(err instanceof BlobMissing)) throw err;
+      // The metadata is there but the content is not: show what is known, with a notice.
+      ctx.logger.error({ err, messageId: meta.messageId }, 'webmail: a message blob is missing');
+      const detail = await detailOf(ctx, a.session, meta, false, Buffer.alloc(0));
+      return { ...detail, text: '', attachments: [], notice: 'The content of this message cannot be read from the store right now.', rawFallback: true };
+    }
     return detailOf(ctx, a.session, meta, parseBool(q['images']) === true, raw);
   });
 
@@ -176,6 +186,7 @@ export function messageRoutes(api: FastifyInstance, ctx: ApiContext, cookieAuthO
     const { account } = auth(request);
     const { meta } = await ownedMessage(store, account.id, (request.params as { messageId: string }).messageId);
     const view = parseBool((request.query as Record<string, unknown>)['view']) === true;
+    if (!(await store.blobs.stat(meta.blobId))) throw new BlobMissing(meta.blobId);
     const stream = store.blobs.createReadStream(meta.blobId);
     noSniff(reply).header('content-length', meta.size);
     if (view) return reply.type('text/plain; charset=utf-8').header('content-disposition', 'inline').send(stream);
