@@ -10,6 +10,11 @@ import { createSmtpListener } from './smtp/index.js';
 import { createPop3Server } from './pop3/index.js';
 import { createImapServer } from './imap/index.js';
 import { createOutboundQueue, type OutboundQueue } from './smtp/queue/index.js';
+import { checkSenderOwned } from './smtp/submission.js';
+import { deliverMessage } from './smtp/deliver.js';
+import { QuotaDeferrals, resolveRecipient, type ResolvedRecipient } from './smtp/recipients.js';
+import { SmtpReply } from './smtp/replies.js';
+import { SubmissionRefused, type Submission } from './http/api/submission.js';
 
 /** What every protocol server returns; adapted here to the Listener shape. */
 interface ProtocolServer {
@@ -151,4 +156,73 @@ export function createOutbound(context: ServerContext): OutboundQueue | null {
     concurrency: o.concurrency,
     maxPerDestination: o.maxPerDestination,
   });
+}
+
+/**
+ * SMTP submission's steps for the webmail API (src/http/api/submission.ts): the same
+ * sender check, recipient resolution and delivery as a message submitted over SMTP.
+ */
+export function webmailSubmission(context: Pick<ServerContext, 'config' | 'store' | 'logger'>): Submission {
+  const { config, store, logger } = context;
+  const deferrals = new QuotaDeferrals();
+  const text = (r: SmtpReply) => r.message.replace(/^\d\.\d{1,3}\.\d{1,3} /, '');
+  return {
+    async checkSender(account, address) {
+      try {
+        await checkSenderOwned(store, account, address);
+      } catch (err) {
+        if (err instanceof SmtpReply) throw new SubmissionRefused('sender', text(err), address);
+        throw err;
+      }
+    },
+    async send(req) {
+      const recipients: ResolvedRecipient[] = [];
+      for (const address of req.recipients) {
+        try {
+          recipients.push(
+            await resolveRecipient(store, address, {
+              sizeHint: req.message.length,
+              allowRemote: true,
+              deferrals,
+              ...(config.smtp.postmaster !== null ? { postmaster: config.smtp.postmaster } : {}),
+            }),
+          );
+        } catch (err) {
+          if (err instanceof SmtpReply) throw new SubmissionRefused(err.responseCode >= 500 ? 'recipient' : 'temporary', text(err), address);
+          throw err;
+        }
+      }
+      try {
+        await deliverMessage(
+          {
+            store,
+            logger,
+            hostname: config.hostname,
+            maxMessageBytes: config.limits.maxMessageBytes,
+            maxReceivedHeaders: config.smtp.maxReceivedHeaders,
+            dmarcRejectEnforced: false,
+            // The webmail keeps its own copy in Sent (with Bcc).
+            copyToSent: false,
+            deferrals,
+            verify: null,
+          },
+          {
+            kind: 'submission',
+            mailFrom: req.mailFrom,
+            recipients,
+            message: { chunks: [req.message], size: req.message.length },
+            trace: { sessionId: req.id, remoteAddress: req.remoteAddress, helo: 'webmail', protocol: 'HTTP', tls: null },
+            account: req.account,
+          },
+        );
+      } catch (err) {
+        if (err instanceof SmtpReply) throw new SubmissionRefused(err.responseCode >= 500 ? 'permanent' : 'temporary', text(err));
+        throw err;
+      }
+      return {
+        delivered: new Set(recipients.flatMap((r) => r.local.map((t) => t.inboxId))).size,
+        queued: new Set(recipients.flatMap((r) => r.remote)).size,
+      };
+    },
+  };
 }

@@ -12,7 +12,7 @@ import type { ChangeBus, Store } from './store/store.js';
 import { loadCertificate, type ServerCertificate } from './tls/index.js';
 import { createHttpListener } from './http/listener.js';
 import { webmailStatic } from './http/webmail-static.js';
-import { PROTOCOL_LISTENERS, createOutbound } from './listeners.js';
+import { PROTOCOL_LISTENERS, createOutbound, webmailSubmission } from './listeners.js';
 import { createMonitor, type Monitor } from './monitor/index.js';
 import { webmailApi } from './http/api/index.js';
 import type { OutboundQueue } from './smtp/queue/index.js';
@@ -102,7 +102,7 @@ export async function startServer(options: StartServerOptions): Promise<ServerHa
     if (days < 14) logger.warn({ notAfter: certificate.notAfter.toISOString() }, 'the TLS certificate expires soon');
 
     // The webmail SPA comes last: it serves only / and /assets/, never a path taken before it.
-    const httpFeatures = [...(monitor ? [monitor.httpFeature] : []), webmailApi, webmailStatic()];
+    const httpFeatures = [...(monitor ? [monitor.httpFeature] : []), webmailApi(webmailSubmission({ config, store, logger })), webmailStatic()];
     const context: ServerContext = { config, logger, store, certificate, httpFeatures };
     for (const name of LISTENER_NAMES) {
       const address = config.listen[name];

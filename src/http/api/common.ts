@@ -6,12 +6,14 @@ import type { Config } from '../../config/index.js';
 import type { Logger } from '../../log.js';
 import type { Store } from '../../store/store.js';
 import type { Mailbox, MessageMeta, SpecialUse } from '../../store/types.js';
+import type { Submission } from './submission.js';
 import type { ApiError, ApiErrorCode, FolderId, MessageId, SpecialUseName } from './types.js';
 
 export interface ApiContext {
   config: Config;
   store: Store;
   logger: Logger;
+  submission: Submission;
 }
 
 /** Thrown by handlers; the API's error handler turns it into an ApiError reply. */

@@ -1,9 +1,9 @@
 // Compose: uploads, send, drafts, recipient autocomplete.
 //
 // Rules:
-// - Sending goes through SMTP submission's own steps: the sender must be the account
-//   or one of its aliases (checkSenderOwned), recipients resolve as at RCPT, and
-//   deliverMessage stores local copies and queues the rest on the outbound queue.
+// - Sending goes through SMTP submission's own steps (injected, see ./submission.ts):
+//   the sender must be the account or one of its aliases, recipients resolve as at
+//   RCPT, local copies are stored and the rest goes on the outbound queue.
 // - No header is built from text with CR or LF in it: such a request is refused
 //   (400 invalid-header), never folded or cleaned into something else.
 // - Bcc recipients get the message but no Bcc header; the copy in Sent keeps it.
@@ -12,19 +12,13 @@ import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import MailComposer from 'nodemailer/lib/mail-composer';
 import { decodeMimeWords, indexMessage, parseAddressList, readMessageIndex, toStoredStructure } from '../../mime/index.js';
-import { checkSenderOwned } from '../../smtp/submission.js';
-import { deliverMessage } from '../../smtp/deliver.js';
-import { QuotaDeferrals, resolveRecipient, type ResolvedRecipient } from '../../smtp/recipients.js';
-import { SmtpReply } from '../../smtp/replies.js';
+import { SubmissionRefused } from './submission.js';
 import { OverQuota } from '../../store/errors.js';
 import type { Account, Mailbox } from '../../store/types.js';
 import { ApiFailure, body, messageIdOf, ownedMessage, specialMailbox, stringArray, stringParam, intParam, type ApiContext } from './common.js';
 import { sanitizeEmailHtml } from './sanitize.js';
 import { auth } from './session.js';
 import type { ComposeRequest, DraftResponse, OkResponse, RecipientSuggestions, SendResponse, Upload, WebmailAddress } from './types.js';
-
-/** Per process, as in SMTP: a recipient whose mailbox was full at delivery. */
-const deferrals = new QuotaDeferrals();
 
 const ADDR_SPEC = /^[^\s@<>()[\]\\,;:"]+@[^\s@<>()[\]\\,;:"]+\.[^\s@<>()[\]\\,;:"]+$|^[^\s@<>()[\]\\,;:"]+@[a-z0-9-]+$/i;
 // eslint-disable-next-line no-control-regex
@@ -192,57 +186,17 @@ export function composeRoutes(api: FastifyInstance, ctx: ApiContext): void {
     const all = [...m.to, ...m.cc, ...m.bcc];
     if (all.length === 0) throw new ApiFailure(400, 'invalid-address', 'add at least one recipient');
     if (all.length > config.smtp.maxRecipients) throw new ApiFailure(400, 'invalid-address', `at most ${config.smtp.maxRecipients} recipients`);
+    const id = randomBytes(6).toString('hex');
+    let result;
     try {
-      await checkSenderOwned(store, account, m.from.address);
+      await ctx.submission.checkSender(account, m.from.address);
+      result = await ctx.submission.send({ account, mailFrom: m.from.address, recipients: all.map((r) => r.address), message: m.forDelivery, remoteAddress: request.ip, id });
     } catch (err) {
-      if (err instanceof SmtpReply) throw new ApiFailure(403, 'sender-not-owned', 'you cannot send as that address');
-      throw err;
-    }
-    const recipients: ResolvedRecipient[] = [];
-    for (const r of all) {
-      try {
-        recipients.push(
-          await resolveRecipient(store, r.address, {
-            sizeHint: m.forDelivery.length,
-            allowRemote: true,
-            deferrals,
-            ...(config.smtp.postmaster !== null ? { postmaster: config.smtp.postmaster } : {}),
-          }),
-        );
-      } catch (err) {
-        if (err instanceof SmtpReply) throw new ApiFailure(400, 'invalid-address', `${r.address}: ${err.message.replace(/^\d\.\d\.\d+ /, '')}`);
-        throw err;
-      }
-    }
-    const sessionId = randomBytes(6).toString('hex');
-    try {
-      await deliverMessage(
-        {
-          store,
-          logger: ctx.logger,
-          hostname: config.hostname,
-          maxMessageBytes: config.limits.maxMessageBytes,
-          maxReceivedHeaders: config.smtp.maxReceivedHeaders,
-          dmarcRejectEnforced: false,
-          copyToSent: false,
-          deferrals,
-          verify: null,
-        },
-        {
-          kind: 'submission',
-          mailFrom: m.from.address,
-          recipients,
-          message: { chunks: [m.forDelivery], size: m.forDelivery.length },
-          trace: { sessionId, remoteAddress: request.ip, helo: 'webmail', protocol: 'HTTP', tls: null },
-          account,
-        },
-      );
-    } catch (err) {
-      if (err instanceof SmtpReply) {
-        const status = err.responseCode >= 500 ? 400 : 503;
-        throw new ApiFailure(status, status === 503 ? 'unavailable' : 'invalid-request', `not sent: ${err.message.replace(/^\d\.\d\.\d+ /, '')}`);
-      }
-      throw err;
+      if (!(err instanceof SubmissionRefused)) throw err;
+      if (err.kind === 'sender') throw new ApiFailure(403, 'sender-not-owned', 'you cannot send as that address');
+      if (err.kind === 'recipient') throw new ApiFailure(400, 'invalid-address', `${err.address ?? 'a recipient'}: ${err.message}`);
+      if (err.kind === 'temporary') throw new ApiFailure(503, 'unavailable', `not sent: ${err.message}`);
+      throw new ApiFailure(400, 'invalid-request', `not sent: ${err.message}`);
     }
     // Sent: the sender's own copy, with Bcc. The message is already on its way, so a
     // failure here is logged, not reported as a failed send.
@@ -268,10 +222,8 @@ export function composeRoutes(api: FastifyInstance, ctx: ApiContext): void {
       }
     }
     await store.webmail.recordRecipients(account.id, all);
-    ctx.logger.info({ account: account.address, recipients: all.length, size: m.forDelivery.length, id: sessionId }, 'webmail message sent');
-    const local = recipients.reduce((n, r) => n + r.local.length, 0);
-    const remote = new Set(recipients.flatMap((r) => r.remote)).size;
-    return { messageIdHeader: m.messageIdHeader, sentId, queued: remote, delivered: local };
+    ctx.logger.info({ account: account.address, recipients: all.length, size: m.forDelivery.length, id }, 'webmail message sent');
+    return { messageIdHeader: m.messageIdHeader, sentId, queued: result.queued, delivered: result.delivered };
   });
 
   api.post('/drafts', async (request): Promise<DraftResponse> => {

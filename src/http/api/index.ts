@@ -20,6 +20,7 @@ import { messageRoutes } from './messages.js';
 import { searchRoutes } from './search.js';
 import { cookieAuth, sessionHook, sessionRoutes, type Access } from './session.js';
 import { settingsRoutes } from './settings.js';
+import type { Submission } from './submission.js';
 
 /** Uploads not sent within this time are forgotten (blob garbage collection waits longer). */
 export const UPLOAD_TTL_MS = 12 * 3600_000;
@@ -32,8 +33,9 @@ function accessOf(request: FastifyRequest): Access {
   return 'required';
 }
 
-export const webmailApi: HttpFeature = async (app: FastifyInstance, context: HttpContext) => {
-  const ctx: ApiContext = { config: context.config, store: context.store, logger: context.logger };
+/** The API as an HTTP feature; `submission` is SMTP submission's pipeline (src/listeners.ts). */
+export const webmailApi = (submission: Submission): HttpFeature => async (app: FastifyInstance, context: HttpContext) => {
+  const ctx: ApiContext = { config: context.config, store: context.store, logger: context.logger, submission };
   if (!ctx.config.webmail.enabled) return;
   // Expired sessions and forgotten uploads are removed hourly (by every process; it is idempotent).
   const sweep = async (): Promise<void> => {
