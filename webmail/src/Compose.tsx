@@ -135,9 +135,11 @@ export function Compose({ init, maxUploadBytes, onClose, onSent }: ComposeProps)
     ...(draftId.current ? { draftId: draftId.current } : {}),
   });
 
+  const finished = useRef(false);
   const saveDraft = async (): Promise<void> => {
     if (saving.current) await saving.current;
-    if (!dirty.current) return;
+    // Once sent, a late autosave would leave a stray draft behind.
+    if (!dirty.current || finished.current) return;
     dirty.current = false;
     const run = api<DraftResponse>('POST', '/api/drafts', request()).then(
       (saved) => {
@@ -162,7 +164,6 @@ export function Compose({ init, maxUploadBytes, onClose, onSent }: ComposeProps)
       return;
     }
     dirty.current = true;
-    if (sending) return;
     const timer = setTimeout(() => void saveDraft(), AUTOSAVE_MS);
     return () => clearTimeout(timer);
     // saveDraft reads the latest state through request(); it is rebuilt every render.
@@ -202,12 +203,14 @@ export function Compose({ init, maxUploadBytes, onClose, onSent }: ComposeProps)
       return;
     }
     setSending(true);
+    finished.current = true;
     try {
       if (saving.current) await saving.current;
       const result = await api<SendResponse>('POST', '/api/send', request());
       dirty.current = false;
       onSent(result);
     } catch (err) {
+      finished.current = false;
       setError(errorText(err));
       setSending(false);
     }

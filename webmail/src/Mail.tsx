@@ -172,6 +172,8 @@ export function Mail({ session, onSignOut, onSessionChange }: MailProps): React.
       setOpenId(m.id);
       setOpenIndex(index);
       setAnchor(index);
+      // Opening one message ends a multi-selection: actions now apply to what is read.
+      setSelected((current) => (current.size > 0 ? new Set() : current));
       setPane('reader');
       if (!m.flags.includes('seen')) win?.patch(new Set([m.id]), (x) => ({ ...x, flags: [...x.flags, 'seen'] }));
     },

@@ -111,8 +111,8 @@ export function MessageList(props: MessageListProps): React.JSX.Element {
   }
 
   return (
-    <div className="list-viewport" ref={viewport} onScroll={onScroll} role="listbox" aria-label="Messages" aria-multiselectable="true" aria-busy={win.total < 0} data-total={total}>
-      <div className="list-spacer" style={{ height: `${total * ROW_HEIGHT}px` }}>
+    <div className="list-viewport" ref={viewport} onScroll={onScroll} tabIndex={-1} aria-busy={win.total < 0} data-total={total}>
+      <div className="list-spacer" role="list" aria-label={`Messages (${total})`} style={{ height: `${total * ROW_HEIGHT}px` }}>
         {rows}
       </div>
       {win.total === 0 && !win.error ? <p className="empty">No messages.</p> : null}
@@ -154,56 +154,48 @@ function Row({ message: m, index, top, open, selected, selection, showRecipients
     e.dataTransfer.effectAllowed = 'move';
   };
   const classes = ['row', unread ? 'unread' : '', open ? 'open' : '', selected ? 'selected' : ''].filter(Boolean).join(' ');
+  const subject = m.subject || '(no subject)';
   return (
-    <div
-      className={classes}
-      style={{ transform: `translateY(${top}px)` }}
-      role="option"
-      aria-selected={open || selected}
-      id={`msg-${m.id}`}
-      data-id={m.id}
-      data-index={index}
-      draggable
-      onDragStart={onDragStart}
-      onClick={onClick}
-    >
+    <div className={classes} style={{ transform: `translateY(${top}px)` }} role="listitem" aria-current={open ? 'true' : undefined} id={`msg-${m.id}`} data-id={m.id} data-index={index} draggable onDragStart={onDragStart}>
       <input
         type="checkbox"
         className="select"
-        aria-label={`Select message from ${who(m.from)}: ${m.subject || '(no subject)'}`}
+        aria-label={`Select: ${subject}`}
         checked={selected}
-        onClick={(e) => e.stopPropagation()}
         onChange={(e) => onToggleSelect(m, index, (e.nativeEvent as globalThis.MouseEvent).shiftKey === true)}
       />
-      <div className="row-main" style={m.threadDepth > 0 ? { paddingLeft: `${Math.min(m.threadDepth, 6) * 14}px` } : undefined}>
-        <div className="row-line">
-          {unread ? <span className="dot" title="Unread" aria-label="Unread" /> : null}
+      <button
+        type="button"
+        className="row-main"
+        onClick={onClick}
+        aria-label={`${unread ? 'Unread, ' : ''}${flagged ? 'flagged, ' : ''}${showRecipients ? `to ${who(m.to)}` : `from ${who(m.from)}`}: ${subject}${m.hasAttachments ? ', with attachments' : ''}, ${formatListDate(m.date)}`}
+        style={m.threadDepth > 0 ? { paddingLeft: `${Math.min(m.threadDepth, 6) * 14}px` } : undefined}
+      >
+        <span className="row-line">
+          {unread ? <span className="dot" title="Unread" /> : null}
           <span className="who">{showRecipients ? `To: ${who(m.to)}` : who(m.from)}</span>
           {m.hasAttachments ? (
-            <span className="clip" title="Has attachments" aria-label="Has attachments">
+            <span className="clip" title="Has attachments">
               📎
             </span>
           ) : null}
           <time className="when" dateTime={m.date}>
             {formatListDate(m.date)}
           </time>
-        </div>
-        <div className="row-line">
-          <span className="subject">{m.subject || '(no subject)'}</span>
+        </span>
+        <span className="row-line">
+          <span className="subject">{subject}</span>
           <span className="size">{formatSize(m.size)}</span>
-        </div>
-        <div className="preview">{m.preview}</div>
-      </div>
+        </span>
+        <span className="preview">{m.preview}</span>
+      </button>
       <button
         type="button"
         className={flagged ? 'flag on' : 'flag'}
         aria-pressed={flagged}
-        aria-label={flagged ? 'Unflag' : 'Flag'}
+        aria-label={flagged ? `Unflag: ${subject}` : `Flag: ${subject}`}
         title={flagged ? 'Unflag' : 'Flag'}
-        onClick={(e) => {
-          e.stopPropagation();
-          onFlag(m);
-        }}
+        onClick={() => onFlag(m)}
       >
         {flagged ? '★' : '☆'}
       </button>
