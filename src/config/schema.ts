@@ -137,7 +137,7 @@ export const fileSchema = z.strictObject({
       secure_cookies: z.boolean().default(false),
       max_upload_bytes: positiveInt.default(25 * MiB),
       max_display_bytes: z.number().int().min(4096).default(2 * MiB),
-      search_max_scanned: positiveInt.default(5000),
+      search_max_scanned: positiveInt.default(2000),
     })
     .prefault({}),
 });

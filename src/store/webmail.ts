@@ -98,9 +98,9 @@ export interface WebmailStore {
   pageMessages(mailboxId: number, query: MessagePageQuery): Promise<{ messages: MessageMeta[]; total: number }>;
   /**
    * Messages of the given mailboxes matching the filter, newest first, `offset`/`limit`
-   * applied; `total` is the number of matches.
+   * applied; `total` is the number of matches, counted up to `maxMatches` (default 10,000).
    */
-  filterMessages(mailboxIds: number[], filter: MessageFilter, offset: number, limit: number): Promise<{ messages: MessageMeta[]; total: number }>;
+  filterMessages(mailboxIds: number[], filter: MessageFilter, offset: number, limit: number, maxMatches?: number): Promise<{ messages: MessageMeta[]; total: number }>;
   /** Like filterMessages, but yields candidates newest first in batches (for body search). */
   scanMessages(mailboxIds: number[], filter: MessageFilter, batchSize: number): AsyncIterable<MessageMeta[]>;
 }

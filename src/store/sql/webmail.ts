@@ -29,6 +29,8 @@ export function sortKeyExpression(dialect: Dialect, key: 'from' | 'subject'): Ra
 
 const COLUMNS = ['mailbox_id', 'uid', 'message_id', 'modseq', 'flags', 'keywords', 'internal_date', 'size', 'blob_id', 'structure'] as const;
 const FLAGGED_BIT = FLAG_BITS['\\Flagged'];
+/** A header search counts at most this many matches (the total is then "at least"). */
+export const FILTER_MAX_MATCHES = 10_000;
 
 function likePattern(s: string): string {
   return `%${s.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
@@ -170,6 +172,22 @@ export class SqlWebmailStore implements WebmailStore {
   }
 
   // Message queries
+  //
+  // Pages are read in two steps: the ids of the page from the index alone (the sort
+  // key, then the row id, which every index carries, so no sort and no table rows for
+  // the skipped part), then those rows. An offset deep into a large mailbox thus costs
+  // an index walk, not the reading of every row before it.
+
+  private async rowsById(ids: number[]): Promise<MessageMeta[]> {
+    if (ids.length === 0) return [];
+    const rows = await this.db.selectFrom('messages').select([...COLUMNS, 'id']).where('id', 'in', ids).execute();
+    const byId = new Map(rows.map((r) => [Number(r.id), r]));
+    return ids.flatMap((id) => {
+      const r = byId.get(id);
+      return r ? [toMessage(r)] : [];
+    });
+  }
+
   async pageMessages(mailboxId: number, q: MessagePageQuery) {
     const dir = q.descending ? 'desc' : 'asc';
     const order: Expression<unknown> =
@@ -177,22 +195,18 @@ export class SqlWebmailStore implements WebmailStore {
     let query = this.db.selectFrom('messages').where('mailbox_id', '=', mailboxId);
     if (q.unread) query = query.where(sql<SqlBool>`(flags & ${SEEN_BIT}) = 0`);
     if (q.flagged) query = query.where(sql<SqlBool>`(flags & ${FLAGGED_BIT}) <> 0`);
-    const rows = await query
-      .select(COLUMNS)
-      .orderBy(order, dir)
-      .orderBy('uid', dir)
-      .limit(q.limit)
-      .offset(q.offset)
-      .execute();
+    const ids = await query.select('id').orderBy(order, dir).orderBy('id', dir).limit(q.limit).offset(q.offset).execute();
+    const messages = await this.rowsById(ids.map((r) => Number(r.id)));
     let total: number;
-    if (!q.unread && !q.flagged) {
-      const box = await this.db.selectFrom('mailboxes').select('messages').where('id', '=', mailboxId).executeTakeFirst();
-      total = Number(box?.messages ?? 0);
+    if (!q.flagged) {
+      // The mailbox's counters are kept by every write: no count over the rows.
+      const box = await this.db.selectFrom('mailboxes').select(['messages', 'unseen']).where('id', '=', mailboxId).executeTakeFirst();
+      total = Number((q.unread ? box?.unseen : box?.messages) ?? 0);
     } else {
       const c = await query.select((eb) => eb.fn.countAll().as('n')).executeTakeFirst();
       total = Number(c?.n ?? 0);
     }
-    return { messages: rows.map((r) => toMessage(r)), total };
+    return { messages, total };
   }
 
   private filtered(mailboxIds: number[], f: MessageFilter) {
@@ -202,6 +216,12 @@ export class SqlWebmailStore implements WebmailStore {
     if (f.unread) q = q.where(sql<SqlBool>`(flags & ${SEEN_BIT}) = 0`);
     if (f.flagged) q = q.where(sql<SqlBool>`(flags & ${FLAGGED_BIT}) <> 0`);
     if (f.hasAttachment !== undefined) q = q.where(this.hasAttachments(f.hasAttachment));
+    // Each text criterion first as a plain substring of the stored structure's JSON text
+    // (cheap), and only then exactly on the decoded field (parses the JSON).
+    for (const needle of [f.subject, f.from, f.to, f.headerText]) {
+      const pre = needle === undefined ? null : this.structurePrefilter(needle);
+      if (pre) q = q.where(pre);
+    }
     if (f.subject) q = q.where(this.textLike('subject', f.subject));
     if (f.from) q = q.where(this.addressLike('from', f.from));
     if (f.to) q = q.where((eb) => eb.or([this.addressLike('to', f.to!), this.addressLike('cc', f.to!)]));
@@ -212,11 +232,23 @@ export class SqlWebmailStore implements WebmailStore {
     return q;
   }
 
-  async filterMessages(mailboxIds: number[], f: MessageFilter, offset: number, limit: number) {
-    const q = this.filtered(mailboxIds, f);
-    const rows = await q.select(COLUMNS).orderBy('internal_date', 'desc').orderBy('uid', 'desc').limit(limit).offset(offset).execute();
-    const c = await q.select((eb) => eb.fn.countAll().as('n')).executeTakeFirst();
-    return { messages: rows.map((r) => toMessage(r)), total: Number(c?.n ?? 0) };
+  /**
+   * A necessary condition for a header match: the needle appears in the structure's JSON
+   * text. JSON keeps every character but `"`, `\` and controls as it is; for needles with
+   * those there is no prefilter. Case-insensitive as the exact match is (SQLite LIKE: ASCII).
+   */
+  private structurePrefilter(needle: string): RawBuilder<SqlBool> | null {
+    // eslint-disable-next-line no-control-regex
+    if (needle === '' || /["\\\x00-\x1f]/.test(needle)) return null;
+    const p = likePattern(needle);
+    return this.dialect === 'sqlite' ? sql<SqlBool>`structure like ${p} escape '\\'` : sql<SqlBool>`structure ilike ${p} escape '\\'`;
+  }
+
+  async filterMessages(mailboxIds: number[], f: MessageFilter, offset: number, limit: number, maxMatches = FILTER_MAX_MATCHES) {
+    // One pass over the matches (ids only, newest first), at most maxMatches of them.
+    const ids = await this.filtered(mailboxIds, f).select('id').orderBy('internal_date', 'desc').orderBy('id', 'desc').limit(maxMatches).execute();
+    const page = ids.slice(offset, offset + limit).map((r) => Number(r.id));
+    return { messages: await this.rowsById(page), total: ids.length };
   }
 
   async *scanMessages(mailboxIds: number[], f: MessageFilter, batchSize: number): AsyncIterable<MessageMeta[]> {
