@@ -117,6 +117,18 @@ test('routes registered before the SPA keep their paths', async () => {
   assert.equal((await get('/healthz')).status, 200);
 });
 
+test('with [webmail] enabled = false the SPA is not served', async () => {
+  const off = loadConfig({ env: { STEADYMAIL_WEBMAIL_ENABLED: 'false' }, cwd: '/nonexistent' });
+  assert.equal(off.webmail.enabled, false);
+  const bare = await buildHttpApp({ config: off, logger, store }, [webmailStatic({ dir })]);
+  try {
+    assert.equal((await bare.inject({ method: 'GET', url: '/' })).statusCode, 404);
+    assert.equal((await bare.inject({ method: 'GET', url: '/assets/index-AbC123.js' })).statusCode, 404);
+  } finally {
+    await bare.close();
+  }
+});
+
 test('without a built SPA nothing is registered and the server still starts', async () => {
   const empty = mkdtempSync(join(tmpdir(), 'webmail-empty-'));
   const bare = await buildHttpApp({ config, logger, store }, [webmailStatic({ dir: empty })]);

@@ -8,7 +8,7 @@
 // - The shell carries a strict CSP without 'unsafe-inline': scripts, styles and fetches
 //   come from this origin only; message bodies are framed from the API (frame-src 'self'),
 //   and nothing may frame the shell (clickjacking).
-// - The SPA routes with the URL fragment, so / is its only page: it never shadows
+// - The SPA has no client-side routes, so / is its only page: it never shadows
 //   /status, /metrics, /healthz or /api/. A route someone else registered first wins;
 //   the colliding file is left out and logged.
 import { createHash } from 'node:crypto';
@@ -94,7 +94,9 @@ export interface WebmailStaticOptions {
 
 export function webmailStatic(options: WebmailStaticOptions = {}): HttpFeature {
   const dir = options.dir ?? DEFAULT_WEBMAIL_DIR;
-  return (app) => {
+  return (app, context) => {
+    // [webmail] enabled = false turns off the API and, with it, the page that needs it.
+    if (!context.config.webmail.enabled) return;
     if (!existsSync(join(dir, 'index.html'))) {
       app.log.warn({ dir }, 'webmail: no built SPA (run `npm run build`); not serving it');
       return;

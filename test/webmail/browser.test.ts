@@ -23,6 +23,7 @@ let page: Page;
 const dialogs: string[] = [];
 const pageErrors: string[] = [];
 let confirming = false;
+const cspViolations: string[] = [];
 
 const HTML_MESSAGE = `From: Carol Finance <carol@example.org>
 To: ${ALICE}
@@ -119,6 +120,10 @@ before(async () => {
     void dialog.dismiss();
   });
   page.on('pageerror', (err) => pageErrors.push(err.message));
+  // The app itself must run under its own strict CSP (message bodies' violations are expected).
+  page.on('console', (msg) => {
+    if (msg.type() === 'error' && /Content Security Policy/i.test(msg.text()) && !msg.location().url.includes('/api/messages/')) cspViolations.push(`${msg.location().url}: ${msg.text()}`);
+  });
 });
 
 after(async () => {
@@ -130,6 +135,18 @@ after(async () => {
 function row(subject: string) {
   return page.locator('.list-viewport [role="listitem"]', { hasText: subject });
 }
+
+test('the server serves the app shell at / beside the status page and the metrics', async () => {
+  const shell = await fetch(`${env.base}/`);
+  assert.equal(shell.status, 200);
+  assert.match(shell.headers.get('content-security-policy') ?? '', /script-src 'self';/);
+  assert.match(await shell.text(), /<div id="root">/);
+  const status = await fetch(`${env.base}/status`);
+  assert.equal(status.status, 200);
+  assert.doesNotMatch(await status.text(), /<div id="root">/);
+  const metrics = await fetch(`${env.base}/metrics`);
+  assert.match(metrics.headers.get('content-type') ?? '', /^text\/plain/);
+});
 
 test('sign in: a wrong password is refused, the right one shows the folders with unread counts', async () => {
   await page.goto(env.base);
@@ -487,4 +504,5 @@ test('on a phone-sized screen one pane shows at a time, and sign out returns to 
   await page.getByLabel('Email address').waitFor();
   assert.equal(dialogs.length, 0, dialogs.join(', '));
   assert.equal(pageErrors.length, 0, pageErrors.join('\n'));
+  assert.equal(cspViolations.length, 0, cspViolations.join('\n'));
 });
