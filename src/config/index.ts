@@ -74,6 +74,11 @@ export interface Config {
     maxDisplayBytes: number;
     /** A body search reads at most this many messages. */
     searchMaxScanned: number;
+    /**
+     * Reverse proxies (IPs or CIDR ranges) whose X-Forwarded-For / -Proto the HTTP
+     * listener believes: the client address for throttling, and TLS for the cookie.
+     */
+    trustedProxies: string[];
   };
   /** The file the configuration was read from, or null when only defaults and environment apply. */
   file: string | null;
@@ -287,6 +292,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
       maxUploadBytes: raw.webmail.max_upload_bytes,
       maxDisplayBytes: raw.webmail.max_display_bytes,
       searchMaxScanned: raw.webmail.search_max_scanned,
+      trustedProxies: raw.webmail.trusted_proxies,
     },
     file,
   };

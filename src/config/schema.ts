@@ -138,6 +138,7 @@ export const fileSchema = z.strictObject({
       max_upload_bytes: positiveInt.default(25 * MiB),
       max_display_bytes: z.number().int().min(4096).default(2 * MiB),
       search_max_scanned: positiveInt.default(2000),
+      trusted_proxies: z.array(z.string().regex(/^[0-9a-fA-F:.]+(?:\/\d{1,3})?$/, 'expected an IP address or CIDR range')).default([]),
     })
     .prefault({}),
 });
@@ -195,6 +196,7 @@ export const KEYS: Record<string, EnvKind> = {
   'webmail.max_upload_bytes': 'integer',
   'webmail.max_display_bytes': 'integer',
   'webmail.search_max_scanned': 'integer',
+  'webmail.trusted_proxies': 'list',
 };
 
 export const SECTIONS = ['server', 'listen', 'store', 'limits', 'tls', 'auth', 'smtp', 'pop3', 'monitor', 'dns', 'outbound', 'log', 'webmail'] as const;

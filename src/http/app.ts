@@ -27,6 +27,8 @@ export async function buildHttpApp(context: HttpContext, features: HttpFeature[]
     bodyLimit: context.config.limits.maxMessageBytes,
     // On close, idle keep-alive sockets go at once; busy ones get the grace period.
     forceCloseConnections: 'idle',
+    // Behind a reverse proxy: the client's address and scheme from X-Forwarded-* (docs/webmail.md).
+    ...(context.config.webmail.trustedProxies.length > 0 ? { trustProxy: context.config.webmail.trustedProxies } : {}),
   });
 
   // A load balancer's liveness probe: 200 while the store answers, 503 when it does not.

@@ -14,6 +14,8 @@ export interface WebmailSession {
   createdAt: Date;
   lastSeenAt: Date;
   expiresAt: Date;
+  /** The client's address at sign-in. */
+  remoteAddress: string;
 }
 
 export interface NewWebmailSession {

@@ -131,3 +131,33 @@ test('sessions live in the store, under the hash of the cookie token, so every w
   assert.ok(session);
   assert.equal(session.accountId, (await s.store.getAccount('bob@api.test'))!.id);
 });
+
+test('behind a trusted proxy the cookie is Secure for https and the client address is the forwarded one; sign-in bodies are small', async () => {
+  const proxied = await startApiServer({ 'carol@api.test': 'carol-secret' }, { STEADYMAIL_WEBMAIL_TRUSTED_PROXIES: '127.0.0.1/8' });
+  try {
+    const login = (headers: Record<string, string>) =>
+      fetch(`${proxied.base}/api/session`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ username: 'carol@api.test', password: 'carol-secret' }) });
+    const viaTls = await login({ 'x-forwarded-proto': 'https', 'x-forwarded-for': '203.0.113.9' });
+    assert.equal(viaTls.status, 200);
+    assert.match(viaTls.headers.get('set-cookie') ?? '', /; Secure/);
+    const plain = await login({});
+    assert.doesNotMatch(plain.headers.get('set-cookie') ?? '', /Secure/);
+    const { hashToken } = await import('../../src/http/api/session.js');
+    const token = (viaTls.headers.get('set-cookie') ?? '').split(';')[0]!.split('=')[1]!;
+    const session = await proxied.store.webmail.getSession(hashToken(token));
+    assert.ok(session);
+    // The forwarded address is what was recorded (and what the login throttle counts).
+    assert.equal(session.remoteAddress, '203.0.113.9');
+    const huge = await fetch(`${proxied.base}/api/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'carol@api.test', password: 'x'.repeat(100_000) }) });
+    assert.equal(huge.status, 413);
+  } finally {
+    await proxied.close();
+  }
+  const always = await startApiServer({ 'dave@api.test': 'dave-secret' }, { STEADYMAIL_WEBMAIL_SECURE_COOKIES: 'true' });
+  try {
+    const res = await fetch(`${always.base}/api/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'dave@api.test', password: 'dave-secret' }) });
+    assert.match(res.headers.get('set-cookie') ?? '', /; Secure/);
+  } finally {
+    await always.close();
+  }
+});

@@ -120,7 +120,8 @@ async function sessionInfo(ctx: ApiContext, a: Authed): Promise<SessionInfo> {
 }
 
 export function sessionRoutes(api: FastifyInstance, ctx: ApiContext): void {
-  api.post('/session', async (request, reply): Promise<SessionInfo> => {
+  // Sign-in is the one route open to anyone: its body is small or refused.
+  api.post('/session', { bodyLimit: 16 * 1024 }, async (request, reply): Promise<SessionInfo> => {
     const b = body(request) as Partial<LoginRequest>;
     if (typeof b.username !== 'string' || typeof b.password !== 'string' || b.username.length > 320 || b.password.length > 1024) {
       throw new ApiFailure(400, 'invalid-request', 'username and password are required');

@@ -305,6 +305,7 @@ function toSession(r: {
   created_at: number;
   last_seen_at: number;
   expires_at: number;
+  remote_address: string;
 }): WebmailSession {
   return {
     id: Number(r.id),
@@ -314,5 +315,6 @@ function toSession(r: {
     createdAt: new Date(Number(r.created_at)),
     lastSeenAt: new Date(Number(r.last_seen_at)),
     expiresAt: new Date(Number(r.expires_at)),
+    remoteAddress: r.remote_address,
   };
 }
