@@ -111,6 +111,11 @@ export function sanitizeEmailHtml(input: string, options: SanitizeOptions): Sani
     transformTags: {
       a: (tagName, attribs) => {
         const out: Record<string, string> = { ...attribs, target: '_blank', rel: 'noopener noreferrer nofollow' };
+        // Only absolute http(s)/mailto links and in-page anchors: a relative link would
+        // resolve against this server and open one of its pages outside the sandbox.
+        // eslint-disable-next-line no-control-regex
+        const href = (attribs['href'] ?? '').replace(/[\x00-\x20]/g, '');
+        if (!/^(?:https?:\/\/|mailto:|#)/i.test(href)) delete out['href'];
         return { tagName, attribs: out };
       },
       img: (tagName, attribs) => {
