@@ -36,6 +36,18 @@ Content-Type: text/html; charset=utf-8
 <html><body><h1>Results</h1><p>Revenue <b>grew</b> by 12 percent.</p></body></html>
 `;
 
+const PLAIN_MESSAGE = `From: Heidi <heidi@example.org>
+To: ${ALICE}
+Subject: Plain note
+Date: Tue, 1 Sep 2026 09:00:00 +0000
+Message-ID: <plain-1@example.org>
+Content-Type: text/plain; charset=iso-8859-1
+Content-Transfer-Encoding: quoted-printable
+
+Gr=FC=DFe! The agenda is at https://example.org/agenda?id=7&x=1.
+<script>alert('not html')</script>
+`;
+
 function hostileMessage(tracker: string): string {
   return `From: Mallory <mallory@evil.example>
 To: ${ALICE}
@@ -104,6 +116,7 @@ before(async () => {
   const inbox = await env.store.getMailbox(alice.id, 'INBOX');
   assert.ok(inbox);
   await env.store.createMailbox(alice.id, 'Aardvark');
+  await appendRaw(env.store, inbox.id, PLAIN_MESSAGE, new Date('2026-09-01T09:00:00Z'), ['\\Seen']);
   await appendRaw(env.store, inbox.id, HTML_MESSAGE, new Date('2026-11-02T09:00:00Z'));
   await appendRaw(env.store, inbox.id, hostileMessage(tracker.origin), new Date('2026-11-03T09:00:00Z'));
   browser = await launchBrowser();
@@ -177,6 +190,21 @@ test('an HTML message is shown from the sanitised body in a sandboxed iframe', a
   await page.frameLocator('iframe.html-body').getByText('Revenue grew by 12 percent.').waitFor();
   // Opening marks it read: the unread count drops.
   await page.locator('.folders button[aria-label="Inbox, 1 unread"]').waitFor();
+  // "Show original" opens the stored source in a new tab.
+  const [original] = await Promise.all([page.waitForEvent('popup'), page.getByRole('link', { name: 'Show original' }).click()]);
+  await original.waitForLoadState();
+  assert.match((await original.textContent('body')) ?? '', /Message-ID: <report-1@example\.org>/);
+  await original.close();
+});
+
+test('a plain-text message shows as text with its links, decoded from its charset', async () => {
+  await row('Plain note').click();
+  await page.getByRole('heading', { name: 'Plain note' }).waitFor();
+  const body = page.locator('.text-body');
+  await body.getByText('Grüße!').waitFor();
+  assert.equal(await body.getByRole('link').getAttribute('href'), 'https://example.org/agenda?id=7&x=1');
+  assert.match((await body.textContent()) ?? '', /<script>alert\('not html'\)<\/script>/);
+  assert.equal(await page.locator('iframe.html-body').count(), 0);
 });
 
 test('a hostile message runs no script and loads nothing remote until images are allowed', async () => {
@@ -323,7 +351,8 @@ test('folders: create nested, rename, move messages by drag and drop and by menu
   await page.getByLabel('New folder in Projects').fill('2026');
   await page.getByRole('button', { name: 'Create', exact: true }).click();
   await folder('Projects/2026').click();
-  assert.equal(await page.locator('li[role="treeitem"]:has(button[data-folder="Projects/2026"])').getAttribute('aria-level'), '2');
+  // Nested: the child's list item sits inside its parent's.
+  assert.equal(await page.locator('.folders li:has(> button[data-folder="Projects"]) button[data-folder="Projects/2026"]').count(), 1);
   await page.getByRole('button', { name: 'Rename', exact: true }).click();
   await page.getByLabel('Rename Projects/2026 to').fill('Old 2026');
   await page.getByRole('button', { name: 'Rename', exact: true }).last().click();

@@ -32,9 +32,6 @@ export function Folders(props: FoldersProps): React.JSX.Element {
   const [name, setName] = useState('');
   const current = props.folders.find((f) => f.id === props.currentId) ?? null;
 
-  // Parents before children: order by the server's order of each top-level branch.
-  const ordered = orderTree(props.folders);
-
   const onDragOver = (e: DragEvent, folder: Folder) => {
     if (!e.dataTransfer.types.includes(DRAG_TYPE)) return;
     e.preventDefault();
@@ -67,33 +64,31 @@ export function Folders(props: FoldersProps): React.JSX.Element {
 
   return (
     <nav className="folders" aria-label="Folders">
-      <ul role="tree" aria-label="Folder list">
-        {ordered.map((f) => (
-          <li key={f.id} role="treeitem" aria-level={depth(f) + 1} aria-selected={f.id === props.currentId}>
-            <button
-              type="button"
-              className={['folder', f.id === props.currentId ? 'current' : '', dropTarget === f.id ? 'drop' : ''].filter(Boolean).join(' ')}
-              style={{ paddingLeft: `${0.75 + depth(f) * 1}rem` }}
-              data-folder={f.name}
-              onClick={() => props.onOpen(f)}
-              onDragOver={(e) => onDragOver(e, f)}
-              onDragLeave={() => setDropTarget((t) => (t === f.id ? null : t))}
-              onDrop={(e) => onDrop(e, f)}
-              aria-label={`${folderLabel(f)}${f.unread > 0 ? `, ${f.unread} unread` : ''}`}
-            >
-              <span aria-hidden="true" className="icon">
-                {f.specialUse ? (ICONS[f.specialUse] ?? '📁') : '📁'}
-              </span>
-              <span className="name">{folderLabel(f)}</span>
-              {f.unread > 0 ? (
-                <span className="count" aria-hidden="true">
-                  {f.unread}
-                </span>
-              ) : null}
-            </button>
-          </li>
-        ))}
-      </ul>
+      <FolderTree folders={props.folders} parent={null} render={(f) => (
+        <button
+          type="button"
+          className={['folder', f.id === props.currentId ? 'current' : '', dropTarget === f.id ? 'drop' : ''].filter(Boolean).join(' ')}
+          style={{ paddingLeft: `${0.75 + depth(f) * 1}rem` }}
+          data-folder={f.name}
+          data-depth={depth(f)}
+          aria-current={f.id === props.currentId ? 'page' : undefined}
+          onClick={() => props.onOpen(f)}
+          onDragOver={(e) => onDragOver(e, f)}
+          onDragLeave={() => setDropTarget((t) => (t === f.id ? null : t))}
+          onDrop={(e) => onDrop(e, f)}
+          aria-label={`${folderLabel(f)}${f.unread > 0 ? `, ${f.unread} unread` : ''}`}
+        >
+          <span aria-hidden="true" className="icon">
+            {f.specialUse ? (ICONS[f.specialUse] ?? '📁') : '📁'}
+          </span>
+          <span className="name">{folderLabel(f)}</span>
+          {f.unread > 0 ? (
+            <span className="count" aria-hidden="true">
+              {f.unread}
+            </span>
+          ) : null}
+        </button>
+      )} />
       <div className="folder-actions">
         <button type="button" onClick={() => (setEditing('create'), setName(''))}>
           New folder
@@ -146,23 +141,20 @@ export function Folders(props: FoldersProps): React.JSX.Element {
   );
 }
 
-/** Keeps the server's order among siblings, with every child right after its parent. */
-export function orderTree(folders: Folder[]): Folder[] {
-  const byParent = new Map<string | null, Folder[]>();
+/** Nested lists, children under their parent, siblings in the server's order. */
+function FolderTree({ folders, parent, render }: { folders: Folder[]; parent: string | null; render: (f: Folder) => React.JSX.Element }): React.JSX.Element | null {
   const names = new Set(folders.map((f) => f.name));
-  for (const f of folders) {
-    const parent = f.parent !== null && names.has(f.parent) ? f.parent : null;
-    const list = byParent.get(parent) ?? [];
-    list.push(f);
-    byParent.set(parent, list);
-  }
-  const out: Folder[] = [];
-  const visit = (parent: string | null) => {
-    for (const f of byParent.get(parent) ?? []) {
-      out.push(f);
-      visit(f.name);
-    }
-  };
-  visit(null);
-  return out;
+  // A folder whose parent is missing (not subscribed, not listed) shows at the top level.
+  const children = folders.filter((f) => (f.parent !== null && names.has(f.parent) ? f.parent : null) === parent);
+  if (children.length === 0) return null;
+  return (
+    <ul aria-label={parent === null ? 'Folder list' : undefined}>
+      {children.map((f) => (
+        <li key={f.id}>
+          {render(f)}
+          <FolderTree folders={folders} parent={f.name} render={render} />
+        </li>
+      ))}
+    </ul>
+  );
 }

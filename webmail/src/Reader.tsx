@@ -83,7 +83,8 @@ export function Reader({ messageId, onLoaded, onReply, onClose }: ReaderProps): 
   const h = detail.headers;
   const files = detail.attachments.filter((a) => !a.inline);
   // The detail was read with images=1 when allowed; its htmlUrl says so already.
-  const htmlUrl = detail.htmlUrl && !showText ? detail.htmlUrl : null;
+  const hasHtml = detail.html !== null && detail.htmlUrl !== null;
+  const htmlUrl = hasHtml && !showText ? detail.htmlUrl : null;
   return (
     <article className="reader" aria-labelledby="reader-subject">
       <header className="reader-head">
@@ -139,7 +140,7 @@ export function Reader({ messageId, onLoaded, onReply, onClose }: ReaderProps): 
           </button>
         </p>
       ) : null}
-      {detail.htmlUrl && detail.text ? (
+      {hasHtml && detail.text ? (
         <p className="body-switch">
           <button type="button" className="link" onClick={() => setShowText((v) => !v)}>
             {showText ? 'Show formatted' : 'Show plain text'}
