@@ -148,6 +148,13 @@ test('behind a trusted proxy the cookie is Secure for https and the client addre
     assert.ok(session);
     // The forwarded address is what was recorded (and what the login throttle counts).
     assert.equal(session.remoteAddress, '203.0.113.9');
+    // The throttle is the one IMAP, POP3 and SMTP use: an address blocked there is blocked here.
+    const { processThrottle } = await import('../../src/auth/authenticator.js');
+    for (let i = 0; i < processThrottle.limits.maxFailuresPerIp; i++) processThrottle.recordFailure('198.51.100.7', `guess${i}@api.test`);
+    const blocked = await login({ 'x-forwarded-for': '198.51.100.7' });
+    assert.equal(blocked.status, 429);
+    assert.equal(((await blocked.json()) as { error: string }).error, 'throttled');
+    assert.equal((await login({ 'x-forwarded-for': '198.51.100.8' })).status, 200, 'other addresses are not affected');
     const huge = await fetch(`${proxied.base}/api/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'carol@api.test', password: 'x'.repeat(100_000) }) });
     assert.equal(huge.status, 413);
   } finally {

@@ -128,8 +128,9 @@ export function sessionRoutes(api: FastifyInstance, ctx: ApiContext): void {
     }
     const result = await authenticate(ctx.store, b.username, b.password, request.ip);
     if (!result.ok) {
-      if (result.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, result.delayMs));
+      // A blocked address is answered at once (as SMTP does); a failure after the throttle's delay.
       if (result.failure === 'throttled') throw new ApiFailure(429, 'throttled', 'too many failed sign-ins; try again later');
+      if (result.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, result.delayMs));
       if (result.failure === 'disabled') throw new ApiFailure(403, 'disabled', 'this account is disabled');
       throw new ApiFailure(401, 'bad-credentials', 'wrong address or password');
     }
