@@ -382,7 +382,7 @@ test('folders: create nested, rename, move messages by drag and drop and by menu
   assert.equal(confirming, false, 'a confirmation was asked');
 });
 
-test('multi-select marks read and unread; # deletes to Trash; Trash can be emptied', async () => {
+test('multi-select marks read and unread; # deletes to Trash; Trash can be emptied; junk and not junk', async () => {
   await folder('INBOX').click();
   await row('Hostile greetings').getByRole('checkbox').check();
   await row('Data file attached').getByRole('checkbox').check();
@@ -403,6 +403,20 @@ test('multi-select marks read and unread; # deletes to Trash; Trash can be empti
   await page.getByRole('button', { name: 'Empty Trash' }).click();
   await toast(/removed from Trash/);
   await row('Fresh off the wire').waitFor({ state: 'detached' });
+
+  // Junk and back.
+  await folder('INBOX').click();
+  await row('Hostile greetings').click();
+  await page.getByRole('heading', { name: 'Hostile greetings' }).waitFor();
+  await page.getByRole('toolbar', { name: 'Message actions' }).getByRole('button', { name: 'Junk', exact: true }).click();
+  await toast('1 message(s) marked as junk.');
+  await row('Hostile greetings').waitFor({ state: 'detached' });
+  await folder('Junk').click();
+  await row('Hostile greetings').getByRole('checkbox').check();
+  await page.getByRole('toolbar', { name: 'Message actions' }).getByRole('button', { name: 'Not junk' }).click();
+  await toast('1 message(s) moved to the Inbox.');
+  await folder('INBOX').click();
+  await row('Hostile greetings').waitFor();
 });
 
 test('sort by subject, and threads group a reply under its message', async () => {

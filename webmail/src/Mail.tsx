@@ -18,7 +18,7 @@ import type {
   SortField,
   SortOrder,
 } from '../../src/http/api/types.js';
-import { api, errorText } from './api.js';
+import { api, ApiFailure, errorText } from './api.js';
 import { Compose, type ComposeInit } from './Compose.js';
 import { forward, fromDraft, newMessage, replyTo } from './compose-init.js';
 import { folderLabel, Folders } from './Folders.js';
@@ -116,7 +116,6 @@ export function Mail({ session, onSignOut, onSessionChange }: MailProps): React.
       clearTimeout(listTimer);
       listTimer = setTimeout(() => winRef.current?.invalidate(), 150);
     };
-    const events = new EventSource('/api/events');
     const handle = (e: MessageEvent<string>) => {
       let event: ServerEvent;
       try {
@@ -135,12 +134,38 @@ export function Mail({ session, onSignOut, onSessionChange }: MailProps): React.
         if (w && (w.source.kind === 'search' || event.folderId === folderRef.current)) refreshList();
       }
     };
-    for (const type of ['ready', 'folder', 'folders']) events.addEventListener(type, handle);
-    events.onmessage = handle;
+    // EventSource retries a dropped stream by itself, but gives up on an error status
+    // (the server restarting behind a proxy, the session gone): then check the session
+    // (a 401 returns to sign-in) and reconnect after a pause.
+    let events: EventSource | null = null;
+    let retry: ReturnType<typeof setTimeout> | undefined;
+    let stopped = false;
+    const connect = () => {
+      events = new EventSource('/api/events');
+      for (const type of ['ready', 'folder', 'folders']) events.addEventListener(type, handle);
+      events.onmessage = handle;
+      events.onerror = () => {
+        if (events?.readyState === EventSource.CLOSED && !stopped) recover();
+      };
+    };
+    const recover = () => {
+      retry = setTimeout(() => {
+        api('GET', '/api/session').then(
+          () => !stopped && connect(),
+          (err: unknown) => {
+            // Signed out: the 401 handler has taken over. Unreachable: try again later.
+            if (!(err instanceof ApiFailure && err.status === 401) && !stopped) recover();
+          },
+        );
+      }, 5000);
+    };
+    connect();
     return () => {
+      stopped = true;
       clearTimeout(folderTimer);
       clearTimeout(listTimer);
-      events.close();
+      clearTimeout(retry);
+      events?.close();
     };
   }, [loadFolders]);
 
