@@ -468,7 +468,10 @@ test('settings, signature, reply shortcut, address autocomplete and an autosaved
   assert.equal(await compose.getByLabel('To').inputValue(), '"Mallory" <mallory@evil.example>');
   assert.equal(await compose.getByLabel('Subject').inputValue(), 'Re: Hostile greetings');
   assert.match(await compose.getByLabel('Message').inputValue(), /^\n\n-- \nAlice\nwebmail\.test\n\nOn .*Mallory wrote:\n> Hello from the attacker\./m);
-  await compose.getByRole('button', { name: 'Close and keep the draft' }).click();
+  // Escape closes it (nothing was changed, so no draft) and focus returns to the message.
+  await page.keyboard.press('Escape');
+  await compose.waitFor({ state: 'detached' });
+  assert.equal(await page.evaluate<string | null>(`document.activeElement.closest('.row')?.querySelector('.subject')?.textContent ?? null`), 'Hostile greetings');
 
   await page.keyboard.press('c');
   await compose.getByLabel('To').fill('bo');

@@ -3,7 +3,7 @@
 // to Drafts a moment after each change; sending goes through the submission pipeline.
 import { useEffect, useId, useRef, useState } from 'react';
 import type { ComposeRequest, DraftResponse, RecipientSuggestions, SendResponse, Upload } from '../../src/http/api/types.js';
-import { api, errorText, formatSize, isAbort, uploadFile, withQuery } from './api.js';
+import { api, errorText, formatSize, isAbort, rememberFocus, uploadFile, withQuery } from './api.js';
 
 export interface ComposeInit {
   to: string;
@@ -120,6 +120,9 @@ export function Compose({ init, maxUploadBytes, onClose, onSent }: ComposeProps)
   const saving = useRef<Promise<void> | null>(null);
   const nextKey = useRef(1);
   const fileInput = useRef<HTMLInputElement>(null);
+  // Captured while rendering, before autofocus moves focus into the panel.
+  const [restoreFocus] = useState(rememberFocus);
+  useEffect(() => restoreFocus, [restoreFocus]);
 
   const request = (): ComposeRequest => ({
     to: splitAddresses(to),
@@ -222,7 +225,18 @@ export function Compose({ init, maxUploadBytes, onClose, onSent }: ComposeProps)
   };
 
   return (
-    <section className="compose" aria-labelledby="compose-title" role="dialog" aria-modal="false">
+    <section
+      className="compose"
+      aria-labelledby="compose-title"
+      role="dialog"
+      aria-modal="false"
+      onKeyDown={(e) => {
+        if (e.key === 'Escape') {
+          e.stopPropagation();
+          void close();
+        }
+      }}
+    >
       <form
         onSubmit={(e) => {
           e.preventDefault();

@@ -297,7 +297,7 @@ export function Mail({ session, onSignOut, onSessionChange }: MailProps): React.
   const keys = useRef<(e: KeyboardEvent) => void>(() => undefined);
   keys.current = (e: KeyboardEvent) => {
     if (e.ctrlKey || e.metaKey || e.altKey || isTyping(e.target) || settingsOpen) return;
-    if (compose && e.key !== 'Escape') return;
+    if (compose) return;
     const step = (delta: number) => {
       if (!win || win.total <= 0) return;
       const from = openIndex ?? anchor ?? -1;

@@ -1,7 +1,7 @@
 // Account settings: display name, signature, password.
 import { useEffect, useState } from 'react';
 import type { OkResponse, PasswordChangeRequest, Settings as SettingsData, SettingsUpdate } from '../../src/http/api/types.js';
-import { api, errorText } from './api.js';
+import { api, errorText, rememberFocus } from './api.js';
 
 export function Settings({ onClose, onSaved }: { onClose: () => void; onSaved: (settings: SettingsData) => void }): React.JSX.Element {
   const [settings, setSettings] = useState<SettingsData | null>(null);
@@ -12,6 +12,9 @@ export function Settings({ onClose, onSaved }: { onClose: () => void; onSaved: (
   const [repeat, setRepeat] = useState('');
   const [message, setMessage] = useState('');
   const [error, setError] = useState<string | null>(null);
+  // Captured while rendering, before autofocus moves focus into the panel.
+  const [restoreFocus] = useState(rememberFocus);
+  useEffect(() => restoreFocus, [restoreFocus]);
 
   useEffect(() => {
     api<SettingsData>('GET', '/api/settings')
@@ -55,7 +58,15 @@ export function Settings({ onClose, onSaved }: { onClose: () => void; onSaved: (
   };
 
   return (
-    <section className="settings" aria-labelledby="settings-title">
+    <section
+      className="settings"
+      aria-labelledby="settings-title"
+      role="dialog"
+      aria-modal="false"
+      onKeyDown={(e) => {
+        if (e.key === 'Escape') onClose();
+      }}
+    >
       <header className="compose-head">
         <h2 id="settings-title">Settings{settings ? ` for ${settings.address}` : ''}</h2>
         <button type="button" onClick={onClose} aria-label="Close settings">

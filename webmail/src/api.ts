@@ -141,3 +141,11 @@ export function formatFullDate(iso: string | null): string {
   const d = new Date(iso);
   return Number.isNaN(d.getTime()) ? iso : full.format(d);
 }
+
+/** While a panel is open; afterwards focus goes back to where it was (keyboard users keep their place). */
+export function rememberFocus(): () => void {
+  const before = document.activeElement;
+  return () => {
+    if (before instanceof HTMLElement && before.isConnected) before.focus();
+  };
+}
