@@ -12,16 +12,17 @@ import type {
   MessageSummary,
   OkResponse,
   SearchQuery,
-  ServerEvent,
   SessionInfo,
   Settings as SettingsData,
   SortField,
   SortOrder,
 } from '../../src/http/api/types.js';
-import { api, ApiFailure, errorText } from './api.js';
+import { api, errorText } from './api.js';
+import { useLiveUpdates } from './live-updates.js';
 import { Compose, type ComposeInit } from './Compose.js';
 import { forward, fromDraft, newMessage, replyTo } from './compose-init.js';
 import { folderLabel, Folders } from './Folders.js';
+import { ListToolbar } from './ListToolbar.js';
 import { MessageList } from './MessageList.js';
 import { MessageWindow, sourceKey, type ListSource } from './message-window.js';
 import { Reader, type ReplyKind } from './Reader.js';
@@ -100,74 +101,16 @@ export function Mail({ session, onSignOut, onSessionChange }: MailProps): React.
     setAnchor(null);
   }, [key]);
 
-  // Live updates: re-read what is shown after a change, coalescing bursts.
+  // Live updates: re-read what is shown after a change.
   const winRef = useRef(win);
   winRef.current = win;
   const folderRef = useRef(folderId);
   folderRef.current = folderId;
-  useEffect(() => {
-    let folderTimer: ReturnType<typeof setTimeout> | undefined;
-    let listTimer: ReturnType<typeof setTimeout> | undefined;
-    const refreshFolders = () => {
-      clearTimeout(folderTimer);
-      folderTimer = setTimeout(() => void loadFolders(), 250);
-    };
-    const refreshList = () => {
-      clearTimeout(listTimer);
-      listTimer = setTimeout(() => winRef.current?.invalidate(), 150);
-    };
-    const handle = (e: MessageEvent<string>) => {
-      let event: ServerEvent;
-      try {
-        event = JSON.parse(e.data) as ServerEvent;
-      } catch {
-        return;
-      }
-      if (event.type === 'ready') {
-        // (Re)connected: anything may have changed while the stream was down.
-        refreshFolders();
-        refreshList();
-      } else if (event.type === 'folders') refreshFolders();
-      else {
-        refreshFolders();
-        const w = winRef.current;
-        if (w && (w.source.kind === 'search' || event.folderId === folderRef.current)) refreshList();
-      }
-    };
-    // EventSource retries a dropped stream by itself, but gives up on an error status
-    // (the server restarting behind a proxy, the session gone): then check the session
-    // (a 401 returns to sign-in) and reconnect after a pause.
-    let events: EventSource | null = null;
-    let retry: ReturnType<typeof setTimeout> | undefined;
-    let stopped = false;
-    const connect = () => {
-      events = new EventSource('/api/events');
-      for (const type of ['ready', 'folder', 'folders']) events.addEventListener(type, handle);
-      events.onmessage = handle;
-      events.onerror = () => {
-        if (events?.readyState === EventSource.CLOSED && !stopped) recover();
-      };
-    };
-    const recover = () => {
-      retry = setTimeout(() => {
-        api('GET', '/api/session').then(
-          () => !stopped && connect(),
-          (err: unknown) => {
-            // Signed out: the 401 handler has taken over. Unreachable: try again later.
-            if (!(err instanceof ApiFailure && err.status === 401) && !stopped) recover();
-          },
-        );
-      }, 5000);
-    };
-    connect();
-    return () => {
-      stopped = true;
-      clearTimeout(folderTimer);
-      clearTimeout(listTimer);
-      clearTimeout(retry);
-      events?.close();
-    };
-  }, [loadFolders]);
+  useLiveUpdates(loadFolders, (changed) => {
+    const w = winRef.current;
+    // A search may include any folder; otherwise only the shown folder matters.
+    if (w && (changed === null || w.source.kind === 'search' || changed === folderRef.current)) w.invalidate();
+  });
 
   // Unread count in the tab title.
   useEffect(() => {
@@ -434,61 +377,16 @@ export function Mail({ session, onSignOut, onSessionChange }: MailProps): React.
             {title}
             {count !== null ? <span className="muted"> · {count}</span> : null}
           </h1>
-          <div className="toolbar" role="toolbar" aria-label="Message actions">
-            {!search ? (
-              <>
-                <label className="visually-hidden" htmlFor="sort">
-                  Sort by
-                </label>
-                <select id="sort" value={sort} onChange={(e) => setSort(e.target.value as SortField)}>
-                  <option value="date">Date</option>
-                  <option value="from">From</option>
-                  <option value="subject">Subject</option>
-                  <option value="size">Size</option>
-                </select>
-                <button type="button" onClick={() => setOrder((o) => (o === 'desc' ? 'asc' : 'desc'))} aria-label={order === 'desc' ? 'Descending; switch to ascending' : 'Ascending; switch to descending'}>
-                  {order === 'desc' ? '↓' : '↑'}
-                </button>
-                <label className="check">
-                  <input type="checkbox" checked={threads} onChange={(e) => setThreads(e.target.checked)} /> Threads
-                </label>
-              </>
-            ) : null}
-            <button type="button" onClick={() => void setFlag(targets(), 'seen', true)}>
-              Read
-            </button>
-            <button type="button" onClick={() => void setFlag(targets(), 'seen', false)}>
-              Unread
-            </button>
-            <button type="button" onClick={() => void setFlag(targets(), 'flagged', true)}>
-              Flag
-            </button>
-            <button type="button" onClick={() => void junk(targets())}>
-              {folder?.specialUse === 'junk' ? 'Not junk' : 'Junk'}
-            </button>
-            <button type="button" onClick={() => void remove(targets())} title="Delete (#)">
-              Delete
-            </button>
-            <label className="visually-hidden" htmlFor="move-to">
-              Move to folder
-            </label>
-            <select
-              id="move-to"
-              value=""
-              onChange={(e) => {
-                const to = folders.find((f) => f.id === e.target.value);
-                if (to) void move(targets(), to);
-              }}
-            >
-              <option value="">Move to…</option>
-              {moveTargets.map((f) => (
-                <option key={f.id} value={f.id}>
-                  {f.name}
-                </option>
-              ))}
-            </select>
-            {selected.size > 0 ? <span className="muted">{selected.size} selected</span> : null}
-          </div>
+          <ListToolbar
+            sorting={search ? null : { sort, order, threads, setSort, setOrder, setThreads }}
+            inJunk={folder?.specialUse === 'junk'}
+            moveTargets={moveTargets}
+            selectedCount={selected.size}
+            onFlag={(flag, on) => void setFlag(targets(), flag, on)}
+            onJunk={() => void junk(targets())}
+            onDelete={() => void remove(targets())}
+            onMove={(to) => void move(targets(), to)}
+          />
         </div>
         {win ? (
           <MessageList
