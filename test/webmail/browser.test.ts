@@ -58,7 +58,7 @@ MIME-Version: 1.0
 Content-Type: text/html; charset=utf-8
 
 <html><head>
-<script>window.top.__pwned = 1; alert('script'); fetch('${tracker}/script-ran');</script>
+<script>window.__pwned = 1; window.top.__pwned = 1; alert('script'); fetch('${tracker}/script-ran');</script>
 <meta http-equiv="refresh" content="0; url=${tracker}/refresh">
 <link rel="stylesheet" href="${tracker}/style.css">
 <style>@import url("${tracker}/import.css"); body { background: url("${tracker}/bg.png"); }</style>
@@ -66,7 +66,7 @@ Content-Type: text/html; charset=utf-8
 </head><body onload="alert('onload'); fetch('${tracker}/onload')">
 <p>Hello from the attacker.</p>
 <img src="${tracker}/pixel.gif" alt="tracking pixel">
-<img src="x" onerror="alert('onerror'); window.top.__pwned = 2">
+<img src="x" onerror="window.__pwned = 2; alert('onerror')">
 <svg onload="alert('svg')"><a href="javascript:alert('js-link')"><text>click</text></a></svg>
 <a href="javascript:alert('link')">javascript link</a>
 <iframe src="${tracker}/frame" srcdoc="<script>alert('srcdoc')</script>"></iframe>
@@ -218,6 +218,12 @@ test('a hostile message runs no script and loads nothing remote until images are
   assert.equal(tracker.requests.length, 0, `nothing requested from the remote site: ${tracker.requests.join(', ')}`);
   assert.equal(await page.evaluate('window.__pwned'), undefined);
   assert.equal(pageErrors.length, 0, pageErrors.join('\n'));
+  // Inside the frame too: nothing ran, and nothing active is left in the document.
+  const frame = page.frames().find((f) => f.url().includes('/body'));
+  assert.ok(frame, 'the body frame is there');
+  assert.equal(await frame.evaluate('window.__pwned'), undefined);
+  assert.equal(await frame.evaluate<number>(`document.querySelectorAll('script, link, meta[http-equiv], base[href]').length`), 0);
+  assert.equal(await frame.evaluate<number>(`document.body.querySelectorAll('script, iframe, object, embed, form, meta, link, base, svg, [onload], [onerror], [onclick], a[href^="javascript"]').length`), 0);
   // Still the app: no refresh or navigation happened.
   assert.equal(new URL(page.url()).origin, env.base);
 

@@ -257,13 +257,13 @@ export function Mail({ session, onSignOut, onSessionChange }: MailProps): React.
         step(-1);
         break;
       case 'r':
-        if (detail) startReply('reply', detail);
+        if (detail && detail.summary.id === openId) startReply('reply', detail);
         break;
       case 'a':
-        if (detail) startReply('replyAll', detail);
+        if (detail && detail.summary.id === openId) startReply('replyAll', detail);
         break;
       case 'f':
-        if (detail) startReply('forward', detail);
+        if (detail && detail.summary.id === openId) startReply('forward', detail);
         break;
       case '#':
         void remove(targets());
