@@ -4,7 +4,6 @@ import { useState, type DragEvent } from 'react';
 import type { Folder } from '../../src/http/api/types.js';
 import { DRAG_TYPE } from './MessageList.js';
 
-const ICONS: Record<string, string> = { inbox: '📥', sent: '📤', drafts: '📝', trash: '🗑', junk: '🚫', archive: '🗄', all: '📚', flagged: '⭐' };
 
 export interface FoldersProps {
   folders: Folder[];
@@ -78,9 +77,6 @@ export function Folders(props: FoldersProps): React.JSX.Element {
           onDrop={(e) => onDrop(e, f)}
           aria-label={`${folderLabel(f)}${f.unread > 0 ? `, ${f.unread} unread` : ''}`}
         >
-          <span aria-hidden="true" className="icon">
-            {f.specialUse ? (ICONS[f.specialUse] ?? '📁') : '📁'}
-          </span>
           <span className="name">{folderLabel(f)}</span>
           {f.unread > 0 ? (
             <span className="count" aria-hidden="true">

@@ -175,9 +175,9 @@ function Row({ message: m, index, top, open, selected, selection, showRecipients
           {unread ? <span className="dot" title="Unread" /> : null}
           <span className="who">{showRecipients ? `To: ${who(m.to)}` : who(m.from)}</span>
           {m.hasAttachments ? (
-            <span className="clip" title="Has attachments">
-              📎
-            </span>
+            <svg className="clip" viewBox="0 0 24 24" width="14" height="14" aria-hidden="true" focusable="false">
+              <path d="M16.5 6.5v10a4.5 4.5 0 0 1-9 0V5a3 3 0 0 1 6 0v10.5a1.5 1.5 0 0 1-3 0V6.5" fill="none" stroke="currentColor" strokeWidth="1.8" strokeLinecap="round" />
+            </svg>
           ) : null}
           <time className="when" dateTime={m.date}>
             {formatListDate(m.date)}

@@ -109,7 +109,7 @@ export function Reader({ messageId, onLoaded, onReply, onClose }: ReaderProps): 
         <dl className="headers">
           <dt>From</dt>
           <dd>{addresses(h.from) || '(unknown sender)'}</dd>
-          {h.replyTo.length > 0 ? (
+          {h.replyTo.length > 0 && addresses(h.replyTo) !== addresses(h.from) ? (
             <>
               <dt>Reply-To</dt>
               <dd>{addresses(h.replyTo)}</dd>
