@@ -48,6 +48,27 @@ Gr=FC=DFe! The agenda is at https://example.org/agenda?id=7&x=1.
 <script>alert('not html')</script>
 `;
 
+const INLINE_IMAGE_MESSAGE = `From: Ivan <ivan@example.org>
+To: ${ALICE}
+Subject: Logo inside
+Date: Sat, 1 Aug 2026 09:00:00 +0000
+Message-ID: <logo-1@example.org>
+MIME-Version: 1.0
+Content-Type: multipart/related; boundary="rel"
+
+--rel
+Content-Type: text/html; charset=utf-8
+
+<p>Our logo:</p><img id="logo" src="cid:logo@example.org" alt="logo">
+--rel
+Content-Type: image/png
+Content-ID: <logo@example.org>
+Content-Transfer-Encoding: base64
+
+iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg==
+--rel--
+`;
+
 function hostileMessage(tracker: string): string {
   return `From: Mallory <mallory@evil.example>
 To: ${ALICE}
@@ -116,6 +137,7 @@ before(async () => {
   const inbox = await env.store.getMailbox(alice.id, 'INBOX');
   assert.ok(inbox);
   await env.store.createMailbox(alice.id, 'Aardvark');
+  await appendRaw(env.store, inbox.id, INLINE_IMAGE_MESSAGE, new Date('2026-08-01T09:00:00Z'), ['\\Seen']);
   await appendRaw(env.store, inbox.id, PLAIN_MESSAGE, new Date('2026-09-01T09:00:00Z'), ['\\Seen']);
   await appendRaw(env.store, inbox.id, HTML_MESSAGE, new Date('2026-11-02T09:00:00Z'));
   await appendRaw(env.store, inbox.id, hostileMessage(tracker.origin), new Date('2026-11-03T09:00:00Z'));
@@ -195,6 +217,18 @@ test('an HTML message is shown from the sanitised body in a sandboxed iframe', a
   await original.waitForLoadState();
   assert.match((await original.textContent('body')) ?? '', /Message-ID: <report-1@example\.org>/);
   await original.close();
+});
+
+test('an inline (cid:) image loads inside the sandboxed body', async () => {
+  await row('Logo inside').click();
+  await page.frameLocator('iframe.html-body').getByText('Our logo:').waitFor();
+  const frame = page.frames().find((f) => f.url().includes('/body'));
+  assert.ok(frame);
+  const width = async () => frame.evaluate<number>(`document.querySelector('img').naturalWidth`);
+  const deadline = Date.now() + 5000;
+  while ((await width()) === 0 && Date.now() < deadline) await page.waitForTimeout(100);
+  assert.equal(await width(), 1, 'the 1×1 PNG from the message was loaded');
+  assert.equal(await page.getByRole('region', { name: 'Attachments' }).count(), 0, 'an inline image is not listed as an attachment');
 });
 
 test('a plain-text message shows as text with its links, decoded from its charset', async () => {
