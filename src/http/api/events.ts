@@ -25,7 +25,7 @@ export function eventRoutes(api: FastifyInstance, ctx: ApiContext): void {
   });
 
   api.get('/events', async (request, reply) => {
-    const { account } = auth(request);
+    const { account, session } = auth(request);
     const res = reply.raw;
     reply.hijack();
     res.writeHead(200, {
@@ -46,7 +46,14 @@ export function eventRoutes(api: FastifyInstance, ctx: ApiContext): void {
     };
     const emit = (event: ServerEvent): void => send(`event: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`);
     const unsubscribe = ctx.store.bus.subscribe(account.id, (e) => emit(toServerEvent(e)));
-    const ping = setInterval(() => send(': ping\n\n'), PING_MS);
+    // Each keep-alive also checks that the session still exists: a stream does not
+    // outlive a sign-out or a password change elsewhere.
+    const ping = setInterval(() => {
+      ctx.store.webmail.getSessionByPublicId(session.publicId).then(
+        (alive) => (alive ? send(': ping\n\n') : end()),
+        () => send(': ping\n\n'),
+      );
+    }, PING_MS);
     ping.unref();
     const cleanup = (): void => {
       if (closed) return;

@@ -205,10 +205,12 @@ export function messageRoutes(api: FastifyInstance, ctx: ApiContext, cookieAuthO
     }
     if (!part) throw notFound();
     const bytes = part.message !== null ? raw.subarray(part.bodyStart, part.bodyEnd) : decodePartBody(raw, part);
-    const type = `${part.type}/${part.subtype}`;
+    const declared = `${part.type}/${part.subtype}`;
+    const type = /^[a-z0-9.+-]+\/[a-z0-9.+-]+$/.test(declared) ? declared : 'application/octet-stream';
+    // Inline only for plain raster images; everything else is a download, whatever was asked.
     const showInline = inline && SAFE_INLINE.has(type);
     noSniff(reply).header('content-disposition', contentDisposition(showInline ? 'inline' : 'attachment', filenameOf(part, id)));
-    return reply.type(showInline || !inline ? (/^[a-z0-9.+-]+\/[a-z0-9.+-]+$/.test(type) ? type : 'application/octet-stream') : 'application/octet-stream').send(bytes);
+    return reply.type(inline && !showInline ? 'application/octet-stream' : type).send(bytes);
   };
 
   api.get('/messages/:messageId/parts/:partId', async (request, reply) => {
