@@ -14,6 +14,11 @@ import { createOutboundQueue, type OutboundQueue } from './smtp/queue/index.js';
 import { createFilterService, type FilterInput, type FilterService, type MailboxTransfer } from './filter/index.js';
 import type { SieveDeliveryOptions } from './sieve/deliver-hook.js';
 import { Srs, loadSrsSecret } from './sieve/srs.js';
+import { checkSenderOwned } from './smtp/submission.js';
+import { deliverMessage } from './smtp/deliver.js';
+import { QuotaDeferrals, resolveRecipient, type ResolvedRecipient } from './smtp/recipients.js';
+import { SmtpReply } from './smtp/replies.js';
+import { SubmissionRefused, type Submission } from './http/api/submission.js';
 
 /** What every protocol server returns; adapted here to the Listener shape. */
 interface ProtocolServer {
@@ -203,4 +208,73 @@ export function createFilter(context: Pick<ServerContext, 'config' | 'store' | '
   const { config } = context;
   if (!config.filter.enabled) return null;
   return createFilterService({ config: config.filter, store: context.store, logger: context.logger, hostname: config.hostname, dnsServers: config.dns.servers.map(formatAddress) });
+}
+
+/**
+ * SMTP submission's steps for the webmail API (src/http/api/submission.ts): the same
+ * sender check, recipient resolution and delivery as a message submitted over SMTP.
+ */
+export function webmailSubmission(context: Pick<ServerContext, 'config' | 'store' | 'logger'>): Submission {
+  const { config, store, logger } = context;
+  const deferrals = new QuotaDeferrals();
+  const text = (r: SmtpReply) => r.message.replace(/^\d\.\d{1,3}\.\d{1,3} /, '');
+  return {
+    async checkSender(account, address) {
+      try {
+        await checkSenderOwned(store, account, address);
+      } catch (err) {
+        if (err instanceof SmtpReply) throw new SubmissionRefused('sender', text(err), address);
+        throw err;
+      }
+    },
+    async send(req) {
+      const recipients: ResolvedRecipient[] = [];
+      for (const address of req.recipients) {
+        try {
+          recipients.push(
+            await resolveRecipient(store, address, {
+              sizeHint: req.message.length,
+              allowRemote: true,
+              deferrals,
+              ...(config.smtp.postmaster !== null ? { postmaster: config.smtp.postmaster } : {}),
+            }),
+          );
+        } catch (err) {
+          if (err instanceof SmtpReply) throw new SubmissionRefused(err.responseCode >= 500 ? 'recipient' : 'temporary', text(err), address);
+          throw err;
+        }
+      }
+      try {
+        await deliverMessage(
+          {
+            store,
+            logger,
+            hostname: config.hostname,
+            maxMessageBytes: config.limits.maxMessageBytes,
+            maxReceivedHeaders: config.smtp.maxReceivedHeaders,
+            dmarcRejectEnforced: false,
+            // The webmail keeps its own copy in Sent (with Bcc).
+            copyToSent: false,
+            deferrals,
+            verify: null,
+          },
+          {
+            kind: 'submission',
+            mailFrom: req.mailFrom,
+            recipients,
+            message: { chunks: [req.message], size: req.message.length },
+            trace: { sessionId: req.id, remoteAddress: req.remoteAddress, helo: 'webmail', protocol: 'HTTP', tls: null },
+            account: req.account,
+          },
+        );
+      } catch (err) {
+        if (err instanceof SmtpReply) throw new SubmissionRefused(err.responseCode >= 500 ? 'permanent' : 'temporary', text(err));
+        throw err;
+      }
+      return {
+        delivered: new Set(recipients.flatMap((r) => r.local.map((t) => t.inboxId))).size,
+        queued: new Set(recipients.flatMap((r) => r.remote)).size,
+      };
+    },
+  };
 }

@@ -20,11 +20,13 @@ import { createAcmeManager, type AcmeManager } from './tls/acme.js';
 import { acmeChallengeFeature } from './tls/acme-http.js';
 import { hostname as osHostname } from 'node:os';
 import { createHttpListener } from './http/listener.js';
-import { PROTOCOL_LISTENERS, createFilter, createOutbound } from './listeners.js';
+import { PROTOCOL_LISTENERS, createFilter, createOutbound, webmailSubmission } from './listeners.js';
 import type { FilterService } from './filter/index.js';
 import { createMonitor, type Monitor } from './monitor/index.js';
 import { countingStore, MessageCounters } from './monitor/counters.js';
 import { snmpListener } from './snmp/index.js';
+import { webmailStatic } from './http/webmail-static.js';
+import { webmailApi } from './http/api/index.js';
 import type { OutboundQueue } from './smtp/queue/index.js';
 import { ListenError, storeOptions, type Listener, type ServerContext } from './listener.js';
 
@@ -172,7 +174,8 @@ export async function startServer(options: StartServerOptions): Promise<ServerHa
       if (config.acme.enabled) registerAcmeMetrics(monitor.metrics.registry);
     }
     // Any node answers HTTP-01 validation from the store, whether or not it orders certificates itself.
-    const httpFeatures = [...(monitor ? [monitor.httpFeature] : []), acmeChallengeFeature];
+    // The webmail SPA comes last: it serves only / and /assets/, never a path taken before it.
+    const httpFeatures = [...(monitor ? [monitor.httpFeature] : []), acmeChallengeFeature, webmailApi(webmailSubmission({ config, store, logger })), webmailStatic()];
     filter = createFilter({ config, logger, store });
     const context: ServerContext = { config, logger, store, certificate, certificates, httpFeatures, ...(filter ? { filter } : {}) };
     // Without acme.enabled the node still serves what other nodes obtained (a farm may order on a few nodes only).

@@ -137,6 +137,24 @@ export interface Config {
     /** Absolute path of a PEM CA trusted for the directory's HTTPS (a test CA); null: the system's. */
     caFile: string | null;
   };
+  /** The webmail API (docs/webmail.md). */
+  webmail: {
+    enabled: boolean;
+    /** A session ends after this many hours without a request. */
+    sessionHours: number;
+    /** Mark the session cookie Secure even on plain HTTP (TLS ends at a proxy in front). */
+    secureCookies: boolean;
+    maxUploadBytes: number;
+    /** Text or HTML of one message shown at most; the rest is cut with a notice. */
+    maxDisplayBytes: number;
+    /** A body search reads at most this many messages. */
+    searchMaxScanned: number;
+    /**
+     * Reverse proxies (IPs or CIDR ranges) whose X-Forwarded-For / -Proto the HTTP
+     * listener believes: the client address for throttling, and TLS for the cookie.
+     */
+    trustedProxies: string[];
+  };
   /** The file the configuration was read from, or null when only defaults and environment apply. */
   file: string | null;
 }
@@ -427,6 +445,15 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
       retryMaxSeconds: raw.acme.retry_max_seconds,
       keyType: raw.acme.key_type,
       caFile: raw.acme.ca_file === undefined ? null : resolve(cwd, raw.acme.ca_file),
+    },
+    webmail: {
+      enabled: raw.webmail.enabled,
+      sessionHours: raw.webmail.session_hours,
+      secureCookies: raw.webmail.secure_cookies,
+      maxUploadBytes: raw.webmail.max_upload_bytes,
+      maxDisplayBytes: raw.webmail.max_display_bytes,
+      searchMaxScanned: raw.webmail.search_max_scanned,
+      trustedProxies: raw.webmail.trusted_proxies,
     },
     file,
   };

@@ -264,6 +264,17 @@ export const fileSchema = z.strictObject({
       message: "set acme.terms_agreed = true to accept the CA's terms of service (required when acme.enabled)",
       path: ['terms_agreed'],
     }),
+  webmail: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      session_hours: positiveInt.max(24 * 90).default(24),
+      secure_cookies: z.boolean().default(false),
+      max_upload_bytes: positiveInt.default(25 * MiB),
+      max_display_bytes: z.number().int().min(4096).default(2 * MiB),
+      search_max_scanned: positiveInt.default(2000),
+      trusted_proxies: z.array(z.string().regex(/^[0-9a-fA-F:.]+(?:\/\d{1,3})?$/, 'expected an IP address or CIDR range')).default([]),
+    })
+    .prefault({}),
 });
 
 export type FileConfig = z.output<typeof fileSchema>;
@@ -385,9 +396,16 @@ export const KEYS: Record<string, EnvKind> = {
   'acme.retry_max_seconds': 'integer',
   'acme.key_type': 'string',
   'acme.ca_file': 'string',
+  'webmail.enabled': 'boolean',
+  'webmail.session_hours': 'integer',
+  'webmail.secure_cookies': 'boolean',
+  'webmail.max_upload_bytes': 'integer',
+  'webmail.max_display_bytes': 'integer',
+  'webmail.search_max_scanned': 'integer',
+  'webmail.trusted_proxies': 'list',
 };
 
-export const SECTIONS = ['server', 'listen', 'store', 'limits', 'tls', 'auth', 'smtp', 'pop3', 'monitor', 'snmp', 'dns', 'outbound', 'sieve', 'log', 'filter', 'acme'] as const;
+export const SECTIONS = ['server', 'listen', 'store', 'limits', 'tls', 'auth', 'smtp', 'pop3', 'monitor', 'snmp', 'dns', 'outbound', 'sieve', 'log', 'filter', 'acme', 'webmail'] as const;
 
 /** The keys allowed inside `section` (or at the top level for ''), for error messages. */
 export function keysOf(section: string): string[] {

@@ -32,6 +32,8 @@ export async function buildHttpApp(context: HttpContext, features: HttpFeature[]
     // request (an upload on a slow link) within four times that.
     requestTimeout: commandTimeoutMs * 4,
     http: { headersTimeout: commandTimeoutMs, requestTimeout: commandTimeoutMs * 4, connectionsCheckingInterval: Math.min(30_000, Math.max(250, commandTimeoutMs / 4)) },
+    // Behind a reverse proxy: the client's address and scheme from X-Forwarded-* (docs/webmail.md).
+    ...(context.config.webmail.trustedProxies.length > 0 ? { trustProxy: context.config.webmail.trustedProxies } : {}),
   });
 
   // A load balancer's liveness probe: 200 while the store answers, 503 when it does not.

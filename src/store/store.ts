@@ -47,6 +47,7 @@ import type {
 } from './types.js';
 import type { BlobStore } from './blobs/blob-store.js';
 import type { MonitoringStore } from './sql/monitoring.js';
+import type { WebmailStore } from './webmail.js';
 
 export interface MailboxEvent {
   accountId: number;
@@ -159,6 +160,8 @@ export interface Store {
   readonly driver: 'sqlite' | 'postgres';
   readonly blobs: BlobStore;
   readonly bus: ChangeBus;
+  /** Sessions, settings, uploads and paged message queries of the webmail API. */
+  readonly webmail: WebmailStore;
 
   // Domains
   createDomain(name: string): Promise<Domain>;

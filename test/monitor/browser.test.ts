@@ -29,6 +29,7 @@ before(async () => {
       ...listen,
       STEADYMAIL_LISTEN_SUBMISSION: 'off',
       STEADYMAIL_LISTEN_SUBMISSIONS: 'off',
+      STEADYMAIL_LISTEN_MANAGESIEVE: 'off',
       STEADYMAIL_LISTEN_POP3S: 'off',
       STEADYMAIL_LISTEN_IMAPS: 'off',
       STEADYMAIL_LISTEN_SNMP: 'off',

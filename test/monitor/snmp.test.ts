@@ -39,6 +39,7 @@ before(async () => {
     env: {
       ...listen,
       STEADYMAIL_LISTEN_SUBMISSIONS: 'off',
+      STEADYMAIL_LISTEN_MANAGESIEVE: 'off',
       STEADYMAIL_LISTEN_POP3S: 'off',
       STEADYMAIL_LISTEN_IMAPS: 'off',
       STEADYMAIL_DATA_DIR: dataDir,

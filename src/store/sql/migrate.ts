@@ -8,6 +8,7 @@ import { StoreUnavailable } from '../errors.js';
 import { migration0001 } from './migrations/0001_initial.js';
 import { migration0002 } from './migrations/0002_pg_blobs.js';
 import { migration0003 } from './migrations/0003_outbound_queue.js';
+import { migration0004 } from './migrations/0004_webmail.js';
 import { migration0005 } from './migrations/0005_sieve.js';
 import { migration0006 } from './migrations/0006_filter.js';
 import { migration0011 } from './migrations/0011_auth_failures.js';
@@ -23,7 +24,7 @@ export interface Migration {
   up(db: Kysely<unknown>, dialect: Dialect): Promise<void>;
 }
 
-export const MIGRATIONS: readonly Migration[] = [migration0001, migration0002, migration0003, migration0005, migration0006, migration0007, migration0008, migration0009, migration0011];
+export const MIGRATIONS: readonly Migration[] = [migration0001, migration0002, migration0003, migration0004, migration0005, migration0006, migration0007, migration0008, migration0009, migration0011];
 /** The newest version: numbers are assigned per feature, so the list may have gaps. */
 export const SCHEMA_VERSION = Math.max(...MIGRATIONS.map((m) => m.version));
 

@@ -258,6 +258,44 @@ export interface AcmeChallengesTable {
   expires_at: number;
 }
 
+export interface WebmailSessionsTable {
+  id: Generated<number>;
+  /** sha256 (hex) of the cookie token; the token itself is never stored. */
+  token_hash: string;
+  public_id: string;
+  account_id: number;
+  csrf_token: string;
+  created_at: number;
+  last_seen_at: number;
+  expires_at: number;
+  remote_address: string;
+}
+
+export interface WebmailSettingsTable {
+  account_id: number;
+  display_name: string;
+  signature: string;
+  updated_at: number;
+}
+
+export interface WebmailRecipientsTable {
+  account_id: number;
+  address: string;
+  name: string;
+  uses: number;
+  last_used_at: number;
+}
+
+export interface WebmailUploadsTable {
+  id: string;
+  account_id: number;
+  blob_id: string;
+  filename: string;
+  content_type: string;
+  size: number;
+  created_at: number;
+}
+
 export interface Database {
   domains: DomainsTable;
   accounts: AccountsTable;
@@ -285,4 +323,8 @@ export interface Database {
   tls_certificates: TlsCertificatesTable;
   acme_accounts: AcmeAccountsTable;
   acme_challenges: AcmeChallengesTable;
+  webmail_sessions: WebmailSessionsTable;
+  webmail_settings: WebmailSettingsTable;
+  webmail_recipients: WebmailRecipientsTable;
+  webmail_uploads: WebmailUploadsTable;
 }

@@ -20,6 +20,7 @@ import * as searchIndex from './search-index.js';
 import * as metadata from './metadata.js';
 import { createHash } from 'node:crypto';
 import { listAudit, writeAudit } from './audit.js';
+import { SqlWebmailStore } from './webmail.js';
 import { toAccount, toDomain, toMailbox } from './rows.js';
 import { NotFound, OverQuota } from '../errors.js';
 import type { BlobStore } from '../blobs/blob-store.js';
@@ -54,6 +55,7 @@ export class SqlStore implements Store {
   readonly blobs: BlobStore;
   readonly bus: ChangeBus;
   readonly writes: WriteBatcher;
+  readonly webmail: SqlWebmailStore;
   private readonly db: Kysely<Database>;
   private readonly onClose: (() => Promise<void>) | undefined;
   private closed = false;
@@ -71,6 +73,7 @@ export class SqlStore implements Store {
     this.extractor = o.searchText;
     this.writes = new WriteBatcher(o.db, o.dialect, (e) => o.bus.publish(e), o.durabilityBarrier);
     this.monitoring = createMonitoringStore(o.db, this.writes);
+    this.webmail = new SqlWebmailStore(o.db, this.writes, o.dialect);
   }
 
   // Domains
@@ -476,6 +479,8 @@ export class SqlStore implements Store {
       if (ref) continue;
       const queued = await this.db.selectFrom('queue').select('id').where('blob_id', '=', blob.id).where('state', '=', 'queued').limit(1).executeTakeFirst();
       if (queued) continue;
+      const uploaded = await this.db.selectFrom('webmail_uploads').select('id').where('blob_id', '=', blob.id).limit(1).executeTakeFirst();
+      if (uploaded) continue;
       await this.blobs.delete(blob.id, cutoff);
       // If the blob was delivered again meanwhile, its message is searched by scan until re-indexed.
       await this.writes.run((tx) => searchIndex.deleteDoc(tx, this.driver, blob.id));
