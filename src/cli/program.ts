@@ -10,6 +10,7 @@ import { userCommand } from './user.js';
 import { checkCommand } from './check.js';
 import { repairCommand } from './repair.js';
 import { backupCommands } from './backup.js';
+import { importCommand } from './import.js';
 
 export function buildProgram(): Command {
   const program = new Command('steadymail')
@@ -29,6 +30,7 @@ export function buildProgram(): Command {
   program.addCommand(repairCommand());
   for (const c of backupCommands()) program.addCommand(c);
   program.addCommand(queueCommand());
+  program.addCommand(importCommand());
   program.addCommand(
     command('version', 'print the version').action(() => {
       io().out(`steadymail ${VERSION}`);
