@@ -123,6 +123,17 @@ async function session(source: ImapSource, target: ImportTarget, journal: Import
   }
 }
 
+class ConnectionLost extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConnectionLost';
+  }
+}
+
+function assertUsable(client: ImapFlow): void {
+  if (!client.usable) throw new ConnectionLost('the connection to the IMAP server was lost');
+}
+
 async function importFolder(client: ImapFlow, entry: ListResponse, target: ImportTarget, journal: ImportJournal, progress: ImportProgress, source: ImapSource): Promise<void> {
   const folder = await target.folder(entry.path, targetName(entry), entry.specialUse);
   const lock = await client.getMailboxLock(entry.path, { readOnly: true });
@@ -141,6 +152,7 @@ async function importFolder(client: ImapFlow, entry: ListResponse, target: Impor
     for await (const m of client.fetch(`${state.lastUid + 1}:*`, { uid: true, size: true }, { uid: true })) {
       if (m.uid > state.lastUid) pending.push({ uid: m.uid, size: m.size ?? 0 });
     }
+    assertUsable(client);
     pending.sort((a, b) => a.uid - b.uid);
     let done = 0;
     progress(entry.path, done, pending.length);
@@ -162,6 +174,9 @@ async function importFolder(client: ImapFlow, entry: ListResponse, target: Impor
           fetched.set(m.uid, { raw: m.source, flags: m.flags ?? new Set(), date });
         }
       }
+      // A FETCH cut short by a lost connection ends quietly: what is missing then was
+      // not expunged, and must not be recorded as done.
+      assertUsable(client);
       for (const m of fetchable) {
         const got = fetched.get(m.uid);
         // Expunged on the source meanwhile: nothing to import.
