@@ -11,6 +11,7 @@ import { checkCommand } from './check.js';
 import { repairCommand } from './repair.js';
 import { backupCommands } from './backup.js';
 import { importCommand } from './import.js';
+import { migrateCommand } from './migrate.js';
 
 export function buildProgram(): Command {
   const program = new Command('steadymail')
@@ -31,6 +32,7 @@ export function buildProgram(): Command {
   for (const c of backupCommands()) program.addCommand(c);
   program.addCommand(queueCommand());
   program.addCommand(importCommand());
+  program.addCommand(migrateCommand());
   program.addCommand(
     command('version', 'print the version').action(() => {
       io().out(`steadymail ${VERSION}`);
