@@ -63,7 +63,7 @@ export async function backupStore(store: Store, dir: string, onProgress?: (done:
  */
 export async function restoreStore(dir: string, dataDir: string): Promise<{ blobs: number }> {
   const manifest = await readManifest(dir);
-  if (manifest.driver !== 'sqlite') throw new BackupError(`${dir} is a backup of a ${manifest.driver} store; restore it with store.driver = "${manifest.driver}"`);
+  if (manifest.driver !== 'sqlite') throw new BackupError(wrongKind(dir, manifest));
   if (await stat(join(dataDir, BACKUP_DB)).catch(() => undefined)) {
     throw new BackupError(`${dataDir} already has a store; restore only into an empty data directory`);
   }
@@ -101,6 +101,12 @@ export async function readManifest(dir: string): Promise<BackupManifest> {
   return { format: parsed.format ?? 1, driver: parsed.driver ?? 'sqlite', createdAt: parsed.createdAt ?? '' };
 }
 
+function wrongKind(dir: string, manifest: BackupManifest): string {
+  return manifest.driver === 'account'
+    ? `${dir} is a backup of one account; it is restored into a running store`
+    : `${dir} is a backup of a ${manifest.driver} store; restore it with store.driver = "${manifest.driver}"`;
+}
+
 export const PG_DUMP_FILE = 'steadymail.pgdump';
 
 /**
@@ -127,7 +133,7 @@ export async function backupPostgres(url: string, dir: string, tools?: PgTools):
 /** Restores a backupPostgres() directory into the (empty) database at `url`. */
 export async function restorePostgres(dir: string, url: string, tools?: PgTools): Promise<void> {
   const manifest = await readManifest(dir);
-  if (manifest.driver !== 'postgres') throw new BackupError(`${dir} is a backup of a ${manifest.driver} store; restore it with store.driver = "${manifest.driver}"`);
+  if (manifest.driver !== 'postgres') throw new BackupError(wrongKind(dir, manifest));
   try {
     await pgRestore(url, join(dir, PG_DUMP_FILE), tools);
   } catch (err) {
@@ -135,7 +141,7 @@ export async function restorePostgres(dir: string, url: string, tools?: PgTools)
   }
 }
 
-async function writeDurably(path: string, bytes: Buffer): Promise<void> {
+export async function writeDurably(path: string, bytes: Buffer): Promise<void> {
   await mkdir(join(path, '..'), { recursive: true });
   const tmp = `${path}.tmp-${process.pid}`;
   await writeFile(tmp, bytes);

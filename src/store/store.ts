@@ -133,6 +133,12 @@ export interface IntegrityCheckOptions {
   onProgress?: (done: number, total: number) => void;
 }
 
+/** One account as of one moment: what a single-account backup saves. */
+export interface AccountSnapshot {
+  account: Account;
+  mailboxes: Array<{ mailbox: Mailbox; messages: Array<Omit<MessageMeta, 'structure'>> }>;
+}
+
 export interface StoreStats {
   domains: number;
   accounts: number;
@@ -247,6 +253,11 @@ export interface Store {
    * in use. Blobs are not included; they are immutable files, copied separately.
    */
   readonly backupMetadata?: (path: string) => Promise<void>;
+  /**
+   * One account's mailboxes and message metadata (without cached structures), read in
+   * one snapshot while the store stays in use: for single-account backups.
+   */
+  snapshotAccount(address: string): Promise<AccountSnapshot | undefined>;
   /** Quick liveness check of the metadata database. */
   ping(): Promise<void>;
   close(): Promise<void>;

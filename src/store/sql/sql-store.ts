@@ -13,6 +13,7 @@ import * as outbound from './outbound.js';
 import * as integrity from './integrity.js';
 import { createHash } from 'node:crypto';
 import { listAudit, writeAudit } from './audit.js';
+import { readAccountSnapshot } from './account-snapshot.js';
 import { toAccount, toDomain, toMailbox } from './rows.js';
 import { NotFound, OverQuota } from '../errors.js';
 import type { BlobStore } from '../blobs/blob-store.js';
@@ -314,6 +315,9 @@ export class SqlStore implements Store {
       if (gc.removed > 0) actions.push(`removed ${gc.removed} unreferenced blob(s)`);
     }
     return actions;
+  }
+  snapshotAccount(address: string) {
+    return readAccountSnapshot(this.db, this.driver, address);
   }
   async ping() {
     await sql`select 1`.execute(this.db);
