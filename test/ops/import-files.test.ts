@@ -168,3 +168,24 @@ test('Maildir++ (Python writer): folders incl. modified UTF-7 names, info flags,
   const notMaildir = await cliIn(data, ['import', 'maildir', '--account', 'alice@example.org', dir]);
   assert.equal(notMaildir.code, 65, notMaildir.err);
 });
+
+test('the duplicate check counts copies: a source with one message twice keeps both; after forget() re-read copies are recognised', async () => {
+  const data = await newTarget('multiset');
+  const { ImportTarget } = await import('../../src/ops/import/target.js');
+  const store = await openData(data);
+  try {
+    const target = await ImportTarget.open(store, 'alice@example.org', 'test', 1_000_000);
+    const folder = await target.folder('src', 'Twice');
+    const raw = Buffer.from('Subject: twice\r\n\r\nsame bytes\r\n');
+    const add = () => target.add(folder, { raw, origin: 'x', flags: ['\\Seen', '\\Recent', 'bad keyword', '$ok'] });
+    assert.deepEqual([await add(), await add()], ['imported', 'imported']);
+    target.forget();
+    assert.deepEqual([await add(), await add(), await add()], ['duplicate', 'duplicate', 'imported']);
+    const alice = (await store.getAccount('alice@example.org'))!;
+    const msgs = await store.listMessages((await store.getMailbox(alice.id, 'Twice'))!.id);
+    assert.equal(msgs.length, 3);
+    assert.deepEqual([msgs[0]!.flags, msgs[0]!.keywords], [['\\Seen'], ['$ok']], '\\Recent and invalid keywords are dropped');
+  } finally {
+    await store.close();
+  }
+});

@@ -77,6 +77,7 @@ export async function importFromImap(source: ImapSource, target: ImportTarget, j
       failures++;
       if (failures > source.retries) throw new Error(`the IMAP connection to ${source.host} failed ${failures} times in a row: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
       target.summary.reconnects++;
+      target.forget();
       await new Promise((r) => setTimeout(r, delay));
       delay = Math.min(delay * 2, 30_000);
     }

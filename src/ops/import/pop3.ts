@@ -82,6 +82,7 @@ export async function importFromPop3(source: Pop3Source, target: ImportTarget, j
       failures++;
       if (failures > source.retries) throw new Error(`the POP3 connection to ${source.host} failed ${failures} times in a row: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
       target.summary.reconnects++;
+      target.forget();
       await new Promise((r) => setTimeout(r, delay));
       delay = Math.min(delay * 2, 30_000);
     }

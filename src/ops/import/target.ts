@@ -76,7 +76,8 @@ const CRLF = Buffer.from('\r\n');
 
 export class ImportTarget {
   readonly summary: ImportSummary;
-  private readonly mailboxes = new Map<string, { mailbox: Mailbox; present: Map<string, number>; folder: FolderSummary }>();
+  /** Per target mailbox: blob id → copies not yet matched by a source message (loaded when first needed). */
+  private readonly mailboxes = new Map<string, { mailbox: Mailbox; present: Map<string, number> | undefined; folder: FolderSummary }>();
 
   private constructor(
     private readonly store: Store,
@@ -111,12 +112,25 @@ export class ImportTarget {
       mailbox = await this.store.getMailbox(this.account.id, target);
       if (!mailbox) throw new NotFound(`mailbox ${target} could not be created`);
     }
-    const present = new Map<string, number>();
-    for (const m of await this.store.listMessages(mailbox.id, { withoutStructure: true })) present.set(m.blobId, (present.get(m.blobId) ?? 0) + 1);
     const folder: FolderSummary = { source: sourceName, mailbox: target, imported: 0, duplicates: 0, tooLarge: 0 };
     this.summary.folders.push(folder);
-    this.mailboxes.set(target, { mailbox, present, folder });
+    this.mailboxes.set(target, { mailbox, present: undefined, folder });
     return folder;
+  }
+
+  private async loadPresent(mailboxId: number): Promise<Map<string, number>> {
+    const present = new Map<string, number>();
+    for (const m of await this.store.listMessages(mailboxId, { withoutStructure: true })) present.set(m.blobId, (present.get(m.blobId) ?? 0) + 1);
+    return present;
+  }
+
+  /**
+   * Called before a source is read again from an earlier point (a reconnect that
+   * fetches a batch again): what this run imported so far then counts as present, so
+   * the messages fetched a second time are recognised.
+   */
+  forget(): void {
+    for (const entry of this.mailboxes.values()) entry.present = undefined;
   }
 
   private async createWithParents(name: string): Promise<void> {
@@ -144,6 +158,7 @@ export class ImportTarget {
       return 'too-large';
     }
     const id = createHash('sha256').update(message.raw).digest('hex');
+    entry.present ??= await this.loadPresent(entry.mailbox.id);
     const seen = entry.present.get(id) ?? 0;
     if (seen > 0) {
       entry.present.set(id, seen - 1);
