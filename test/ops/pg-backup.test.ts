@@ -81,6 +81,11 @@ test('PostgreSQL backup under concurrent delivery, restore into an empty databas
         assert.deepEqual(await copy.blobs.get(m.blobId), await original.blobs.get(o.blobId));
       }
       assert.equal(alice.usedBytes, msgs.reduce((s, m) => s + m.size, 0));
+      // Sequences came back too: new rows get fresh ids, new mail the next UID.
+      const dave = await copy.createAccount({ address: 'dave@example.org', passwordHash: 'z' });
+      assert.ok(dave.id > alice.id);
+      const next = await deliver(copy, (await copy.getMailbox(alice.id, 'INBOX'))!.id, rawMessage(9999));
+      assert.equal(next.uid, Math.max(...msgs.map((m) => m.uid)) + 1);
     } finally {
       await copy.close();
       await original.close();
