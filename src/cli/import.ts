@@ -65,10 +65,12 @@ function common(cmd: Command): Command {
   return cmd.requiredOption('--account <address>', 'the account of this server to import into').option('--json', 'print the summary as JSON on stdout');
 }
 
-function journalPath(config: Config, flags: RemoteFlags, protocol: string, account: string): string {
+/** One journal per source (host, port, user) and target (account; POP3: mailbox). */
+function journalPath(config: Config, flags: RemoteFlags, protocol: 'imap' | 'pop3', account: string, mailbox?: string): string {
   if (flags.journal !== undefined) return flags.journal;
   const safe = (s: string) => s.replace(/[^A-Za-z0-9.@_-]/g, '_');
-  return join(config.dataDir, 'import', `${safe(account)}-${protocol}-${safe(flags.host)}-${safe(flags.user)}.json`);
+  const port = flags.port ?? String(DEFAULT_PORTS[protocol][flags.security]);
+  return join(config.dataDir, 'import', `${safe(account)}-${protocol}-${safe(flags.host)}-${safe(port)}-${safe(flags.user)}${mailbox === undefined ? '' : `-${safe(mailbox)}`}.json`);
 }
 
 function printSummary(summary: ImportSummary, json: boolean): void {
@@ -118,9 +120,9 @@ function mapImportError(err: unknown): unknown {
   }
 }
 
-async function openJournal(config: Config, flags: RemoteFlags, protocol: string, account: string): Promise<ImportJournal> {
+async function openJournal(config: Config, flags: RemoteFlags, protocol: 'imap' | 'pop3', account: string, mailbox?: string): Promise<ImportJournal> {
   const { ImportJournal } = await import('../ops/import/journal.js');
-  return ImportJournal.load(journalPath(config, flags, protocol, account), `${protocol}://${flags.user}@${flags.host}`, account);
+  return ImportJournal.load(journalPath(config, flags, protocol, account, mailbox), `${protocol}://${flags.user}@${flags.host}`, account);
 }
 
 export function importCommand(): Command {
@@ -164,7 +166,7 @@ export function importCommand(): Command {
         const { importFromPop3 } = await import('../ops/import/pop3.js');
         const password = await readPassword(flags);
         await run(flags, `pop3://${flags.user}@${flags.host}`, async (target, _store, config, progress) => {
-          const journal = await openJournal(config, flags, 'pop3', target.account.address);
+          const journal = await openJournal(config, flags, 'pop3', target.account.address, flags.mailbox);
           await importFromPop3(
             {
               host: flags.host,
