@@ -113,9 +113,10 @@ function mapImportError(err: unknown): unknown {
     case 'MboxFormatError':
     case 'MaildirError':
       return new CliError(EXIT.dataError, err.message);
+    case 'SourceUnavailable':
+      return new CliError(EXIT.tempFail, err.message);
     default:
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return new CliError(EXIT.noInput, err.message);
-      if (err.message.includes('times in a row')) return new CliError(EXIT.tempFail, err.message);
       return err;
   }
 }

@@ -259,3 +259,23 @@ test('POP3 over STLS and over implicit TLS (the server allows no login without T
   assert.equal(viaTls.code, 0, viaTls.err);
   assert.equal((JSON.parse(viaTls.out) as ImportSummary).imported, n);
 });
+
+test('IMAP over STARTTLS and implicit TLS (no login without TLS on that server)', async () => {
+  const tls = await testCertificate();
+  const data = await newTarget('imap-tls');
+  for (const [mode, overrides] of [
+    ['starttls', { tls, allowPlaintext: (_ip: string, secure: boolean) => secure }],
+    ['tls', { tls, implicitTls: true }],
+  ] as const) {
+    const h = await startServer(overrides);
+    try {
+      const inbox = (await h.store.getMailbox(h.account.id, 'INBOX'))!.id;
+      await put(h.store, inbox, mode === 'tls' ? 91 : 92, ['\\Seen'], [], new Date('2022-02-22T22:22:22Z'));
+      const r = await cliIn(data, [...imapArgs(h.port), '--security', mode, '--insecure'], `${IMAP_PASSWORD}\n`);
+      assert.equal(r.code, 0, r.err);
+      assert.equal((JSON.parse(r.out) as ImportSummary).imported, 1, mode);
+    } finally {
+      await h.close();
+    }
+  }
+});

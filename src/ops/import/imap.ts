@@ -41,6 +41,14 @@ export class ImportAuthError extends Error {
   }
 }
 
+/** The source stayed unreachable through every reconnection attempt. */
+export class SourceUnavailable extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'SourceUnavailable';
+  }
+}
+
 export interface ImportProgress {
   (phase: string, done: number, total: number): void;
 }
@@ -75,7 +83,7 @@ export async function importFromImap(source: ImapSource, target: ImportTarget, j
         delay = source.retryDelayMs;
       }
       failures++;
-      if (failures > source.retries) throw new Error(`the IMAP connection to ${source.host} failed ${failures} times in a row: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+      if (failures > source.retries) throw new SourceUnavailable(`the IMAP connection to ${source.host} failed ${failures} times in a row: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
       target.summary.reconnects++;
       target.forget();
       await new Promise((r) => setTimeout(r, delay));

@@ -7,7 +7,7 @@
 import { Pop3Client, Pop3Error, type Pop3ClientOptions } from './pop3-client.js';
 import type { ImportJournal } from './journal.js';
 import type { ImportTarget } from './target.js';
-import { ImportAuthError, type ImportProgress } from './imap.js';
+import { ImportAuthError, SourceUnavailable, type ImportProgress } from './imap.js';
 
 export interface Pop3Source extends Pop3ClientOptions {
   user: string;
@@ -80,7 +80,7 @@ export async function importFromPop3(source: Pop3Source, target: ImportTarget, j
         delay = source.retryDelayMs;
       }
       failures++;
-      if (failures > source.retries) throw new Error(`the POP3 connection to ${source.host} failed ${failures} times in a row: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+      if (failures > source.retries) throw new SourceUnavailable(`the POP3 connection to ${source.host} failed ${failures} times in a row: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
       target.summary.reconnects++;
       target.forget();
       await new Promise((r) => setTimeout(r, delay));
