@@ -99,12 +99,19 @@ const sqliteBackend: Backend = {
   },
 };
 
+/** A pool whose idle connections may be ended by the server (as a database drop does) without an unhandled error. */
+function quietPool(url: string, max: number): pg.Pool {
+  const pool = new pg.Pool({ connectionString: url, max });
+  pool.on('error', () => undefined);
+  return pool;
+}
+
 const pgBackend: Backend = {
   dialect: 'postgres',
   async create() {
     const t = await createTestDatabase();
     const dir = await mkdtemp(join(tmpdir(), 'steadymail-migrations-pg-'));
-    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: t.url, max: 2 }) }) });
+    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: quietPool(t.url, 2) }) });
     let closed = false;
     const closeRaw = async () => {
       if (!closed) await db.destroy();
@@ -186,7 +193,7 @@ for (const backend of [sqliteBackend, pgBackend]) {
           }
           const reopened = backend.dialect === 'sqlite'
             ? new Kysely<Database>({ dialect: new SqliteDialect({ database: new BetterSqlite3(join(b.options.dataDir, 'steadymail.db')) }) })
-            : new Kysely<Database>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: (b.options as { url: string }).url, max: 1 }) }) });
+            : new Kysely<Database>({ dialect: new PostgresDialect({ pool: quietPool((b.options as { url: string }).url, 1) }) });
           try {
             const now = await keptRows(reopened);
             // The append above added one message and moved the counters; everything else is as written.
