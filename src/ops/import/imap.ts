@@ -144,7 +144,10 @@ function assertUsable(client: ImapFlow): void {
 }
 
 async function importFolder(client: ImapFlow, entry: ListResponse, target: ImportTarget, journal: ImportJournal, progress: ImportProgress, source: ImapSource): Promise<void> {
-  const folder = await target.folder(entry.path, targetName(entry), entry.specialUse);
+  // Only a special use the server declares (RFC 6154) maps a folder onto ours; a guess
+  // from the folder's name could merge two folders the user keeps apart.
+  const declared = entry.specialUseSource === 'extension' ? entry.specialUse : undefined;
+  const folder = await target.folder(entry.path, targetName(entry), declared);
   const lock = await client.getMailboxLock(entry.path, { readOnly: true });
   try {
     const mailbox = client.mailbox;
