@@ -8,6 +8,7 @@
 //   64 EX_USAGE     bad command line (unknown command or option, missing argument)
 //   65 EX_DATAERR   invalid input: a malformed address, domain or size, an empty
 //                   password, a request the data does not allow (domain still in use)
+//   66 EX_NOINPUT   import: a source file does not exist
 //   67 EX_NOUSER    the domain, account or alias does not exist
 //   70 EX_SOFTWARE  internal error (a bug)
 //   71 EX_OSERR     serve: a listener cannot bind its address (in use, not permitted)
@@ -28,6 +29,7 @@ export const EXIT = {
   ok: 0,
   usage: 64,
   dataError: 65,
+  noInput: 66,
   noUser: 67,
   software: 70,
   osError: 71,

@@ -13,6 +13,8 @@ import { repairCommand } from './repair.js';
 import { backupCommands } from './backup.js';
 import { sieveCommand } from './sieve.js';
 import { incidentCommand, maintenanceCommand } from './incident.js';
+import { importCommand } from './import.js';
+import { migrateCommand } from './migrate.js';
 
 export function buildProgram(): Command {
   const program = new Command('steadymail')
@@ -36,6 +38,8 @@ export function buildProgram(): Command {
   program.addCommand(sieveCommand());
   program.addCommand(incidentCommand());
   program.addCommand(maintenanceCommand());
+  program.addCommand(importCommand());
+  program.addCommand(migrateCommand());
   program.addCommand(
     command('version', 'print the version').action(() => {
       io().out(`steadymail ${VERSION}`);

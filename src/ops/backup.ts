@@ -7,12 +7,16 @@
 // so every message in the snapshot finds its body among the files copied later.
 // Blobs are content-addressed: one already in the backup directory is not copied
 // again, which makes a repeated backup into the same directory incremental.
+//
+// A PostgreSQL (farm) store is backed up with pg_dump instead (pg-backup.ts): one
+// snapshot of metadata and bodies, DIR/steadymail.pgdump.
 
 import { createHash } from 'node:crypto';
 import { copyFile, mkdir, open, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BLOB_ID_PATTERN } from '../store/blobs/blob-store.js';
 import type { Store } from '../store/store.js';
+import { pgDump, pgRestore, PgToolError, type PgTools } from './pg-backup.js';
 
 export const BACKUP_DB = 'steadymail.db';
 export const BACKUP_MANIFEST = 'backup.json';
@@ -30,7 +34,7 @@ export interface BackupResult {
 }
 
 export async function backupStore(store: Store, dir: string, onProgress?: (done: number) => void): Promise<BackupResult> {
-  if (!store.backupMetadata) throw new BackupError('backup works on the SQLite store only; back up PostgreSQL with pg_dump (see docs/repair.md)');
+  if (!store.backupMetadata) throw new BackupError('this store has no database snapshot hook; a PostgreSQL store is backed up with backupPostgres()');
   await mkdir(join(dir, 'blobs'), { recursive: true });
   const tmp = join(dir, `${BACKUP_DB}.tmp-${process.pid}`);
   await rm(tmp, { force: true });
@@ -49,7 +53,7 @@ export async function backupStore(store: Store, dir: string, onProgress?: (done:
     }
     onProgress?.(result.blobsCopied + result.blobsKept);
   }
-  await writeDurably(join(dir, BACKUP_MANIFEST), Buffer.from(`${JSON.stringify({ format: 1, createdAt: new Date().toISOString(), ...result }, null, 2)}\n`));
+  await writeDurably(join(dir, BACKUP_MANIFEST), Buffer.from(`${JSON.stringify({ format: 1, driver: 'sqlite', createdAt: new Date().toISOString(), ...result }, null, 2)}\n`));
   return result;
 }
 
@@ -58,8 +62,8 @@ export async function backupStore(store: Store, dir: string, onProgress?: (done:
  * Each blob's bytes are checked against its name on the way in.
  */
 export async function restoreStore(dir: string, dataDir: string): Promise<{ blobs: number }> {
-  const manifest = await readFile(join(dir, BACKUP_MANIFEST), 'utf8').catch(() => undefined);
-  if (manifest === undefined) throw new BackupError(`${dir} is not a complete backup (no ${BACKUP_MANIFEST})`);
+  const manifest = await readManifest(dir);
+  if (manifest.driver !== 'sqlite') throw new BackupError(wrongKind(dir, manifest));
   if (await stat(join(dataDir, BACKUP_DB)).catch(() => undefined)) {
     throw new BackupError(`${dataDir} already has a store; restore only into an empty data directory`);
   }
@@ -82,7 +86,62 @@ export async function restoreStore(dir: string, dataDir: string): Promise<{ blob
   return { blobs };
 }
 
-async function writeDurably(path: string, bytes: Buffer): Promise<void> {
+export interface BackupManifest {
+  format: number;
+  /** What was backed up: the whole store (of this driver) or one account. */
+  driver: 'sqlite' | 'postgres' | 'account';
+  createdAt: string;
+}
+
+export async function readManifest(dir: string): Promise<BackupManifest> {
+  const text = await readFile(join(dir, BACKUP_MANIFEST), 'utf8').catch(() => undefined);
+  if (text === undefined) throw new BackupError(`${dir} is not a complete backup (no ${BACKUP_MANIFEST})`);
+  const parsed = JSON.parse(text) as Partial<BackupManifest>;
+  // Backups written before the driver was recorded are SQLite backups.
+  return { format: parsed.format ?? 1, driver: parsed.driver ?? 'sqlite', createdAt: parsed.createdAt ?? '' };
+}
+
+function wrongKind(dir: string, manifest: BackupManifest): string {
+  return manifest.driver === 'account'
+    ? `${dir} is a backup of one account; it is restored into a running store`
+    : `${dir} is a backup of a ${manifest.driver} store; restore it with store.driver = "${manifest.driver}"`;
+}
+
+export const PG_DUMP_FILE = 'steadymail.pgdump';
+
+/**
+ * Farm mode: a pg_dump of the whole database (metadata and bodies, one snapshot) into
+ * DIR/steadymail.pgdump, replaced atomically; see pg-backup.ts.
+ */
+export async function backupPostgres(url: string, dir: string, tools?: PgTools): Promise<{ bytes: number }> {
+  await mkdir(dir, { recursive: true });
+  const tmp = join(dir, `${PG_DUMP_FILE}.tmp-${process.pid}`);
+  await rm(tmp, { force: true });
+  try {
+    await pgDump(url, tmp, tools);
+    await syncFile(tmp);
+  } catch (err) {
+    await rm(tmp, { force: true });
+    throw err instanceof PgToolError ? new BackupError(err.message) : err;
+  }
+  await rename(tmp, join(dir, PG_DUMP_FILE));
+  const bytes = (await stat(join(dir, PG_DUMP_FILE))).size;
+  await writeDurably(join(dir, BACKUP_MANIFEST), Buffer.from(`${JSON.stringify({ format: 1, driver: 'postgres', createdAt: new Date().toISOString(), bytes }, null, 2)}\n`));
+  return { bytes };
+}
+
+/** Restores a backupPostgres() directory into the (empty) database at `url`. */
+export async function restorePostgres(dir: string, url: string, tools?: PgTools): Promise<void> {
+  const manifest = await readManifest(dir);
+  if (manifest.driver !== 'postgres') throw new BackupError(wrongKind(dir, manifest));
+  try {
+    await pgRestore(url, join(dir, PG_DUMP_FILE), tools);
+  } catch (err) {
+    throw err instanceof PgToolError ? new BackupError(err.message) : err;
+  }
+}
+
+export async function writeDurably(path: string, bytes: Buffer): Promise<void> {
   await mkdir(join(path, '..'), { recursive: true });
   const tmp = `${path}.tmp-${process.pid}`;
   await writeFile(tmp, bytes);

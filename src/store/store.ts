@@ -149,6 +149,12 @@ export interface IntegrityCheckOptions {
   onProgress?: (done: number, total: number) => void;
 }
 
+/** One account as of one moment: what a single-account backup saves. */
+export interface AccountSnapshot {
+  account: Account;
+  mailboxes: Array<{ mailbox: Mailbox; messages: Array<Omit<MessageMeta, 'structure'>> }>;
+}
+
 export interface StoreStats {
   domains: number;
   accounts: number;
@@ -353,6 +359,11 @@ export interface Store {
   readonly backupMetadata?: (path: string) => Promise<void>;
   /** Probe history, incidents, maintenance windows and alert state (src/monitor). */
   readonly monitoring: MonitoringStore;
+  /**
+   * One account's mailboxes and message metadata (without cached structures), read in
+   * one snapshot while the store stays in use: for single-account backups.
+   */
+  snapshotAccount(address: string): Promise<AccountSnapshot | undefined>;
   /** Quick liveness check of the metadata database. */
   ping(): Promise<void>;
   close(): Promise<void>;

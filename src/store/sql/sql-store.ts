@@ -21,6 +21,7 @@ import * as metadata from './metadata.js';
 import { createHash } from 'node:crypto';
 import { listAudit, writeAudit } from './audit.js';
 import { SqlWebmailStore } from './webmail.js';
+import { readAccountSnapshot } from './account-snapshot.js';
 import { toAccount, toDomain, toMailbox } from './rows.js';
 import { NotFound, OverQuota } from '../errors.js';
 import type { BlobStore } from '../blobs/blob-store.js';
@@ -545,6 +546,9 @@ export class SqlStore implements Store {
       if (gc.removed > 0) actions.push(`removed ${gc.removed} unreferenced blob(s)`);
     }
     return actions;
+  }
+  snapshotAccount(address: string) {
+    return readAccountSnapshot(this.db, this.driver, address);
   }
   async ping() {
     await sql`select 1`.execute(this.db);

@@ -4,8 +4,8 @@
 import { sql, type Kysely } from 'kysely';
 import type { Migration } from '../migrate.js';
 
-export const migration0011: Migration = {
-  version: 11,
+export const migration0010: Migration = {
+  version: 10,
   name: 'auth failure counters',
   async up(db: Kysely<unknown>) {
     await sql`create table auth_failures (
