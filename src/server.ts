@@ -68,6 +68,8 @@ export interface StartServerOptions {
   bus?: ChangeBus;
   /** How often the ACME client polls the CA while it validates (tests shorten it). */
   acmePollMs?: number;
+  /** A worker process of `[server] workers > 1`: whether it probes, and every worker's metrics. */
+  worker?: { runProbes: boolean; collectMetrics: () => Promise<unknown[]> };
 }
 
 export async function startServer(options: StartServerOptions): Promise<ServerHandle> {
@@ -111,6 +113,7 @@ export async function startServer(options: StartServerOptions): Promise<ServerHa
           intervalSeconds: config.monitor.probeIntervalSeconds,
           credentials: config.monitor.probe,
           node: config.monitor.nodeName,
+          ...(options.worker ? { runProbes: options.worker.runProbes, workerMetrics: options.worker.collectMetrics } : {}),
           probeHistoryDays: config.monitor.probeHistoryDays,
           uptimeDays: config.monitor.uptimeDays,
           alerts: {

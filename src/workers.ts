@@ -49,6 +49,79 @@ export function relayBusThroughPrimary(bus: LocalChangeBus, channel: Channel = p
   };
 }
 
+interface MetricsCollect {
+  type: 'steadymail:metrics-collect';
+  id: number;
+}
+interface MetricsRequest {
+  type: 'steadymail:metrics-request';
+  key: string;
+}
+interface MetricsResponse {
+  type: 'steadymail:metrics-response';
+  key: string;
+  metrics: unknown;
+}
+interface MetricsCollected {
+  type: 'steadymail:metrics-collected';
+  id: number;
+  all: unknown[];
+}
+
+/** How long the primary waits for the workers' metrics before answering with what it has. */
+const METRICS_TIMEOUT_MS = 2000;
+
+/**
+ * In a worker: answers the primary's requests for this process's metrics (`local`:
+ * prom-client's getMetricsAsJSON()), and gathers every worker's through the primary, so
+ * /metrics on any worker is the view of the whole node.
+ */
+export function shareMetricsThroughPrimary(local: () => Promise<unknown>, channel: Channel = process): { collectAll(): Promise<unknown[]>; stop(): void } {
+  let next = 0;
+  const waiting = new Map<number, (all: unknown[]) => void>();
+  const onMessage = (msg: unknown): void => {
+    if (isMessage<MetricsRequest>(msg, 'steadymail:metrics-request')) {
+      local().then(
+        (metrics) => channel.send?.({ type: 'steadymail:metrics-response', key: msg.key, metrics } satisfies MetricsResponse),
+        () => channel.send?.({ type: 'steadymail:metrics-response', key: msg.key, metrics: [] } satisfies MetricsResponse),
+      );
+    } else if (isMessage<MetricsCollected>(msg, 'steadymail:metrics-collected')) {
+      waiting.get(msg.id)?.(msg.all);
+      waiting.delete(msg.id);
+    }
+  };
+  channel.on('message', onMessage);
+  return {
+    collectAll() {
+      const id = ++next;
+      return new Promise<unknown[]>((resolve) => {
+        // The primary always answers; this only covers a primary that is gone.
+        const timer = setTimeout(() => {
+          waiting.delete(id);
+          void local().then((m) => resolve([m]), () => resolve([]));
+        }, METRICS_TIMEOUT_MS * 2);
+        waiting.set(id, (all) => {
+          clearTimeout(timer);
+          resolve(all);
+        });
+        if (channel.connected === false || !channel.send?.({ type: 'steadymail:metrics-collect', id } satisfies MetricsCollect)) {
+          clearTimeout(timer);
+          waiting.delete(id);
+          void local().then((m) => resolve([m]), () => resolve([]));
+        }
+      });
+    },
+    stop() {
+      channel.off('message', onMessage);
+    },
+  };
+}
+
+/** This worker's place among the node's workers (0 … workers-1); kept by its replacement. */
+export function workerIndex(): number {
+  return Number(process.env.STEADYMAIL_WORKER_INDEX ?? 0);
+}
+
 export function reportReady(addresses: ReadonlyMap<string, ListenAddress>): void {
   process.send?.({ type: 'steadymail:ready', addresses: [...addresses] } satisfies ReadyMessage);
 }
@@ -66,8 +139,38 @@ export function superviseWorkers(options: {
   let stopping = false;
   let announced = false;
   let recentDeaths: number[] = [];
+  // Each worker's index; a replacement takes the index of the worker it replaces, so
+  // work done "once per node" (probes) stays with index 0.
+  const indexOf = new Map<number, number>();
+  const fork = (index: number): void => {
+    const worker = cluster.fork({ STEADYMAIL_WORKER_INDEX: String(index) });
+    indexOf.set(worker.id, index);
+  };
+  const gathering = new Map<string, { from: Worker; id: number; expected: number; all: unknown[]; timer: NodeJS.Timeout }>();
+  let gatherings = 0;
+  const finishGathering = (key: string): void => {
+    const g = gathering.get(key);
+    if (!g) return;
+    gathering.delete(key);
+    clearTimeout(g.timer);
+    if (g.from.isConnected()) g.from.send({ type: 'steadymail:metrics-collected', id: g.id, all: g.all } satisfies MetricsCollected);
+  };
 
   cluster.on('message', (from: Worker, msg: unknown) => {
+    if (isMessage<MetricsCollect>(msg, 'steadymail:metrics-collect')) {
+      const key = `${++gatherings}`;
+      const workers = Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined && w.isConnected());
+      gathering.set(key, { from, id: msg.id, expected: workers.length, all: [], timer: setTimeout(() => finishGathering(key), METRICS_TIMEOUT_MS) });
+      for (const worker of workers) worker.send({ type: 'steadymail:metrics-request', key } satisfies MetricsRequest);
+      return;
+    }
+    if (isMessage<MetricsResponse>(msg, 'steadymail:metrics-response')) {
+      const g = gathering.get(msg.key);
+      if (!g) return;
+      g.all.push(msg.metrics);
+      if (g.all.length >= g.expected) finishGathering(msg.key);
+      return;
+    }
     if (isMessage<ChangeMessage>(msg, 'steadymail:change')) {
       for (const worker of Object.values(cluster.workers ?? {})) {
         if (worker && worker !== from && worker.isConnected()) worker.send(msg);
@@ -103,8 +206,10 @@ export function superviseWorkers(options: {
     recentDeaths.push(now);
     const delayMs = Math.min(30_000, 1000 * 2 ** (recentDeaths.length - 1));
     logger.error({ worker: worker.process.pid, code, signal, restartInMs: delayMs }, 'worker died; starting a new one');
+    const index = indexOf.get(worker.id) ?? 0;
+    indexOf.delete(worker.id);
     setTimeout(() => {
-      if (!stopping) cluster.fork();
+      if (!stopping) fork(index);
     }, delayMs); // not unref'd: with every worker dead, this timer is what keeps the primary alive
   });
 
@@ -128,6 +233,6 @@ export function superviseWorkers(options: {
     for (const worker of Object.values(cluster.workers ?? {})) worker?.process.kill('SIGHUP');
   });
 
-  for (let i = 0; i < count; i++) cluster.fork();
+  for (let i = 0; i < count; i++) fork(i);
   logger.info({ workers: count }, `started ${count} worker processes`);
 }

@@ -11,7 +11,8 @@ import { openStore } from '../store/open.js';
 import type { Store } from '../store/store.js';
 import { loadCertificate } from '../tls/index.js';
 import { VERSION } from '../version.js';
-import { relayBusThroughPrimary, reportReady, superviseWorkers } from '../workers.js';
+import { relayBusThroughPrimary, reportReady, shareMetricsThroughPrimary, superviseWorkers, workerIndex } from '../workers.js';
+import type { Monitor } from '../monitor/index.js';
 import { cliConfig, type ConfigOption } from './context.js';
 
 const SCHEMES: Partial<Record<string, string>> = { http: 'http://' };
@@ -79,7 +80,16 @@ export async function serve(options: ConfigOption): Promise<void> {
     bus = new LocalChangeBus();
     relayBusThroughPrimary(bus);
   }
-  const handle = await startServer({ config, logger, ...(bus ? { bus } : {}) });
+  // Workers: one /metrics view of the whole node, and probes once per node (worker 0).
+  const started: { monitor?: Monitor } = {};
+  const sharing = cluster.isWorker ? shareMetricsThroughPrimary(async () => (started.monitor ? started.monitor.localMetrics() : [])) : undefined;
+  const handle = await startServer({
+    config,
+    logger,
+    ...(bus ? { bus } : {}),
+    ...(sharing ? { worker: { runProbes: workerIndex() === 0, collectMetrics: () => sharing.collectAll() } } : {}),
+  });
+  if (handle.monitor) started.monitor = handle.monitor;
 
   let signals = 0;
   const stop = (signal: NodeJS.Signals): void => {

@@ -10,7 +10,7 @@ import type { HttpFeature } from '../http/app.js';
 import type { Logger } from '../log.js';
 import type { Store } from '../store/store.js';
 import type { FilterStatus } from '../filter/index.js';
-import { Gauge } from 'prom-client';
+import { AggregatorRegistry, Gauge, type MetricObjectWithValues, type MetricValue } from 'prom-client';
 import type { SnmpSnapshot } from '../snmp/agent.js';
 import { createAlerter, type Alerter } from './alerts.js';
 import type { MessageCounters } from './counters.js';
@@ -61,6 +61,10 @@ export interface MonitorOptions {
   summaryCacheMs?: number;
   /** Messages counted by the store wrapper (countingStore). */
   counters?: MessageCounters;
+  /** false: this process does not probe (another worker of the node does); default true. */
+  runProbes?: boolean;
+  /** Several workers: every worker's getMetricsAsJSON(), merged into one /metrics view. */
+  workerMetrics?: () => Promise<unknown[]>;
 }
 
 export interface Monitor {
@@ -79,6 +83,8 @@ export interface Monitor {
   /** The first run starts at once, then every interval. */
   start(): void;
   stop(): Promise<void>;
+  /** This process's metrics as prom-client JSON (for merging across workers). */
+  localMetrics(): Promise<unknown>;
 }
 
 function expectedComponents(listeners: ReadonlyMap<ListenerName, unknown>, withAccount: boolean): Component[] {
@@ -102,6 +108,7 @@ export function createMonitor(options: MonitorOptions): Monitor {
   if (filterStatus) {
     new Gauge({
       name: 'steadymail_filter_engine_up',
+      aggregator: 'min',
       help: '1 when the filter engine (rspamd, clamav) answered its last request',
       labelNames: ['engine'],
       registers: [metrics.registry],
@@ -279,9 +286,12 @@ export function createMonitor(options: MonitorOptions): Monitor {
       return reply.code(readiness.ready ? 200 : 503).send(readiness);
     });
     app.get('/metrics', async (_request, reply) => {
+      if (options.workerMetrics) {
+        const all = (await options.workerMetrics()) as MetricObjectWithValues<MetricValue<string>>[][];
+        return reply.type(metrics.registry.contentType).send(await AggregatorRegistry.aggregate(all).metrics());
+      }
       for (const [protocol, open] of options.connections?.() ?? []) if (open !== undefined) metrics.setConnections(protocol, open);
-      const body = await metrics.registry.metrics();
-      return reply.type(metrics.registry.contentType).send(body);
+      return reply.type(metrics.registry.contentType).send(await metrics.registry.metrics());
     });
     // Public and cacheable for a few seconds: no cookies, no user data.
     const json = async (reply: FastifyReply, body: unknown) => reply.header('cache-control', 'public, max-age=5').header('access-control-allow-origin', '*').send(body);
@@ -321,9 +331,14 @@ export function createMonitor(options: MonitorOptions): Monitor {
     snmpSnapshot,
     runOnce,
     start() {
+      if (options.runProbes === false) return;
       stopped = false;
       abort = new AbortController();
       schedule(0);
+    },
+    async localMetrics() {
+      for (const [protocol, open] of options.connections?.() ?? []) if (open !== undefined) metrics.setConnections(protocol, open);
+      return metrics.registry.getMetricsAsJSON();
     },
     async stop() {
       stopped = true;

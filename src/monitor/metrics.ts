@@ -1,6 +1,11 @@
 // Prometheus metrics on an own Registry (never prom-client's global one, so two servers in
 // one process — tests — do not collide). Store figures are read when scraped; probe
 // figures are set after each probe run.
+//
+// With several worker processes, /metrics answers with every worker's figures merged
+// (src/workers.ts gathers them; prom-client's AggregatorRegistry merges): per-process
+// counts (connections, messages, memory) are summed; figures every worker reads from the
+// shared store are taken once (`aggregator: 'max'`, or 'min' for "up" gauges).
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { ListenerName } from '../config/index.js';
 import type { Store, StoreStats } from '../store/store.js';
@@ -42,6 +47,7 @@ export function createMetrics(store: Store, counters?: MessageCounters): Monitor
       name: `steadymail_store_${name}`,
       help,
       registers: [registry],
+      aggregator: name === 'up' ? 'min' : 'max',
       async collect() {
         const v = value(await readStore());
         if (v === null) this.reset();
@@ -58,6 +64,7 @@ export function createMetrics(store: Store, counters?: MessageCounters): Monitor
   new Gauge({
     name: 'steadymail_queue_entries',
     help: 'Outbound queue entries by state',
+    aggregator: 'max',
     labelNames: ['state'],
     registers: [registry],
     async collect() {
@@ -73,6 +80,7 @@ export function createMetrics(store: Store, counters?: MessageCounters): Monitor
 
   new Gauge({
     name: 'steadymail_queue_oldest_age_seconds',
+    aggregator: 'max',
     help: 'Age of the oldest entry still queued for delivery (0: none)',
     registers: [registry],
     async collect() {

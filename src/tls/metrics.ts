@@ -10,6 +10,7 @@ import { acmeStatus } from './acme.js';
 export function registerCertificateMetrics(registry: Registry, certificates: CertificateStore): void {
   new Gauge({
     name: 'steadymail_tls_certificate_expiry_seconds',
+    aggregator: 'min',
     help: 'Seconds until the certificate served for the name expires (negative: expired)',
     labelNames: ['name', 'source'],
     registers: [registry],
@@ -34,6 +35,7 @@ export function registerCertificateMetrics(registry: Registry, certificates: Cer
 export function registerAcmeMetrics(registry: Registry): void {
   new Gauge({
     name: 'steadymail_acme_failures',
+    aggregator: 'max',
     help: 'Failed ACME attempts for the name since its last success',
     labelNames: ['name'],
     registers: [registry],

@@ -30,7 +30,7 @@ before(async () => {
   server = await serve(
     dataDir,
     { STEADYMAIL_SERVER_WORKERS: '2', STEADYMAIL_LOG_LEVEL: 'debug', STEADYMAIL_SERVER_SHUTDOWN_GRACE_SECONDS: '3' },
-    ['smtp', 'submission', 'pop3', 'imap'],
+    ['smtp', 'submission', 'pop3', 'imap', 'http'],
   );
   createInterface({ input: server.child.stdout! }).on('line', (line) => {
     try {
@@ -56,6 +56,8 @@ async function waitFor<T>(what: string, probe: () => T | undefined | false, time
     await new Promise((r) => setTimeout(r, 20));
   }
 }
+
+const port = (name: string) => server.ports.get(name)!;
 
 function imap(user: string): ImapFlow {
   return new ImapFlow({
@@ -119,6 +121,23 @@ describe('sessions on different workers', () => {
     } finally {
       for (const c of clients) await c.logout().catch(() => c.close());
     }
+  });
+
+  test('one /metrics view of both workers: per-process counts add up, store figures are not doubled, probes run once', async () => {
+    const metric = (text: string, name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
+    const scrape = async () => (await fetch(`http://127.0.0.1:${port('http')}/metrics`)).text();
+    const before = metric(await scrape(), 'steadymail_messages_received_total');
+    // Separate connections: the deliveries land on both workers.
+    for (let i = 0; i < 6; i++) await deliver('carol@e2e.test', `counted ${i}`);
+    const receivers = new Set(lines.filter((l) => l.msg === 'smtp delivered' && l.pid).map((l) => l.pid));
+    for (let i = 0; i < 4; i++) {
+      const text = await scrape();
+      assert.equal(metric(text, 'steadymail_messages_received_total'), before + 6, 'every worker\'s deliveries, whichever worker answers');
+      assert.equal(metric(text, 'steadymail_store_accounts'), 3, 'read from the shared store once, not summed');
+    }
+    assert.equal(receivers.size, 2, 'the deliveries were made by both workers');
+    const probers = new Set(lines.filter((l) => / is now /.test(l.msg ?? '') && l.pid).map((l) => l.pid));
+    assert.equal(probers.size, 1, 'one worker probes for the node');
   });
 
   test('POP3: the maildrop lock holds across workers ([IN-USE])', async () => {
