@@ -14,7 +14,7 @@ import { startSearchBacklog, type SearchBacklog } from './store/search-backlog.j
 import { hostname } from 'node:os';
 import type { ChangeBus, Store } from './store/store.js';
 import type { ServerCertificate } from './tls/index.js';
-import { CertificateStore, setActiveCertificateStore } from './tls/cert-store.js';
+import { CertificateStore, certificateSummaries, setActiveCertificateStore } from './tls/cert-store.js';
 import { registerAcmeMetrics, registerCertificateMetrics } from './tls/metrics.js';
 import { createAcmeManager, type AcmeManager } from './tls/acme.js';
 import { acmeChallengeFeature } from './tls/acme-http.js';
@@ -113,6 +113,7 @@ export async function startServer(options: StartServerOptions): Promise<ServerHa
           intervalSeconds: config.monitor.probeIntervalSeconds,
           credentials: config.monitor.probe,
           node: config.monitor.nodeName,
+          certificates: () => certificateSummaries(),
           ...(options.worker ? { runProbes: options.worker.runProbes, workerMetrics: options.worker.collectMetrics } : {}),
           probeHistoryDays: config.monitor.probeHistoryDays,
           uptimeDays: config.monitor.uptimeDays,

@@ -61,6 +61,8 @@ export interface MonitorOptions {
   summaryCacheMs?: number;
   /** Messages counted by the store wrapper (countingStore). */
   counters?: MessageCounters;
+  /** The certificates served (certificateSummaries() of src/tls): expiry shows on the status page. */
+  certificates?: () => ReadonlyArray<{ names: readonly string[]; status: 'ok' | 'expiring' | 'expired' }>;
   /** false: this process does not probe (another worker of the node does); default true. */
   runProbes?: boolean;
   /** Several workers: every worker's getMetricsAsJSON(), merged into one /metrics view. */
@@ -144,7 +146,7 @@ export function createMonitor(options: MonitorOptions): Monitor {
   const summary = (fresh = false): Promise<StatusSummary> => {
     const now = Date.now();
     if (fresh || !cached || now - cached.at > (options.summaryCacheMs ?? 5000)) {
-      cached = { at: now, value: buildSummary({ store, history, components, intervalSeconds: options.intervalSeconds, uptimeDays }) };
+      cached = { at: now, value: buildSummary({ store, history, components, intervalSeconds: options.intervalSeconds, uptimeDays, ...(options.certificates ? { certificates: options.certificates } : {}) }) };
     }
     return cached.value;
   };

@@ -87,6 +87,27 @@ export interface StatusSources {
   intervalSeconds: number;
   uptimeDays: number;
   now?: () => Date;
+  /**
+   * The certificates this node serves (src/tls certificateSummaries()): one expiring
+   * (fewer than tls.expiry_warning_days left) makes the "certificates" component degraded,
+   * an expired one an outage — Outlook refuses an expired certificate outright.
+   */
+  certificates?: () => ReadonlyArray<{ names: readonly string[]; status: 'ok' | 'expiring' | 'expired' }>;
+}
+
+function certificatesComponent(list: ReadonlyArray<{ names: readonly string[]; status: 'ok' | 'expiring' | 'expired' }>, now: Date): ComponentSummary {
+  const status: ComponentStatus = list.some((c) => c.status === 'expired') ? 'partial outage' : list.some((c) => c.status === 'expiring') ? 'degraded performance' : 'operational';
+  return {
+    id: 'certificates',
+    name: 'TLS certificates',
+    status,
+    nodes: {},
+    lastProbeAt: now.toISOString(),
+    lastLatencyMs: null,
+    recentLatenciesMs: [],
+    uptimePercent: null,
+    uptimeDays: [],
+  };
 }
 
 const SEVERITY: ComponentStatus[] = ['operational', 'unknown', 'under maintenance', 'degraded performance', 'partial outage', 'major outage'];
@@ -232,6 +253,12 @@ export async function buildSummary(sources: StatusSources): Promise<StatusSummar
     };
   });
 
+  const certificates = sources.certificates?.() ?? [];
+  if (certificates.length > 0) {
+    const c = certificatesComponent(certificates, now);
+    if (windows.some((w) => covers(w, c.id, now))) c.status = 'under maintenance';
+    components.push(c);
+  }
   const openIds = new Set(open.map((i) => i.id));
   return {
     status: components.length === 0 ? 'unknown' : worst(components.map((c) => c.status)),

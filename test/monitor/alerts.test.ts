@@ -142,3 +142,18 @@ test('automatic incidents: opened after the outage lasts, moved to monitoring wh
   const notices = (await store.listQueue()).filter((e) => e.recipients.includes('sub@customers.test'));
   assert.equal(notices.length, 2, 'subscribers told of the opening and of the recovery');
 });
+
+test('certificates: one expiring makes the status page degraded, one expired an outage', async () => {
+  let list: Array<{ names: string[]; status: 'ok' | 'expiring' | 'expired' }> = [{ names: ['mail.a.test'], status: 'ok' }];
+  const sources = { store, history: new ProbeHistory(), components: () => [] as const, intervalSeconds: 30, uptimeDays: 90, certificates: () => list };
+  const component = async () => {
+    const s = await buildSummary(sources);
+    return { overall: s.status, certificates: s.components.find((c) => c.id === 'certificates')?.status };
+  };
+  // (The store also holds the earlier tests' probe records: only the worst case decides the overall status here.)
+  assert.equal((await component()).certificates, 'operational');
+  list = [...list, { names: ['mail.b.test'], status: 'expiring' }];
+  assert.equal((await component()).certificates, 'degraded performance');
+  list = [...list, { names: ['mail.c.test'], status: 'expired' }];
+  assert.deepEqual(await component(), { overall: 'partial outage', certificates: 'partial outage' });
+});

@@ -129,7 +129,9 @@ test('/metrics exposes store, queue, connection and probe figures', async () => 
 test('/status and /status.json show every component as operational', async () => {
   const json = (await (await fetch(url('/status.json'))).json()) as { status: string; components: Array<{ id: string; status: string; lastLatencyMs: number }> };
   assert.equal(json.status, 'operational');
-  assert.equal(json.components.length, 7);
+  // The six probed components, the store, and the certificates served.
+  assert.equal(json.components.length, 8);
+  assert.ok(json.components.some((c) => c.id === 'certificates'));
   for (const c of json.components) assert.equal(c.status, 'operational', c.id);
   const page = await fetch(url('/status'));
   assert.equal(page.status, 200);

@@ -112,11 +112,11 @@ test('v2c: system group and applTable rows follow the probes', async () => {
   // pop3 is the 3rd component: applIndex 3.
   await until(async () => (await v2('snmpget', '1.3.6.1.2.1.27.1.1.6.3')).get('1.3.6.1.2.1.27.1.1.6.3') === '1');
   const appl = await v2('snmpwalk', '1.3.6.1.2.1.27.1.1.2');
-  assert.deepEqual([...appl.values()], ['Incoming mail (SMTP)', 'Sending mail (submission)', 'POP3', 'IMAP', 'Web (HTTP)', 'End-to-end delivery', 'Mail storage']);
+  assert.deepEqual([...appl.values()], ['Incoming mail (SMTP)', 'Sending mail (submission)', 'POP3', 'IMAP', 'Web (HTTP)', 'End-to-end delivery', 'Mail storage', 'TLS certificates']);
   const status = await v2('snmpwalk', '1.3.6.1.2.1.27.1.1.6');
-  assert.deepEqual([...status.values()], ['1', '1', '1', '1', '1', '1', '1'], 'all up');
+  assert.deepEqual([...status.values()], ['1', '1', '1', '1', '1', '1', '1', '1'], 'all up');
   const names = await v2('snmpwalk', `${SM}.1.1.2`);
-  assert.deepEqual([...names.values()], ['smtp', 'submission', 'pop3', 'imap', 'http', 'delivery', 'store']);
+  assert.deepEqual([...names.values()], ['smtp', 'submission', 'pop3', 'imap', 'http', 'delivery', 'store', 'certificates']);
 });
 
 test('v2c: store, queue, connections, message counters and mtaTable', async () => {
