@@ -164,6 +164,7 @@ function manageSieveFactory(context: ServerContext, address: ListenAddress): Lis
       maxScripts: config.sieve.maxScripts,
       maxRedirects: config.sieve.maxRedirects,
       idleTimeoutMs: config.limits.idleTimeoutSeconds * 1000,
+      commandTimeoutMs: config.limits.commandTimeoutSeconds * 1000,
       maxLineBytes: Math.min(config.limits.maxLineBytes, 8192),
       maxConnectionsPerIp: config.limits.maxConnectionsPerIp,
     }),

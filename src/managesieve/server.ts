@@ -13,11 +13,14 @@ import tls from 'node:tls';
 import { once } from 'node:events';
 import { randomBytes } from 'node:crypto';
 import { LineParser, type ParsedLine } from './parser.js';
+import { LineDeadline } from '../net/line-deadline.js';
 import { ManageSieveSession, type SessionConfig } from './session.js';
 
 export interface ListenerConfig extends SessionConfig {
   tls?: { key: string | Buffer; cert: string | Buffer };
   idleTimeoutMs: number;
+  /** A command line started and not completed within this ends the connection (slowloris). */
+  commandTimeoutMs?: number;
   maxLineBytes: number;
   maxConnectionsPerIp: number;
 }
@@ -100,6 +103,7 @@ class Connection {
   readonly done = new Promise<void>((resolve) => (this.resolveDone = resolve));
   private readonly onData = (chunk: Buffer): void => this.received(chunk);
   private readonly onClose = (): void => this.cleanup();
+  private readonly deadline: LineDeadline | undefined;
 
   constructor(
     private readonly listener: ManageSieveListener,
@@ -111,6 +115,13 @@ class Connection {
     // A literal may carry a script plus a little room; larger ones are skipped, not buffered.
     this.parser = new LineParser(c.maxLineBytes, c.maxScriptBytes + 1024);
     this.session = new ManageSieveSession(c, { id: randomBytes(6).toString('hex'), remoteAddress: ip, secure: false });
+    this.deadline =
+      c.commandTimeoutMs === undefined
+        ? undefined
+        : new LineDeadline(c.commandTimeoutMs, () => {
+            this.write('BYE "Command not completed in time"\r\n');
+            this.end();
+          });
   }
 
   private get log() {
@@ -148,6 +159,7 @@ class Connection {
 
   private received(chunk: Buffer): void {
     if (this.closed) return;
+    this.deadline?.feed(chunk);
     for (const line of this.parser.push(chunk)) this.queue.push(line);
     if (this.queue.length > 0 && !this.busy) {
       this.disarm();
@@ -250,6 +262,7 @@ class Connection {
   private cleanup(): void {
     this.closed = true;
     this.disarm();
+    this.deadline?.stop();
     this.session.state = { kind: 'closed' };
     this.resolveDone();
   }

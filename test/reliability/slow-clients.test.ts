@@ -23,7 +23,7 @@ before(async () => {
   server = await serve(
     dataDir,
     { STEADYMAIL_LIMITS_COMMAND_TIMEOUT_SECONDS: '2', STEADYMAIL_LIMITS_IDLE_TIMEOUT_SECONDS: '60', STEADYMAIL_LIMITS_MAX_CONNECTIONS_PER_IP: '200' },
-    ['smtp', 'submission', 'pop3', 'imap', 'http'],
+    ['smtp', 'submission', 'pop3', 'imap', 'http', 'managesieve'],
   );
 });
 
@@ -67,6 +67,7 @@ test('slowloris on every port: dribbled commands are cut off at the command time
     submission: 'EHLO a-very-long-and-slow-hostname.example.org',
     pop3: 'USER alice@slow.test-and-then-some-more-bytes',
     imap: 'a1 LOGIN alice@slow.test alice-secret-and-more-bytes',
+    managesieve: 'AUTHENTICATE "PLAIN" "dribbled-and-never-finished-initial-response"',
     http: 'GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa',
   };
   const started = Date.now();
