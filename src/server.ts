@@ -179,8 +179,15 @@ export async function startServer(options: StartServerOptions): Promise<ServerHa
     }
     // Any node answers HTTP-01 validation from the store, whether or not it orders certificates itself.
     // The webmail SPA comes last: it serves only / and /assets/, never a path taken before it.
-    const httpFeatures = [...(monitor ? [monitor.httpFeature] : []), acmeChallengeFeature, webmailApi(webmailSubmission({ config, store, logger })), webmailStatic()];
     filter = createFilter({ config, logger, store });
+    const learner = filter?.learner;
+    const httpFeatures = [
+      ...(monitor ? [monitor.httpFeature] : []),
+      acmeChallengeFeature,
+      // Junk moves in the webmail teach the filter, as they do over IMAP.
+      webmailApi(webmailSubmission({ config, store, logger }), learner ? (t) => learner.transferred(t) : undefined),
+      webmailStatic(),
+    ];
     const context: ServerContext = { config, logger, store, certificate, certificates, httpFeatures, ...(filter ? { filter } : {}) };
     // Without acme.enabled the node still serves what other nodes obtained (a farm may order on a few nodes only).
     acme = createAcmeManager({

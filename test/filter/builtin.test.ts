@@ -8,6 +8,8 @@ import assert from 'node:assert/strict';
 import { ImapFlow } from 'imapflow';
 import { startZones, type TestZones } from './engines.js';
 import { PASSWORD, USER, smtpError, startFilterServer, type FilterServer } from './server.js';
+import { Client } from '../webmail/api-harness.js';
+import type { FolderListResponse, MessagePage } from '../../src/http/api/types.js';
 
 let zones: TestZones;
 let server: FilterServer;
@@ -164,4 +166,21 @@ test('moving mail out of Junk teaches ham; moving it to Trash teaches nothing', 
   await server.handle.store.setJunkScore(account.id, null);
   assert.ok((await server.mailbox('INBOX')).some((x) => x.raw.includes('Third promo')));
   assert.ok((await server.mailbox('Junk')).some((x) => x.raw.includes('Other sender')));
+});
+
+test('marking a message as junk in the webmail teaches the sender, as an IMAP move does', async () => {
+  await server.send({ from: 'Deals <deals@good.test>', subject: 'Webmail promo', text: 'x' });
+  const web = await Client.login(`http://127.0.0.1:${server.port('http')}`, USER, PASSWORD);
+  const { folders } = await web.json<FolderListResponse>('GET', '/api/folders');
+  const inbox = folders.find((f) => f.specialUse === 'inbox');
+  assert.ok(inbox);
+  const page = await web.json<MessagePage>('GET', `/api/folders/${inbox.id}/messages?limit=200`);
+  const message = page.items.find((m) => m.subject === 'Webmail promo');
+  assert.ok(message);
+  await web.json('POST', '/api/messages/junk', { ids: [message.id], junk: true });
+  const account = await server.handle.store.getAccount(USER);
+  assert.ok(account);
+  const deadline = Date.now() + 5000;
+  while ((await server.handle.store.senderReputation(account.id, 'deals@good.test')).spam === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  assert.deepEqual(await server.handle.store.senderReputation(account.id, 'deals@good.test'), { spam: 1, ham: 0 });
 });

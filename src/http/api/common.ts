@@ -14,6 +14,8 @@ export interface ApiContext {
   store: Store;
   logger: Logger;
   submission: Submission;
+  /** Told of every move the user makes (the spam filter learns from moves into and out of Junk). */
+  onTransfer?: (t: { accountId: number; fromMailboxId: number; to: Mailbox; uids: number[] }) => void;
 }
 
 /** Thrown by handlers; the API's error handler turns it into an ApiError reply. */

@@ -34,8 +34,10 @@ function accessOf(request: FastifyRequest): Access {
 }
 
 /** The API as an HTTP feature; `submission` is SMTP submission's pipeline (src/listeners.ts). */
-export const webmailApi = (submission: Submission): HttpFeature => async (app: FastifyInstance, context: HttpContext) => {
-  const ctx: ApiContext = { config: context.config, store: context.store, logger: context.logger, submission };
+export const webmailApi =
+  (submission: Submission, onTransfer?: ApiContext['onTransfer']): HttpFeature =>
+  async (app: FastifyInstance, context: HttpContext) => {
+  const ctx: ApiContext = { config: context.config, store: context.store, logger: context.logger, submission, ...(onTransfer ? { onTransfer } : {}) };
   if (!ctx.config.webmail.enabled) return;
   // Expired sessions and forgotten uploads are removed hourly (by every process; it is idempotent).
   const sweep = async (): Promise<void> => {

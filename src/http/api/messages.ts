@@ -103,7 +103,8 @@ async function markSeen(store: Store, meta: MessageMeta): Promise<MessageMeta> {
 
 // ── bulk actions ──
 
-async function moveGroups(store: Store, account: Account, ids: unknown, target: Mailbox, reason: string): Promise<BulkResponse> {
+async function moveGroups(ctx: ApiContext, account: Account, ids: unknown, target: Mailbox, reason: string): Promise<BulkResponse> {
+  const { store } = ctx;
   const groups = await ownedMessageGroups(store, account.id, ids);
   const moved: Array<{ from: string; to: string }> = [];
   let count = 0;
@@ -112,6 +113,7 @@ async function moveGroups(store: Store, account: Account, ids: unknown, target: 
     const res = await store.moveMessages(g.mailbox.id, g.uids, target.id, { actor: `webmail:${account.address}`, reason });
     for (const [from, to] of res.mapping) moved.push({ from: messageIdOf(g.mailbox.id, from), to: messageIdOf(target.id, to) });
     count += res.mapping.length;
+    if (res.mapping.length > 0) ctx.onTransfer?.({ accountId: account.id, fromMailboxId: g.mailbox.id, to: target, uids: res.mapping.map(([, to]) => to) });
   }
   return { count, moved };
 }
@@ -260,7 +262,7 @@ export function messageRoutes(api: FastifyInstance, ctx: ApiContext, cookieAuthO
     const { account } = auth(request);
     const b = body(request);
     const target = await ownedMailbox(store, account.id, b['folderId']);
-    return moveGroups(store, account, b['ids'], target, 'moved in webmail');
+    return moveGroups(ctx, account, b['ids'], target, 'moved in webmail');
   });
 
   api.post('/messages/delete', async (request): Promise<BulkResponse> => {
@@ -298,6 +300,6 @@ export function messageRoutes(api: FastifyInstance, ctx: ApiContext, cookieAuthO
       await store.updateFlags(g.mailbox.id, { uids: existing, operation: 'add', flags: [], keywords: [junk ? '$Junk' : '$NotJunk'] });
       await store.updateFlags(g.mailbox.id, { uids: existing, operation: 'remove', flags: [], keywords: [junk ? '$NotJunk' : '$Junk'] });
     }
-    return moveGroups(store, account, b['ids'], target, junk ? 'marked as junk in webmail' : 'marked as not junk in webmail');
+    return moveGroups(ctx, account, b['ids'], target, junk ? 'marked as junk in webmail' : 'marked as not junk in webmail');
   });
 }
