@@ -131,3 +131,13 @@ test('a listener that accepts but never answers fails the probe within its timeo
   for (const s of sockets) s.destroy();
   await new Promise((r) => silent.close(r));
 });
+
+test('in a farm the page says how many nodes see a component failing, without naming them', () => {
+  const s = summary();
+  s.components[0]!.nodes = { 'node-a.internal': 'operational', 'node-b.internal': 'major outage', 'node-c.internal': 'operational' };
+  const html = renderStatusPage(s, 'mx');
+  assert.match(html, /POP3<br><small class="nodes">1 of 3 nodes: major outage<\/small><\/th>/);
+  assert.doesNotMatch(html, /node-b\.internal/);
+  s.components[0]!.nodes = { a: 'operational', b: 'operational' };
+  assert.doesNotMatch(renderStatusPage(s, 'mx'), /class="nodes"/, 'nothing when the nodes agree');
+});

@@ -67,11 +67,24 @@ ${updates}
 </article>`;
 }
 
+/**
+ * In a farm: how many nodes see the component in each status, when they disagree
+ * ("1 of 3 nodes: major outage"). Counts only: node names stay off the public page.
+ */
+function farmNote(nodes: Record<string, string>): string {
+  const statuses = Object.values(nodes);
+  if (statuses.length < 2 || statuses.every((s) => s === statuses[0])) return '';
+  const counts = new Map<string, number>();
+  for (const s of statuses) counts.set(s, (counts.get(s) ?? 0) + 1);
+  const parts = [...counts].filter(([s]) => s !== 'operational').map(([s, n]) => `${n} of ${statuses.length} nodes: ${escapeHtml(s)}`);
+  return parts.length === 0 ? '' : `<br><small class="nodes">${parts.join('; ')}</small>`;
+}
+
 export function renderStatusPage(summary: StatusSummary, hostname: string): string {
   const rows = summary.components
     .map(
       (c) => `<tr class="${cls(c.status)}" id="component-${escapeHtml(c.id)}">
-  <th scope="row">${escapeHtml(c.name)}</th>
+  <th scope="row">${escapeHtml(c.name)}${farmNote(c.nodes)}</th>
   <td class="status">${escapeHtml(c.status)}</td>
   <td>${c.lastLatencyMs === null ? '—' : `${c.lastLatencyMs} ms`}</td>
   <td class="spark">${sparkline(c.recentLatenciesMs)}</td>
