@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { benchAppend } from './store-append.js';
 import { benchSmtp } from './smtp.js';
 import { benchPop3, pop3Section } from './pop3.js';
-import { benchWorkers, workersSection } from './workers.js';
+import { benchServe, benchWorkers, nodesSection, workersSection } from './workers.js';
 import { startRspamd } from '../test/filter/engines.js';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 5);
@@ -71,5 +71,11 @@ try {
 }
 lines.push('');
 lines.push(...workersSection([await benchWorkers(1, seconds * 1000), await benchWorkers(2, seconds * 1000)], seconds));
+lines.push(
+  ...nodesSection(
+    [await benchServe({ workers: 1, nodes: 1, store: 'postgres' }, seconds * 1000), await benchServe({ workers: 1, nodes: 2, store: 'postgres' }, seconds * 1000)],
+    seconds,
+  ),
+);
 await writeFile(new URL('../docs/benchmarks.md', import.meta.url), lines.join('\n'));
 console.log(`speed-up 20 vs 1: ${speedup.toFixed(1)}×; written to docs/benchmarks.md`);

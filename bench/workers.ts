@@ -12,9 +12,13 @@ import { cli, serve, tempDataDir } from '../test/e2e/serve.js';
 import { RawClient } from '../test/imap/harness.js';
 import { SmtpTalk } from '../test/smtp/harness.js';
 import { startDns } from '../test/smtp/dns-server.js';
+import { createTestDatabase } from '../src/store/contract/pg-test-db.js';
 
 export interface WorkersBenchResult {
   workers: number;
+  /** `serve` processes (farm nodes on one PostgreSQL database when more than one). */
+  nodes: number;
+  store: 'sqlite' | 'postgres';
   smtpPerSecond: number;
   smtpP99Ms: number;
   imapOpsPerSecond: number;
@@ -51,17 +55,29 @@ async function imapClient(port: number, user: string): Promise<RawClient> {
   return c;
 }
 
-export async function benchWorkers(workers: number, durationMs: number): Promise<WorkersBenchResult> {
-  const dir = tempDataDir();
+export function benchWorkers(workers: number, durationMs: number): Promise<WorkersBenchResult> {
+  return benchServe({ workers, nodes: 1, store: 'sqlite' }, durationMs);
+}
+
+/** `nodes` > 1 or store 'postgres': farm mode on a throwaway PostgreSQL database. */
+export async function benchServe(shape: { workers: number; nodes: number; store: 'sqlite' | 'postgres' }, durationMs: number): Promise<WorkersBenchResult> {
+  const { workers, nodes } = shape;
+  const dirs = Array.from({ length: nodes }, () => tempDataDir());
+  const dir = dirs[0]!;
   const dns = await startDns({});
+  const db = shape.store === 'postgres' ? await createTestDatabase() : undefined;
+  const farm: Record<string, string> = db ? { STEADYMAIL_STORE_DRIVER: 'postgres', STEADYMAIL_STORE_URL: db.url } : {};
   try {
-    await cli(dir, ['domain', 'add', 'bench.test']);
-    for (const u of ['rcpt', ...USERS]) await cli(dir, ['user', 'add', `${u}@bench.test`, '--password-stdin'], 'secret\n');
-    const server = await serve(dir, { STEADYMAIL_SERVER_WORKERS: String(workers), STEADYMAIL_DNS_SERVERS: dns.server, STEADYMAIL_SERVER_SHUTDOWN_GRACE_SECONDS: '3' }, ['smtp', 'imap']);
-    server.child.stdout?.resume();
+    await cli(dir, ['domain', 'add', 'bench.test'], undefined, farm);
+    for (const u of ['rcpt', ...USERS]) await cli(dir, ['user', 'add', `${u}@bench.test`, '--password-stdin'], 'secret\n', farm);
+    const env = { ...farm, STEADYMAIL_SERVER_WORKERS: String(workers), STEADYMAIL_DNS_SERVERS: dns.server, STEADYMAIL_SERVER_SHUTDOWN_GRACE_SECONDS: '3' };
+    const servers = await Promise.all(dirs.map((d) => serve(d, env, ['smtp', 'imap'])));
+    for (const s of servers) s.child.stdout?.resume();
     try {
-      const smtpPort = server.ports.get('smtp')!;
-      const imapPort = server.ports.get('imap')!;
+      // Clients are spread over the nodes in turn.
+      const smtpPorts = servers.map((s) => s.ports.get('smtp')!);
+      const imapPorts = servers.map((s) => s.ports.get('imap')!);
+      const imapPort = imapPorts[0]!;
       // Every account starts with the same mailbox.
       for (const u of USERS) {
         const c = await imapClient(imapPort, u);
@@ -77,8 +93,8 @@ export async function benchWorkers(workers: number, durationMs: number): Promise
       let start = performance.now();
       let deadline = start + durationMs;
       await Promise.all(
-        Array.from({ length: 20 }, async () => {
-          const c = await SmtpTalk.connect(smtpPort);
+        Array.from({ length: 20 }, async (_, n) => {
+          const c = await SmtpTalk.connect(smtpPorts[n % smtpPorts.length]!);
           await c.reply();
           await c.cmd('EHLO sender.test');
           while (performance.now() < deadline) {
@@ -103,7 +119,7 @@ export async function benchWorkers(workers: number, durationMs: number): Promise
       deadline = start + durationMs;
       await Promise.all(
         Array.from({ length: 20 }, async (_, n) => {
-          const c = await imapClient(imapPort, USERS[n % USERS.length]!);
+          const c = await imapClient(imapPorts[n % imapPorts.length]!, USERS[n % USERS.length]!);
           await c.cmd('s', 'SELECT INBOX');
           let i = 0;
           const op = async (command: string) => {
@@ -136,19 +152,36 @@ export async function benchWorkers(workers: number, durationMs: number): Promise
       imapLatencies.sort((a, b) => a - b);
       return {
         workers,
+        nodes,
+        store: shape.store,
         smtpPerSecond: smtpLatencies.length / smtpSeconds,
         smtpP99Ms: percentile(smtpLatencies, 99),
         imapOpsPerSecond: imapLatencies.length / imapSeconds,
         imapP99Ms: percentile(imapLatencies, 99),
-        rssMiB: treeRssMiB(server.child.pid!),
+        rssMiB: servers.reduce((sum, s) => sum + treeRssMiB(s.child.pid!), 0),
       };
     } finally {
-      await server.stop();
+      await Promise.all(servers.map((s) => s.stop()));
     }
   } finally {
     await dns.close();
-    rmSync(dir, { recursive: true, force: true });
+    await db?.drop();
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
   }
+}
+
+export function nodesSection(results: WorkersBenchResult[], seconds: number): string[] {
+  const lines = [
+    '## Farm nodes: 1 vs 2 on one PostgreSQL',
+    '',
+    `The same SMTP and IMAP workloads as the worker table, against 1 and then 2 \`serve\` nodes in farm mode sharing one PostgreSQL database (on this machine), clients spread over the nodes in turn, ${seconds} s each. As with workers, the nodes, PostgreSQL and the clients share 2 cores, so this shows the cost of the farm machinery (row locks, NOTIFY, blobs in PostgreSQL), not added capacity: on real hardware each node brings its own cores.`,
+    '',
+    '| nodes | SMTP messages/s | SMTP p99 | IMAP operations/s | IMAP p99 | RSS (all nodes) |',
+    '|---:|---:|---:|---:|---:|---:|',
+    ...results.map((r) => `| ${r.nodes} | ${r.smtpPerSecond.toFixed(0)} | ${r.smtpP99Ms.toFixed(1)} ms | ${r.imapOpsPerSecond.toFixed(0)} | ${r.imapP99Ms.toFixed(1)} ms | ${r.rssMiB.toFixed(0)} MiB |`),
+    '',
+  ];
+  return lines;
 }
 
 export function workersSection(results: WorkersBenchResult[], seconds: number): string[] {

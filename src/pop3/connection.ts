@@ -20,6 +20,7 @@ const WRITE_SLICE = 16 * 1024;
 export class Connection {
   private socket: net.Socket;
   private readonly parser: LineParser;
+  private pumping: Promise<void> = Promise.resolve();
   private readonly deadline: LineDeadline | undefined;
   private readonly queue: ParsedLine[] = [];
   private readonly session: Pop3Session;
@@ -105,7 +106,7 @@ export class Connection {
     }
     if (this.queue.length > 0 && !this.busy) {
       this.disarm();
-      void this.pump();
+      this.pumping = this.pump();
     }
   }
 
@@ -304,7 +305,11 @@ export class Connection {
     this.closed = true;
     this.deadline?.stop();
     this.disarm();
+    // A transfer waiting for the socket to drain gives up now…
     this.drainWaiter?.();
+    // …and a command still running (a login taking the maildrop lock) finishes first, so
+    // that the session is closed and its lock released before the connection stops counting.
+    await this.pumping;
     try {
       await this.session.close();
     } catch (err) {
