@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir, hostname } from 'node:os';
+import { availableParallelism, tmpdir, hostname } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, loadConfig, plaintextAllowed } from './index.js';
 
@@ -177,7 +177,8 @@ test('postgres without url is an error naming store.url', () => {
 test('other bad values: workers, tls pair, log level, TOML syntax, missing file', () => {
   const cwd = tempDir();
   expectConfigError(() => loadConfig({ cwd, env: { STEADYMAIL_SERVER_WORKERS: '0' } }), 'server.workers', /at least 1/);
-  expectConfigError(() => loadConfig({ cwd, env: { STEADYMAIL_SERVER_WORKERS: 'many' } }), 'server.workers', /expected number/);
+  expectConfigError(() => loadConfig({ cwd, env: { STEADYMAIL_SERVER_WORKERS: 'many' } }), 'server.workers', /expected a number of processes \(1 or more\) or "auto"/);
+  assert.equal(loadConfig({ cwd, env: { STEADYMAIL_SERVER_WORKERS: 'auto' } }).server.workers, availableParallelism(), 'auto: one per CPU core');
   expectConfigError(() => loadConfig({ cwd, env: { STEADYMAIL_TLS_CERT: '/x.pem' } }), 'tls.cert', /both tls.cert and tls.key/);
   expectConfigError(() => loadConfig({ cwd, env: { STEADYMAIL_LOG_LEVEL: 'loud' } }), 'log.level', /"info"/);
   expectConfigError(() => loadConfig({ cwd, env: { STEADYMAIL_DNS_SERVERS: 'dns.example' } }), 'dns.servers.0', /ip:port/);
@@ -204,6 +205,7 @@ test('the sample production file is valid and docs/configuration.md names every 
   const c = loadConfig({ cwd: root, path: 'steadymail.example.toml', env: {} });
   assert.deepEqual(c.listen.imaps, { host: '0.0.0.0', port: 993 });
   assert.equal(c.store.driver, 'postgres');
+  assert.equal(c.server.workers, availableParallelism(), 'one worker per core');
   const doc = readFileSync(join(root, 'docs', 'configuration.md'), 'utf8');
   for (const key of Object.keys(KEYS)) {
     const env = `STEADYMAIL_${key.replace(/\./g, '_').toUpperCase()}`;

@@ -2,7 +2,7 @@
 // result. Precedence: environment > file > built-in default. Anything unknown or
 // malformed stops start-up with a ConfigError naming the key and what it accepts.
 import { existsSync, readFileSync } from 'node:fs';
-import { hostname as osHostname } from 'node:os';
+import { availableParallelism, hostname as osHostname } from 'node:os';
 import { resolve } from 'node:path';
 import { isIP } from 'node:net';
 import { parse as parseToml } from 'smol-toml';
@@ -341,7 +341,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   return {
     hostname: raw.hostname ?? osHostname(),
     dataDir: resolve(cwd, raw.data_dir),
-    server: { workers: raw.server.workers, shutdownGraceSeconds: raw.server.shutdown_grace_seconds },
+    server: { workers: raw.server.workers === 'auto' ? availableParallelism() : raw.server.workers, shutdownGraceSeconds: raw.server.shutdown_grace_seconds },
     listen,
     store,
     limits: {

@@ -55,7 +55,7 @@ export const fileSchema = z.strictObject({
   data_dir: z.string().min(1).default('./data'),
   server: z
     .strictObject({
-      workers: positiveInt.default(1),
+      workers: z.union([positiveInt, z.literal('auto')], { error: 'expected a number of processes (1 or more) or "auto" (one per CPU core)' }).default(1),
       shutdown_grace_seconds: nonNegativeInt.default(10),
     })
     .prefault({}),
