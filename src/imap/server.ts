@@ -6,6 +6,7 @@ import tls from 'node:tls';
 import { Connection } from './connection.js';
 import type { ImapOptions, ImapTls } from './options.js';
 import { untaggedStatus } from './respond.js';
+import { ConnectionsPerIp } from '../net/per-ip.js';
 
 export interface ImapServer {
   listen(host: string, port: number): Promise<{ address: string; port: number }>;
@@ -25,28 +26,24 @@ export function createImapServer(opts: ImapOptions): ImapServer {
   });
   let secureContext = material ? tls.createSecureContext(contextOptions(material)) : null;
   const open = new Set<Connection>();
-  const perIp = new Map<string, number>();
+  const perIp = new ConnectionsPerIp(opts.limits.maxConnectionsPerIp);
   let closing = false;
 
   const accept = (socket: net.Socket, secure: boolean): void => {
     const ip = socket.remoteAddress ?? 'unknown';
     socket.setNoDelay(true);
     socket.on('error', () => undefined);
-    const count = perIp.get(ip) ?? 0;
-    if (closing || count >= opts.limits.maxConnectionsPerIp) {
+    if (closing || !perIp.tryOpen(ip)) {
       socket.end(untaggedStatus('BYE', closing ? 'Server shutting down' : 'Too many connections from your address'));
       setTimeout(() => socket.destroy(), 2000).unref();
       return;
     }
-    perIp.set(ip, count + 1);
     const conn = new Connection(socket, opts, {
       secureContext: () => secureContext,
       ...(material?.SNICallback ? { SNICallback: material.SNICallback } : {}),
       onClose: () => {
         open.delete(conn);
-        const n = (perIp.get(ip) ?? 1) - 1;
-        if (n <= 0) perIp.delete(ip);
-        else perIp.set(ip, n);
+        perIp.close(ip);
       },
     }, secure);
     open.add(conn);

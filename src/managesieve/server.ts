@@ -13,6 +13,7 @@ import tls from 'node:tls';
 import { once } from 'node:events';
 import { randomBytes } from 'node:crypto';
 import { LineParser, type ParsedLine } from './parser.js';
+import { ConnectionsPerIp } from '../net/per-ip.js';
 import { LineDeadline } from '../net/line-deadline.js';
 import { ManageSieveSession, type SessionConfig } from './session.js';
 
@@ -30,11 +31,12 @@ const MAX_BAD_COMMANDS = 20;
 export class ManageSieveListener {
   private readonly server: net.Server;
   private readonly conns = new Set<Connection>();
-  private readonly perIp = new Map<string, number>();
+  private readonly perIp: ConnectionsPerIp;
   readonly secureContext: tls.SecureContext | undefined;
   closing = false;
 
   constructor(readonly config: ListenerConfig) {
+    this.perIp = new ConnectionsPerIp(config.maxConnectionsPerIp);
     if (config.tls) this.secureContext = tls.createSecureContext({ key: config.tls.key, cert: config.tls.cert });
     this.server = net.createServer((socket) => this.accept(socket));
     this.server.on('error', (err) => config.logger.warn({ err }, 'ManageSieve listener error'));
@@ -71,20 +73,16 @@ export class ManageSieveListener {
       socket.end('BYE (TRYLATER) "Server shutting down"\r\n');
       return;
     }
-    const count = (this.perIp.get(ip) ?? 0) + 1;
-    if (count > this.config.maxConnectionsPerIp) {
+    if (!this.perIp.tryOpen(ip)) {
       socket.end('BYE (TRYLATER) "Too many connections from your address"\r\n');
       return;
     }
-    this.perIp.set(ip, count);
     socket.setNoDelay(true);
     const conn = new Connection(this, socket, ip);
     this.conns.add(conn);
     void conn.done.then(() => {
       this.conns.delete(conn);
-      const n = (this.perIp.get(ip) ?? 1) - 1;
-      if (n <= 0) this.perIp.delete(ip);
-      else this.perIp.set(ip, n);
+      this.perIp.close(ip);
     });
     conn.start();
   }

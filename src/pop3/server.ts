@@ -19,6 +19,7 @@ import tls from 'node:tls';
 import { once } from 'node:events';
 import { Connection } from './connection.js';
 import type { SessionConfig } from './session.js';
+import { ConnectionsPerIp } from '../net/per-ip.js';
 
 /**
  * The certificate: key/cert is the default (clients without SNI); SNICallback, when
@@ -57,12 +58,13 @@ export interface ServerConfig extends SessionConfig {
 export class Pop3Listener {
   private readonly server: net.Server;
   private readonly conns = new Set<Connection>();
-  private readonly perIp = new Map<string, number>();
+  private readonly perIp: ConnectionsPerIp;
   private secureContext: tls.SecureContext | undefined;
   private readonly stopWatchingTls: (() => void) | undefined;
   closing = false;
 
   constructor(readonly config: ServerConfig) {
+    this.perIp = new ConnectionsPerIp(config.maxConnectionsPerIp);
     const material = config.tls;
     if (material) this.secureContext = tls.createSecureContext(contextOptions(material));
     const sni = material?.SNICallback ? { SNICallback: material.SNICallback } : {};
@@ -132,13 +134,11 @@ export class Pop3Listener {
       socket.end('-ERR [SYS/TEMP] Server shutting down\r\n');
       return;
     }
-    const count = (this.perIp.get(ip) ?? 0) + 1;
-    if (count > this.config.maxConnectionsPerIp) {
+    if (!this.perIp.tryOpen(ip)) {
       // RFC 3206 4: a temporary condition; the client should retry later.
       socket.end('-ERR [SYS/TEMP] Too many connections from your address\r\n');
       return;
     }
-    this.perIp.set(ip, count);
     // Replies are batched with cork/uncork; Nagle would hold back the last
     // small segment of each reply for the client's delayed ACK (~40 ms).
     socket.setNoDelay(true);
@@ -146,9 +146,7 @@ export class Pop3Listener {
     this.conns.add(conn);
     void conn.done.then(() => {
       this.conns.delete(conn);
-      const n = (this.perIp.get(ip) ?? 1) - 1;
-      if (n <= 0) this.perIp.delete(ip);
-      else this.perIp.set(ip, n);
+      this.perIp.close(ip);
     });
     conn.start();
   }

@@ -23,6 +23,7 @@ import { QuotaDeferrals, resolveRecipient, type ResolvedRecipient } from './reci
 import { ConnectionRate } from './connection-rate.js';
 import { SmtpReply, reply } from './replies.js';
 import { authenticateClient, checkSenderOwned, type Authenticate } from './submission.js';
+import { ConnectionsPerIp } from '../net/per-ip.js';
 
 export type { Logger } from './deliver.js';
 export type { Authenticate } from './submission.js';
@@ -107,7 +108,7 @@ export function createSmtpListener(kind: SmtpListenerKind, opts: SmtpOptions): S
   if (kind === 'submissions' && !opts.tls) throw new Error('the submissions listener (implicit TLS) needs a certificate');
   const { store, logger, limits } = opts;
   const sessions = new WeakMap<SMTPServerSession, SessionState>();
-  const perIp = new Map<string, number>();
+  const perIp = new ConnectionsPerIp(limits.maxConnectionsPerIp);
   const rate = new ConnectionRate(limits.maxConnectionsPerIpPerMinute ?? 0, 60_000);
   const inflight = new Set<Promise<unknown>>();
   const deferrals = new QuotaDeferrals();
@@ -184,9 +185,8 @@ export function createSmtpListener(kind: SmtpListenerKind, opts: SmtpOptions): S
     onConnect(session, cb) {
       const st = stateOf(session);
       const ip = session.remoteAddress;
-      const n = perIp.get(ip) ?? 0;
-      if (n >= limits.maxConnectionsPerIp || !rate.admit(ip)) return cb(reply.tooManyConnections());
-      perIp.set(ip, n + 1);
+      if (perIp.full(ip) || !rate.admit(ip)) return cb(reply.tooManyConnections());
+      perIp.tryOpen(ip);
       st.countedIp = true;
       if (kind === 'submission') refusePlaintextAuth(session, !opts.allowPlaintextAuth(ip, false));
       cb();
@@ -201,9 +201,7 @@ export function createSmtpListener(kind: SmtpListenerKind, opts: SmtpOptions): S
       const st = sessions.get(session);
       if (!st?.countedIp) return;
       st.countedIp = false;
-      const n = (perIp.get(session.remoteAddress) ?? 1) - 1;
-      if (n <= 0) perIp.delete(session.remoteAddress);
-      else perIp.set(session.remoteAddress, n);
+      perIp.close(session.remoteAddress);
     },
 
     onAuth(auth, session, cb) {

@@ -2,7 +2,7 @@
 // fresh data directory with every listener on 127.0.0.1:0, and reads the bound
 // ports from its log.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -78,4 +78,10 @@ export function serve(dataDir: string, extra: Record<string, string> = {}, expec
       }
     });
   });
+}
+
+/** Resident memory of a running process, in MiB. */
+export function rssMiB(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return Number(m?.[1] ?? 0) / 1024;
 }

@@ -5,11 +5,11 @@
 // bound. FUZZ_RUNS sets the number of cases per protocol (soak runs use more).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import net from 'node:net';
 import { createInterface } from 'node:readline';
 import fc from 'fast-check';
-import { cli, serve, tempDataDir, type Running } from '../e2e/serve.js';
+import { cli, rssMiB, serve, tempDataDir, type Running } from '../e2e/serve.js';
 import { Wire } from '../security/wire.js';
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 60);
@@ -33,10 +33,6 @@ after(async () => {
   assert.equal(code, 0);
 });
 
-function rssMiB(): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${server.child.pid}/status`, 'utf8'));
-  return Number(m?.[1] ?? 0) / 1024;
-}
 
 /** Sends `bytes` in `pieces`, reads for a moment, closes. Resolves with what came back. */
 function session(port: number, pieces: Buffer[]): Promise<string> {
@@ -94,7 +90,7 @@ test('fuzzed sessions on SMTP, POP3 and IMAP: no crash, no unexpected error, the
   const smtp = server.ports.get('smtp')!;
   const pop3 = server.ports.get('pop3')!;
   const imap = server.ports.get('imap')!;
-  const baseline = rssMiB();
+  const baseline = rssMiB(server.child.pid!);
   const cases: Array<[number, string[], string, RegExp]> = [
     [smtp, SMTP, 'NOOP\r\n', /^250 .*\r\n/m],
     [pop3, POP3, 'CAPA\r\n', /^\.\r\n/m],
@@ -111,6 +107,6 @@ test('fuzzed sessions on SMTP, POP3 and IMAP: no crash, no unexpected error, the
   }
   assert.equal(server.child.exitCode, null, 'the server is still running');
   assert.deepEqual(errors, [], 'no error was logged');
-  const grown = rssMiB() - baseline;
+  const grown = rssMiB(server.child.pid!) - baseline;
   assert.ok(grown < 150, `server RSS grew by ${grown.toFixed(0)} MiB`);
 });

@@ -3,10 +3,10 @@
 // and memory, while the server keeps answering other clients.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import nodemailer from 'nodemailer';
 import { ImapFlow } from 'imapflow';
-import { cli, serve, tempDataDir, type Running } from '../e2e/serve.js';
+import { cli, rssMiB, serve, tempDataDir, type Running } from '../e2e/serve.js';
 import { Wire } from '../security/wire.js';
 
 let dataDir: string;
@@ -25,10 +25,6 @@ after(async () => {
   rmSync(dataDir, { recursive: true, force: true });
 });
 
-function rssMiB(): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${server.child.pid}/status`, 'utf8'));
-  return Number(m?.[1] ?? 0) / 1024;
-}
 
 function nested(depth: number): string {
   let open = '';
@@ -67,7 +63,7 @@ test('deep nesting, many parts, huge headers and base64 garbage: delivered, read
     ['garbage', base64Garbage()],
   ];
   const mx = nodemailer.createTransport({ host: '127.0.0.1', port: port('smtp'), secure: false, ignoreTLS: true });
-  const baseline = rssMiB();
+  const baseline = rssMiB(server.child.pid!);
   for (const [name, raw] of bombs) {
     const started = Date.now();
     const r = await mx.sendMail({ envelope: { from: 'x@remote.test', to: ['alice@bomb.test'] }, raw });
@@ -111,6 +107,6 @@ test('deep nesting, many parts, huge headers and base64 garbage: delivered, read
   pop.write('QUIT\r\n');
   pop.close();
 
-  const grown = rssMiB() - baseline;
+  const grown = rssMiB(server.child.pid!) - baseline;
   assert.ok(grown < 300, `server RSS grew by ${grown.toFixed(0)} MiB`);
 });

@@ -6,10 +6,10 @@
 //   buffer it: the server's memory stays bounded, and the others are unaffected.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import net from 'node:net';
 import nodemailer from 'nodemailer';
-import { cli, serve, tempDataDir, type Running } from '../e2e/serve.js';
+import { cli, rssMiB, serve, tempDataDir, type Running } from '../e2e/serve.js';
 import { Wire } from '../security/wire.js';
 
 let dataDir: string;
@@ -32,10 +32,6 @@ after(async () => {
   rmSync(dataDir, { recursive: true, force: true });
 });
 
-function rssMiB(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return Number(m?.[1] ?? 0) / 1024;
-}
 
 /** A connection that sends `text` one byte every 250 ms and never ends the line. */
 function dribbler(p: number, text: string): { closedAt: Promise<number>; stop(): void } {
