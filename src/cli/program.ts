@@ -15,6 +15,7 @@ import { sieveCommand } from './sieve.js';
 import { incidentCommand, maintenanceCommand } from './incident.js';
 import { importCommand } from './import.js';
 import { migrateCommand } from './migrate.js';
+import { exportCommand } from './export.js';
 
 export function buildProgram(): Command {
   const program = new Command('steadymail')
@@ -39,6 +40,7 @@ export function buildProgram(): Command {
   program.addCommand(incidentCommand());
   program.addCommand(maintenanceCommand());
   program.addCommand(importCommand());
+  program.addCommand(exportCommand());
   program.addCommand(migrateCommand());
   program.addCommand(
     command('version', 'print the version').action(() => {
