@@ -16,6 +16,7 @@ import { incidentCommand, maintenanceCommand } from './incident.js';
 import { importCommand } from './import.js';
 import { migrateCommand } from './migrate.js';
 import { exportCommand } from './export.js';
+import { moveStoreCommand } from './move-store.js';
 
 export function buildProgram(): Command {
   const program = new Command('steadymail')
@@ -42,6 +43,7 @@ export function buildProgram(): Command {
   program.addCommand(importCommand());
   program.addCommand(exportCommand());
   program.addCommand(migrateCommand());
+  program.addCommand(moveStoreCommand());
   program.addCommand(
     command('version', 'print the version').action(() => {
       io().out(`steadymail ${VERSION}`);
