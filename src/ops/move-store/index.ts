@@ -15,7 +15,8 @@
 //   5. verification: per table, row count and an order-independent digest of every row
 //      read back from the target equal the source's; every body is there and hashes
 //      right and `check` finds nothing on the target.
-// The source is never written to: if anything fails, it is still the store to use.
+// The source is not written to (beyond the pending migrations of step 1): if anything
+// fails, it is still the store to use.
 // For a SQLite target, the files of the source data directory that are not the store
 // (DKIM keys, TLS certificates, the SRS secret) are copied into the new data directory.
 
