@@ -11,7 +11,8 @@
 //      transaction (tables.ts says what each is; an unknown one stops the move), with
 //      the id counters (sqlite_sequence, PostgreSQL sequences), so an id is never
 //      handed out twice; the bodies go blob store to blob store, re-hashed;
-//   4. the search index is rebuilt on the target;
+//   4. the search index is not copied: the first server started on the target fills it
+//      with its background pass (server.ts), and SEARCH scans what is not indexed yet;
 //   5. verification: per table, row count and an order-independent digest of every row
 //      read back from the target equal the source's; every body is there and hashes
 //      right and `check` finds nothing on the target.
@@ -33,6 +34,8 @@ import type { SearchTextExtractor } from '../../store/types.js';
 import { runCheck, type CheckReport } from '../check.js';
 import { openPgSide, openSqliteSide, type Row, type SqlSide } from './sides.js';
 import { copyOrder, MoveStoreError, TABLE_ROLES, unknownTables } from './tables.js';
+
+const BLOB_CONCURRENCY = 8;
 
 export type StoreLocation = { driver: 'sqlite'; dataDir: string } | { driver: 'postgres'; url: string; dataDir: string };
 
@@ -209,15 +212,24 @@ export async function moveStore(options: MoveStoreOptions): Promise<MoveStoreRes
     let check: CheckReport;
     const targetStore = await openStore(targetOptions);
     try {
-      for await (const info of sourceBlobs.list()) {
-        const put = await targetStore.blobs.put(await sourceBlobs.get(info.id));
-        if (put.id !== info.id) throw new MoveStoreError('verify', `source blob ${info.id} does not hash to its name (its bytes hash to ${put.id}): run steadymail check on the source`);
+      // A few at a time: each put is a durable write (an fsync, a PostgreSQL commit), so
+      // overlapping them is most of the speed; memory holds at most BLOB_CONCURRENCY bodies.
+      const copyOne = async (id: string): Promise<void> => {
+        const put = await targetStore.blobs.put(await sourceBlobs.get(id));
+        if (put.id !== id) throw new MoveStoreError('verify', `source blob ${id} does not hash to its name (its bytes hash to ${put.id}): run steadymail check on the source`);
         blobs++;
         blobBytes += put.size;
         progress('blobs', blobs, blobs);
+      };
+      let pending: string[] = [];
+      for await (const info of sourceBlobs.list()) {
+        pending.push(info.id);
+        if (pending.length >= BLOB_CONCURRENCY) {
+          await Promise.all(pending.map(copyOne));
+          pending = [];
+        }
       }
-      // 4. The search index, from the copied messages.
-      for (let next: number | null = 0; next !== null; ) next = (await targetStore.indexSearchBacklog(next, 500)).next;
+      await Promise.all(pending.map(copyOne));
       let targetBlobCount = 0;
       for await (const _ of targetStore.blobs.list()) targetBlobCount++;
       if (targetBlobCount !== blobs) throw new MoveStoreError('verify', `the target holds ${targetBlobCount} blob(s), the source ${blobs}`);
