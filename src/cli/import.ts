@@ -191,7 +191,7 @@ export function importCommand(): Command {
 
   imp.addCommand(
     common(command('mbox', 'import mbox files (streamed), one mailbox per file'))
-      .argument('<file...>', 'mbox files')
+      .argument('<file...>', 'mbox files, or directories of *.mbox files (as export writes them: Archive/2024.mbox → Archive/2024)')
       .option('--mailbox <name>', 'import every file into this mailbox (default: the file name, `inbox` → INBOX)')
       .addOption(new Option('--format <format>', 'how body "From " lines were quoted').choices(['mboxrd', 'mboxo']).default('mboxrd'))
       .action(async (files: string[], flags: CommonFlags & { mailbox?: string; format: 'mboxrd' | 'mboxo' }) => {

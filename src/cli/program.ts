@@ -15,6 +15,8 @@ import { sieveCommand } from './sieve.js';
 import { incidentCommand, maintenanceCommand } from './incident.js';
 import { importCommand } from './import.js';
 import { migrateCommand } from './migrate.js';
+import { exportCommand } from './export.js';
+import { moveStoreCommand } from './move-store.js';
 
 export function buildProgram(): Command {
   const program = new Command('steadymail')
@@ -39,7 +41,9 @@ export function buildProgram(): Command {
   program.addCommand(incidentCommand());
   program.addCommand(maintenanceCommand());
   program.addCommand(importCommand());
+  program.addCommand(exportCommand());
   program.addCommand(migrateCommand());
+  program.addCommand(moveStoreCommand());
   program.addCommand(
     command('version', 'print the version').action(() => {
       io().out(`steadymail ${VERSION}`);

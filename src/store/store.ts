@@ -152,7 +152,8 @@ export interface IntegrityCheckOptions {
 /** One account as of one moment: what a single-account backup saves. */
 export interface AccountSnapshot {
   account: Account;
-  mailboxes: Array<{ mailbox: Mailbox; messages: Array<Omit<MessageMeta, 'structure'>> }>;
+  /** firstRecentUid: messages from this UID on are RFC 3501 \Recent (0: all of them). */
+  mailboxes: Array<{ mailbox: Mailbox; firstRecentUid: number; messages: Array<Omit<MessageMeta, 'structure'>> }>;
 }
 
 export interface StoreStats {

@@ -189,3 +189,57 @@ test('the duplicate check counts copies: a source with one message twice keeps b
     await store.close();
   }
 });
+
+test('Courier-IMAP Maildir: keywords from courierimapkeywords/:list and per-message update files (plain name over .<n>., highest n)', async () => {
+  const data = await newTarget('courier');
+  const root = join(dir, 'CourierMaildir');
+  const msg = (n: number) => `From: c${n}@example.net\nSubject: courier ${n}\nMessage-ID: <courier-${n}@example.net>\n\nBody ${n}\n`;
+  // Laid out as Courier-IMAP writes it: INBOX at the root, .Lists a subfolder, each
+  // with its own courierimapkeywords/.
+  const files: Array<{ folder: string; base: string; info: string }> = [
+    { folder: '', base: '1700000001.M1P10.courier', info: ':2,S' },
+    { folder: '', base: '1700000002.M2P10.courier', info: ':2,FS' },
+    { folder: '', base: '1700000003.M3P10.courier', info: ':2,' },
+    { folder: '', base: '1700000004.M4P10.courier', info: ':2,R' },
+    { folder: '.Lists', base: '1700000005.M5P10.courier', info: ':2,S' },
+  ];
+  files.forEach((f, i) => {
+    mkdirSync(join(root, f.folder, 'cur'), { recursive: true });
+    mkdirSync(join(root, f.folder, 'new'), { recursive: true });
+    mkdirSync(join(root, f.folder, 'courierimapkeywords'), { recursive: true });
+    writeFileSync(join(root, f.folder, 'cur', f.base + f.info), msg(i + 1));
+  });
+  // :list — keyword names, an empty line, then <base name>:<indices>.
+  writeFileSync(
+    join(root, 'courierimapkeywords', ':list'),
+    '$Label1\nproject-x\nJunk\n\n1700000001.M1P10.courier:0 1\n1700000002.M2P10.courier:2\n1700000004.M4P10.courier:0\n',
+  );
+  // Message 2's keywords were changed later: the update file replaces its :list entry.
+  writeFileSync(join(root, 'courierimapkeywords', '.3.1700000002.M2P10.courier'), 'NonJunk\n');
+  writeFileSync(join(root, 'courierimapkeywords', '.7.1700000002.M2P10.courier'), 'NonJunk\n$Label2\n');
+  // Message 4: a plain-named update file wins over any counted one, even a higher count.
+  writeFileSync(join(root, 'courierimapkeywords', '1700000004.M4P10.courier'), '');
+  writeFileSync(join(root, 'courierimapkeywords', '.9.1700000004.M4P10.courier'), 'stale\n');
+  writeFileSync(join(root, '.Lists', 'courierimapkeywords', ':list'), 'mailing-list\n\n1700000005.M5P10.courier:0\n');
+  // Dovecot's keywords and Courier's may both be there: they are merged.
+  writeFileSync(join(root, '.Lists', 'dovecot-keywords'), '0 $Important\n');
+  rmSync(join(root, '.Lists', 'cur', '1700000005.M5P10.courier:2,S'));
+  writeFileSync(join(root, '.Lists', 'cur', '1700000005.M5P10.courier:2,Sa'), msg(5));
+
+  const r = await cliIn(data, ['import', 'maildir', '--account', 'alice@example.org', '--json', root]);
+  assert.equal(r.code, 0, r.err);
+  assert.equal((JSON.parse(r.out) as ImportSummary).imported, 5);
+  const store = await openData(data);
+  try {
+    const inbox = await contents(store, 'INBOX');
+    const bySubject = new Map(inbox.map((m) => [m.subject, [m.flags, [...m.keywords].sort()]]));
+    assert.deepEqual(bySubject.get('courier 1'), [['\\Seen'], ['$Label1', 'project-x']]);
+    assert.deepEqual(bySubject.get('courier 2'), [['\\Seen', '\\Flagged'], ['$Label2', 'NonJunk']]);
+    assert.deepEqual(bySubject.get('courier 3'), [[], []]);
+    assert.deepEqual(bySubject.get('courier 4'), [['\\Answered'], []]);
+    const lists = await contents(store, 'Lists');
+    assert.deepEqual(lists.map((m) => [m.flags, [...m.keywords].sort()]), [[['\\Seen'], ['$Important', 'mailing-list']]]);
+  } finally {
+    await store.close();
+  }
+});

@@ -5,9 +5,14 @@
 // Flags come from the file name's info suffix `:2,<letters>` (D draft, F flagged,
 // R replied, S seen, T trashed; P "passed" has no IMAP flag); lower-case letters a–z
 // are keywords numbered in the folder's `dovecot-keywords` file (`<n> <keyword>`).
+// Courier-IMAP keeps keywords in the folder's `courierimapkeywords/` directory instead:
+// `:list` names the keywords (one a line), then after an empty line maps messages
+// (`<file name without :2,…>:<n> <n>…`); a later change to one message is a file of
+// its own holding all its keywords, one a line: `<name>` or `.<counter>.<name>` (the
+// plain name wins, then the highest counter). Both kinds are read and merged.
 // The internal date is the file's modification time (what Dovecot uses).
 
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { open, readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { decodeModifiedUtf7 } from './mutf7.js';
 import { toCrlf } from './target.js';
@@ -66,6 +71,61 @@ async function readKeywords(dir: string): Promise<Map<number, string>> {
   return map;
 }
 
+/** The Maildir base name of a message file: without its info (`:2,…`, `!2,…`). */
+export function maildirBaseName(fileName: string): string {
+  return fileName.replace(/[:!]2,.*$/, '');
+}
+
+/** A small file's text; an absent one is empty, a larger one than `maxBytes` is refused. */
+async function readSmall(path: string, maxBytes: number): Promise<string> {
+  const fh = await open(path, 'r').catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT') return undefined;
+    throw err;
+  });
+  if (!fh) return '';
+  try {
+    const { size } = await fh.stat();
+    if (size > maxBytes) throw new MaildirError(`${path} is larger than ${maxBytes} bytes (limits.max_message_bytes)`);
+    return (await fh.readFile()).toString('utf8');
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Courier-IMAP's keywords of a folder: message base name → keywords. */
+export async function readCourierKeywords(dir: string, maxBytes: number): Promise<Map<string, string[]>> {
+  const kwDir = join(dir, 'courierimapkeywords');
+  const byName = new Map<string, string[]>();
+  const list = (await readSmall(join(kwDir, ':list'), maxBytes)).split('\n');
+  const names: string[] = [];
+  let i = 0;
+  for (; i < list.length && list[i] !== ''; i++) names.push(list[i]!);
+  for (i++; i < list.length; i++) {
+    const m = /^(.+):([\d ]*)$/.exec(list[i]!);
+    if (!m) continue;
+    const keywords = m[2]!.split(' ').flatMap((n) => (n === '' ? [] : (names[Number(n)] ?? [])));
+    byName.set(m[1]!, keywords);
+  }
+  // Per-message updates: the plain name overrides `.<n>.<name>`, the highest n wins among those.
+  const updates = new Map<string, { file: string; rank: number }>();
+  for (const file of await readdir(kwDir).catch(() => [] as string[])) {
+    if (file === ':list' || file.startsWith(':')) continue;
+    const counted = /^\.(\d+)\.(.+)$/.exec(file);
+    const base = counted ? counted[2]! : file;
+    if (!counted && file.startsWith('.')) continue;
+    const rank = counted ? Number(counted[1]) : Number.POSITIVE_INFINITY;
+    const known = updates.get(base);
+    if (!known || rank > known.rank) updates.set(base, { file, rank });
+  }
+  for (const [base, { file }] of updates) {
+    byName.set(
+      base,
+      (await readSmall(join(kwDir, file), maxBytes)).split('\n').map((k) => k.trim()).filter((k) => k !== ''),
+    );
+  }
+  return byName;
+}
+
 export function maildirFlags(fileName: string, keywords: ReadonlyMap<number, string>): string[] {
   const info = /[:!]2,([A-Za-z]*)$/.exec(fileName)?.[1] ?? '';
   const flags: string[] = [];
@@ -99,6 +159,7 @@ export function maildirFlags(fileName: string, keywords: ReadonlyMap<number, str
 /** The folder's messages, oldest first (by delivery time, then name). */
 export async function* readMaildirFolder(folder: MaildirFolder, maxMessageBytes: number): AsyncGenerator<MaildirItem> {
   const keywords = await readKeywords(folder.dir);
+  const courier = await readCourierKeywords(folder.dir, maxMessageBytes);
   const files: Array<{ path: string; name: string; mtime: Date; size: number }> = [];
   for (const sub of ['new', 'cur']) {
     const names = await readdir(join(folder.dir, sub)).catch(() => [] as string[]);
@@ -118,6 +179,8 @@ export async function* readMaildirFolder(folder: MaildirFolder, maxMessageBytes:
       continue;
     }
     const raw = toCrlf(await readFile(f.path));
-    yield { kind: 'message', raw, internalDate: f.mtime, flags: maildirFlags(f.name, keywords), origin };
+    const flags = maildirFlags(f.name, keywords);
+    for (const k of courier.get(maildirBaseName(f.name)) ?? []) if (!flags.includes(k)) flags.push(k);
+    yield { kind: 'message', raw, internalDate: f.mtime, flags, origin };
   }
 }

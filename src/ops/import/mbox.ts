@@ -6,10 +6,14 @@
 // in mboxo only `From ` became `>From `, so only `>From ` loses its `>` (`>>From `
 // stays as written: mboxo cannot tell). The empty line before a From_ line belongs to
 // the file format, not to the message. Flags come from the Status / X-Status headers
-// (mutt, Dovecot's mbox), X-Keywords, and X-Mozilla-Status (Thunderbird); the message
-// bytes are kept as written, with line ends made CRLF.
+// (mutt, Dovecot's mbox), X-Keywords, and X-Mozilla-Status (Thunderbird). The fields
+// an mbox program keeps about a message (Status, X-Status, X-Keywords, X-UID, X-IMAP,
+// X-IMAPbase, Content-Length) are removed, as Dovecot hides them; the other bytes are
+// kept as written, with line ends made CRLF. So a message exported by `steadymail
+// export mbox` comes back byte for byte.
 
 import { createReadStream } from 'node:fs';
+import { MBOX_OWN_HEADERS } from '../export/lines.js';
 import { toCrlf } from './target.js';
 
 export type MboxFormat = 'mboxrd' | 'mboxo';
@@ -67,6 +71,30 @@ export function mboxFlags(raw: Buffer): string[] {
   return [...flags];
 }
 
+/** The message without the header fields that belong to the mbox file (CRLF input). */
+export function withoutMboxHeaders(raw: Buffer): Buffer {
+  const end = raw.indexOf('\r\n\r\n');
+  const headerEnd = end === -1 ? raw.length : end + 2;
+  const kept: Buffer[] = [];
+  let hiding = false;
+  let removed = false;
+  for (let start = 0; start < headerEnd; ) {
+    const nl = raw.indexOf('\r\n', start);
+    const stop = nl === -1 || nl + 2 > headerEnd ? headerEnd : nl + 2;
+    const line = raw.subarray(start, stop);
+    if (line[0] !== 0x20 && line[0] !== 0x09) {
+      const colon = line.indexOf(0x3a);
+      hiding = colon > 0 && MBOX_OWN_HEADERS.includes(line.subarray(0, colon).toString('latin1').trim().toLowerCase());
+    }
+    if (hiding) removed = true;
+    else kept.push(line);
+    start = stop;
+  }
+  if (!removed) return raw;
+  kept.push(raw.subarray(headerEnd));
+  return Buffer.concat(kept);
+}
+
 function isBlank(line: Buffer): boolean {
   return line.length === 1 ? line[0] === 0x0a : line.length === 2 && line[0] === 0x0d && line[1] === 0x0a;
 }
@@ -101,7 +129,7 @@ export async function* readMbox(path: string, options: { format: MboxFormat; max
       ? { kind: 'too-large', origin, offset: messageOffset }
       : (() => {
           const raw = toCrlf(Buffer.concat(parts, size));
-          return { kind: 'message', raw, internalDate: fromLineDate(fromLine ?? ''), flags: mboxFlags(raw), origin, offset: messageOffset } as const;
+          return { kind: 'message', raw: withoutMboxHeaders(raw), internalDate: fromLineDate(fromLine ?? ''), flags: mboxFlags(raw), origin, offset: messageOffset } as const;
         })();
     parts = [];
     size = 0;

@@ -25,6 +25,7 @@ export async function readAccountSnapshot(db: Kysely<Database>, dialect: 'sqlite
         .execute();
       mailboxes.push({
         mailbox: toMailbox(b),
+        firstRecentUid: Number(b.first_recent_uid),
         messages: rows.map((r) => {
           const { structure: _, ...meta } = toMessage(r);
           return meta;
