@@ -30,6 +30,8 @@ export interface ServerContext {
   certificates: CertificateStore;
   /** Extra routes for the HTTP listener (the monitor's). */
   httpFeatures?: HttpFeature[];
+  /** The addresses listeners bound so far (port 0 → the real port). */
+  boundAddresses?: () => ReadonlyMap<ListenerName, ListenAddress>;
   /** Inbound spam/virus filtering and Junk learning ([filter]); absent when disabled. */
   filter?: FilterService;
 }

@@ -195,6 +195,7 @@ export function createOutbound(context: ServerContext): OutboundQueue | null {
     dnsServers: config.dns.servers.map(formatAddress),
     ...(relay ? { relay: { host: relay.host, port: relay.port, ...(relay.auth ? { auth: relay.auth } : {}), requireTLS: relay.requireTls } } : {}),
     port: o.port,
+    srs: new Srs(loadSrsSecret(config.sieve.srsSecret, config.dataDir)),
     maxAgeMs: o.maxAgeHours * 3_600_000,
     dataDir: config.dataDir,
     dkimSelector: o.dkimSelector,
@@ -274,7 +275,7 @@ export function webmailSubmission(context: Pick<ServerContext, 'config' | 'store
       }
       return {
         delivered: new Set(recipients.flatMap((r) => r.local.map((t) => t.inboxId))).size,
-        queued: new Set(recipients.flatMap((r) => r.remote)).size,
+        queued: new Set(recipients.flatMap((r) => [...r.remote, ...(r.forwards ?? [])])).size,
       };
     },
   };

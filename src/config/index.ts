@@ -8,9 +8,9 @@ import { isIP } from 'node:net';
 import { parse as parseToml } from 'smol-toml';
 import type { z } from 'zod';
 import { parseDnsServer, parseListen, type ListenAddress } from './listen.js';
-import { fileSchema, KEYS, keysOf, LISTENER_NAMES, SECTIONS, type EnvKind, type ListenerName } from './schema.js';
+import { fileSchema, KEYS, keysOf, LISTENER_NAMES, PUBLISHED_LISTENERS, SECTIONS, type EnvKind, type ListenerName, type PublishedListener } from './schema.js';
 
-export { LISTENER_NAMES, type ListenerName } from './schema.js';
+export { LISTENER_NAMES, PUBLISHED_LISTENERS, type ListenerName, type PublishedListener } from './schema.js';
 export { formatAddress, type ListenAddress } from './listen.js';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -136,6 +136,18 @@ export interface Config {
     keyType: 'rsa' | 'ecdsa';
     /** Absolute path of a PEM CA trusted for the directory's HTTPS (a test CA); null: the system's. */
     caFile: string | null;
+  };
+  /** Client auto-configuration (docs/autoconfig.md). */
+  autoconfig: {
+    enabled: boolean;
+    /** The host name clients connect to; null: `hostname`. */
+    host: string | null;
+    /** The provider's name shown by clients; null: the mail domain. */
+    displayName: string | null;
+    /** Largest Autodiscover request body accepted. */
+    maxRequestBytes: number;
+    /** Per listener: the port published to clients (a port mapping), 'off' (not announced), or null (the listening port). */
+    ports: Record<PublishedListener, number | 'off' | null>;
   };
   /** The webmail API (docs/webmail.md). */
   webmail: {
@@ -454,6 +466,13 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
       maxDisplayBytes: raw.webmail.max_display_bytes,
       searchMaxScanned: raw.webmail.search_max_scanned,
       trustedProxies: raw.webmail.trusted_proxies,
+    },
+    autoconfig: {
+      enabled: raw.autoconfig.enabled,
+      host: raw.autoconfig.host?.toLowerCase() ?? null,
+      displayName: raw.autoconfig.display_name ?? null,
+      maxRequestBytes: raw.autoconfig.max_request_bytes,
+      ports: Object.fromEntries(PUBLISHED_LISTENERS.map((n) => [n, raw.autoconfig[`${n}_port`] ?? null])) as Config['autoconfig']['ports'],
     },
     file,
   };

@@ -33,6 +33,12 @@ export const DEFAULT_LISTEN: Record<ListenerName, string> = {
   managesieve: '0.0.0.0:4190',
 };
 
+/** The listeners mail clients connect to, as client auto-configuration announces them. */
+export const PUBLISHED_LISTENERS = ['imaps', 'imap', 'pop3s', 'pop3', 'submissions', 'submission'] as const;
+export type PublishedListener = (typeof PUBLISHED_LISTENERS)[number];
+/** A published port, or "off": the listener runs but is not announced to clients. */
+const publishedPort = z.union([z.number().int().min(1).max(65535), z.literal('off')], { error: 'expected a port (1-65535) or "off"' });
+
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 const listenValue = z.string().refine((v) => parseListen(v) !== undefined, { message: `expected ${LISTEN_FORMAT}` });
@@ -275,6 +281,15 @@ export const fileSchema = z.strictObject({
       trusted_proxies: z.array(z.string().regex(/^[0-9a-fA-F:.]+(?:\/\d{1,3})?$/, 'expected an IP address or CIDR range')).default([]),
     })
     .prefault({}),
+  autoconfig: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      host: z.string().regex(/^[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?$/, { message: 'expected a host name, e.g. "mail.example.com"' }).optional(),
+      display_name: z.string().min(1).max(200).optional(),
+      max_request_bytes: z.number().int().min(1024).max(1024 * 1024).default(16 * 1024),
+      ...(Object.fromEntries(PUBLISHED_LISTENERS.map((n) => [`${n}_port`, publishedPort.optional()])) as Record<`${PublishedListener}_port`, z.ZodOptional<typeof publishedPort>>),
+    })
+    .prefault({}),
 });
 
 export type FileConfig = z.output<typeof fileSchema>;
@@ -403,9 +418,14 @@ export const KEYS: Record<string, EnvKind> = {
   'webmail.max_display_bytes': 'integer',
   'webmail.search_max_scanned': 'integer',
   'webmail.trusted_proxies': 'list',
+  'autoconfig.enabled': 'boolean',
+  'autoconfig.host': 'string',
+  'autoconfig.display_name': 'string',
+  'autoconfig.max_request_bytes': 'integer',
+  ...Object.fromEntries(PUBLISHED_LISTENERS.map((n) => [`autoconfig.${n}_port`, 'integer' as const])),
 };
 
-export const SECTIONS = ['server', 'listen', 'store', 'limits', 'tls', 'auth', 'smtp', 'pop3', 'monitor', 'snmp', 'dns', 'outbound', 'sieve', 'log', 'filter', 'acme', 'webmail'] as const;
+export const SECTIONS = ['server', 'listen', 'store', 'limits', 'tls', 'auth', 'smtp', 'pop3', 'monitor', 'snmp', 'dns', 'outbound', 'sieve', 'log', 'filter', 'acme', 'webmail', 'autoconfig'] as const;
 
 /** The keys allowed inside `section` (or at the top level for ''), for error messages. */
 export function keysOf(section: string): string[] {

@@ -5,11 +5,15 @@ import type { Config } from '../config/index.js';
 import type { Logger } from '../log.js';
 import type { Store } from '../store/store.js';
 import { VERSION } from '../version.js';
+import { autoconfigRoutes } from './autoconfig/index.js';
+import type { BoundAddresses } from './autoconfig/settings.js';
 
 export interface HttpContext {
   config: Config;
   store: Store;
   logger: Logger;
+  /** The addresses the listeners actually bound (what client auto-configuration announces). */
+  boundAddresses?: BoundAddresses;
 }
 
 export type HttpApp = FastifyInstance;
@@ -46,6 +50,9 @@ export async function buildHttpApp(context: HttpContext, features: HttpFeature[]
       return reply.code(503).send({ status: 'unavailable', version: VERSION });
     }
   });
+
+  // Thunderbird autoconfig and Outlook Autodiscover (docs/autoconfig.md).
+  await autoconfigRoutes(app, context);
 
   for (const feature of features) await feature(app, context);
   return app;

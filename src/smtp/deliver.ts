@@ -17,6 +17,12 @@
 //   with per-recipient LMTP replies; SMTP has none.
 // - Local copies get Return-Path (RFC 5321 4.4, added at final delivery); copies
 //   leaving through the queue do not.
+// - Forwarded copies (remote targets of an alias or catch-all, Sieve redirects) leave
+//   with an SRS-rewritten envelope sender in the forwarding domain (sieve/srs.ts), so
+//   SPF at the destination checks us and bounces come back here, to be sent on to the
+//   original sender (recipients.ts). A message failing DMARC under a reject policy is
+//   not forwarded at all: the destination would refuse it and the bounce would go to
+//   a sender who most likely never sent it. It is refused at DATA instead.
 // - Inbound mail gets the filter's verdict (src/filter/hook.ts) after verification and
 //   before anything is written: a refusal is this reply; "junk" puts an account's copy
 //   in its \Junk mailbox instead of INBOX. A later per-recipient placement step belongs
@@ -93,6 +99,7 @@ export async function deliverMessage(deps: DeliveryDeps, req: DeliveryRequest): 
 
   const local = distinctLocalTargets(req.recipients);
   const remote = [...new Set(req.recipients.flatMap((r) => r.remote))];
+  const forwards = forwardGroups(deps, req, new Set(remote));
   // Filter step: a refusal is the reply to DATA; junk changes where local copies go.
   const verdict = deps.filter && req.kind === 'inbound' ? await filterStep(deps.filter, req, received, verification, local) : null;
   let body = withoutForgedAuthResults(received, deps.hostname);
@@ -107,6 +114,11 @@ export async function deliverMessage(deps: DeliveryDeps, req: DeliveryRequest): 
   // Sieve after the filter: scripts see its X-Spam-* headers; its junk verdict sends the implicit keep to Junk.
   const plan = await planLocalDelivery(sieve, { mailFrom: req.mailFrom, envelopeRecipients: req.recipients.length, local, message: localForm, ...(verdict?.junk ? { junk: verdict.junk } : {}) });
   if (plan.refuse !== null) throw reply.sieveReject(plan.refuse);
+  const dmarc = verification?.dmarc;
+  if ((forwards.length > 0 || plan.forwards.length > 0) && dmarc?.result === 'fail' && dmarc.policy === 'reject') {
+    deps.logger.info({ session: req.trace.sessionId, domain: dmarc.domain }, 'smtp refused to forward a message failing DMARC p=reject');
+    throw reply.dmarcForward(dmarc.domain ?? 'the sender domain');
+  }
 
   const done: Array<{ mailboxId: number; uid: number }> = [];
   try {
@@ -133,7 +145,7 @@ export async function deliverMessage(deps: DeliveryDeps, req: DeliveryRequest): 
       if (failed) throw failed;
     }
     const sent = req.account && deps.copyToSent ? await sentMailboxOf(deps.store, req.account) : null;
-    if (remote.length > 0 || plan.forwards.length > 0 || sent !== null) {
+    if (remote.length > 0 || forwards.length > 0 || plan.forwards.length > 0 || sent !== null) {
       const stored = await storeBlob(deps, outboundForm);
       if (sent !== null) {
         const r = await deps.store.appendMessage(sent, { ...stored, flags: ['\\Seen'] });
@@ -142,7 +154,7 @@ export async function deliverMessage(deps: DeliveryDeps, req: DeliveryRequest): 
       if (remote.length > 0) {
         await deps.store.enqueueOutbound({ blobId: stored.blobId, size: stored.size, mailFrom: req.mailFrom, recipients: remote, accountId: req.account?.id ?? null });
       }
-      for (const f of plan.forwards) await deps.store.enqueueOutbound({ blobId: stored.blobId, size: stored.size, mailFrom: f.mailFrom, recipients: f.recipients, accountId: null });
+      for (const f of [...forwards, ...plan.forwards]) await deps.store.enqueueOutbound({ blobId: stored.blobId, size: stored.size, mailFrom: f.mailFrom, recipients: f.recipients, accountId: null });
     }
   } catch (err) {
     await undo(deps, done, err);
@@ -152,7 +164,7 @@ export async function deliverMessage(deps: DeliveryDeps, req: DeliveryRequest): 
     throw reply.storeFailure(err);
   }
   await finishDelivery(sieve, plan, req.trace.sessionId);
-  deps.logger.debug({ session: req.trace.sessionId, local: local.length, remote: remote.length, size: localForm.length }, 'smtp delivered');
+  deps.logger.debug({ session: req.trace.sessionId, local: local.length, remote: remote.length, forwarded: forwards.length, size: localForm.length }, 'smtp delivered');
   return `2.0.0 Ok: message accepted (${req.trace.sessionId})`;
 }
 
@@ -193,6 +205,24 @@ async function verifySafely(
     deps.logger.warn({ err, session: req.trace.sessionId }, 'smtp message verification failed');
     return { headers: `Authentication-Results: ${deps.hostname}; none\r\n`, spf: 'none', dkim: [], dmarc: null };
   }
+}
+
+/** Alias forwards per rewritten envelope sender; a target also sent to directly is not sent twice. */
+function forwardGroups(deps: DeliveryDeps, req: DeliveryRequest, direct: Set<string>): Array<{ mailFrom: string; recipients: string[] }> {
+  const groups = new Map<string, Set<string>>();
+  const taken = new Set(direct);
+  for (const r of req.recipients) {
+    if (!r.forwards || r.forwards.length === 0) continue;
+    const mailFrom = deps.srs && r.forwardingDomain ? deps.srs.forward(req.mailFrom, r.forwardingDomain) : req.mailFrom;
+    const group = groups.get(mailFrom) ?? new Set<string>();
+    for (const to of r.forwards) {
+      if (taken.has(to)) continue;
+      taken.add(to);
+      group.add(to);
+    }
+    groups.set(mailFrom, group);
+  }
+  return [...groups].filter(([, to]) => to.size > 0).map(([mailFrom, to]) => ({ mailFrom, recipients: [...to] }));
 }
 
 function distinctLocalTargets(recipients: ResolvedRecipient[]): LocalRecipient[] {

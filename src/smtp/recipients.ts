@@ -26,7 +26,15 @@ export interface LocalTarget {
 export interface ResolvedRecipient {
   address: string;
   local: LocalTarget[];
+  /** Sent on with the envelope sender as it is (submission to another domain, a bounce sent back). */
   remote: string[];
+  /**
+   * Remote targets of an alias (or catch-all) of a hosted domain: forwarded mail. Its
+   * envelope sender is SRS-rewritten into `forwardingDomain` (smtp/deliver.ts).
+   */
+  forwards?: string[];
+  /** The hosted domain that forwards (the alias's); set with `forwards`. */
+  forwardingDomain?: string;
 }
 
 const MAX_ALIAS_DEPTH = 5;
@@ -89,9 +97,16 @@ export async function resolveRecipient(store: Store, address: string, options: R
   // or alias has the full address; Sieve sees the detail in the envelope.
   const plus = /^([^@+]+)\+[^@]*(@.+)$/.exec(address);
   if (first.kind === 'unknown-user' && plus) first = await store.resolveRecipient(plus[1]! + plus[2]!);
-  // A reply or bounce to the rewritten sender of a redirected message (sieve/srs.ts).
-  const original = first.kind === 'unknown-user' ? options.srs?.reverse(address) : null;
-  if (original) return { address, local: [], remote: [original] };
+  // A reply or bounce to the rewritten sender of a forwarded or redirected message
+  // (sieve/srs.ts) goes to the original sender, wherever that is; it is reversed once,
+  // so an SRS address inside an SRS address cannot make a loop here.
+  // A valid one (its hash checks) wins over a catch-all, which would otherwise swallow it.
+  const catchAll = first.kind === 'alias' && first.alias.source.startsWith('@');
+  const original = first.kind === 'unknown-user' || catchAll ? options.srs?.reverse(address) : null;
+  if (original) {
+    const back = await resolveRecipient(store, original, { ...options, allowRemote: true, srs: undefined });
+    return { ...back, address };
+  }
   switch (first.kind) {
     case 'unknown-domain':
       if (!options.allowRemote) throw reply.relayDenied();
@@ -105,10 +120,11 @@ export async function resolveRecipient(store: Store, address: string, options: R
       return { address, local: [await inboxOf(store, account)], remote: [] };
     }
     case 'alias': {
-      const out: ResolvedRecipient = { address, local: [], remote: [] };
+      const forwards: string[] = [];
+      const out: ResolvedRecipient = { address, local: [], remote: [], forwards, forwardingDomain: address.slice(address.lastIndexOf('@') + 1).toLowerCase() };
       let disabled = 0;
-      await expand(store, first.targets, out, options, 1, new Set([address.toLowerCase()]), () => disabled++);
-      if (out.local.length === 0 && out.remote.length === 0) throw disabled > 0 ? reply.disabled() : reply.unknownUser();
+      await expand(store, first.targets, out, forwards, options, 1, new Set([address.toLowerCase()]), () => disabled++);
+      if (out.local.length === 0 && forwards.length === 0) throw disabled > 0 ? reply.disabled() : reply.unknownUser();
       return out;
     }
   }
@@ -118,6 +134,7 @@ async function expand(
   store: Store,
   targets: string[],
   out: ResolvedRecipient,
+  forwards: string[],
   options: ResolveOptions,
   depth: number,
   seen: Set<string>,
@@ -130,7 +147,7 @@ async function expand(
     const r = await store.resolveRecipient(target);
     if (r.kind === 'unknown-domain') {
       // Forwarding to another domain: the outbound queue delivers it.
-      if (!out.remote.includes(key)) out.remote.push(key);
+      if (!forwards.includes(key)) forwards.push(key);
     } else if (r.kind === 'account') {
       if (r.account.disabled) {
         onDisabled();
@@ -139,7 +156,7 @@ async function expand(
       if (overQuota(r.account, Math.max(options.sizeHint, options.deferrals.sizeHint(r.account.id)))) throw reply.overQuota();
       if (!out.local.some((t) => t.accountId === r.account.id)) out.local.push(await inboxOf(store, r.account));
     } else if (r.kind === 'alias' && depth < MAX_ALIAS_DEPTH) {
-      await expand(store, r.targets, out, options, depth + 1, seen, onDisabled);
+      await expand(store, r.targets, out, forwards, options, depth + 1, seen, onDisabled);
     }
     // An alias target that names no one (or nests too deep) is skipped; the
     // alias is refused only if nothing at all remains.

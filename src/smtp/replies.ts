@@ -37,6 +37,8 @@ export const reply = {
   lineTooLong: (limit: number) => new SmtpReply(500, '5.5.6', `Message has a line longer than ${limit} bytes (RFC 5321 4.5.3.1.6)`),
   loop: (count: number) => new SmtpReply(554, '5.4.6', `Routing loop detected: ${count} Received headers`),
   dmarcReject: (domain: string) => new SmtpReply(550, '5.7.1', `Message rejected by the DMARC policy of ${domain}`),
+  // A forwarded copy would fail DMARC at its destination and bounce to a forged sender.
+  dmarcForward: (domain: string) => new SmtpReply(550, '5.7.1', `Message fails the DMARC policy (reject) of ${domain} and cannot be forwarded`),
   storeFailure: (cause: unknown) => new SmtpReply(451, '4.3.0', 'Temporary local problem, please try again later', { cause }),
   // RFC 5429 2.2: a Sieve reject of the only recipient, refused in the dialogue.
   sieveReject: (reason: string) => new SmtpReply(550, '5.7.1', reason.replace(/[\r\n]+/g, ' ').replace(/[^\x20-\x7e]/g, '?').trim().slice(0, 400) || 'Message rejected by the recipient'),

@@ -12,7 +12,7 @@ interface DnsPacket {
   header: { rcode: number };
 }
 interface Dns2 {
-  Packet: { TYPE: { A: number; AAAA: number; MX: number }; CLASS: { IN: number }; createResponseFromRequest(r: DnsPacket): DnsPacket };
+  Packet: { TYPE: { A: number; AAAA: number; MX: number; TXT: number }; CLASS: { IN: number }; createResponseFromRequest(r: DnsPacket): DnsPacket };
   createServer(o: { udp: boolean; handle(req: DnsPacket, send: (r: DnsPacket) => void): void }): {
     listen(o: object): Promise<{ udp: { port: number } }>;
     close(): Promise<unknown>;
@@ -23,6 +23,8 @@ const dns2 = createRequire(import.meta.url)('dns2') as Dns2;
 export interface DnsZone {
   mx?: Record<string, Array<{ exchange: string; priority: number }>>;
   a?: Record<string, string[]>;
+  /** SPF and DMARC records, for the verification of inbound mail. */
+  txt?: Record<string, string>;
 }
 
 export async function startDns(zone: DnsZone): Promise<{ server: string; close(): Promise<void> }> {
@@ -33,11 +35,14 @@ export async function startDns(zone: DnsZone): Promise<{ server: string; close()
       const response = Packet.createResponseFromRequest(request);
       const q = request.questions[0];
       const name = q?.name.toLowerCase() ?? '';
-      const known = name in (zone.mx ?? {}) || name in (zone.a ?? {});
+      const known = name in (zone.mx ?? {}) || name in (zone.a ?? {}) || name in (zone.txt ?? {});
       if (q?.type === Packet.TYPE.MX) {
         for (const r of zone.mx?.[name] ?? []) response.answers.push({ name: q.name, type: Packet.TYPE.MX, class: Packet.CLASS.IN, ttl: 60, exchange: r.exchange, priority: r.priority });
       } else if (q?.type === Packet.TYPE.A) {
         for (const address of zone.a?.[name] ?? []) response.answers.push({ name: q.name, type: Packet.TYPE.A, class: Packet.CLASS.IN, ttl: 60, address });
+      } else if (q?.type === Packet.TYPE.TXT) {
+        const txt = zone.txt?.[name];
+        if (txt !== undefined) response.answers.push({ name: q.name, type: Packet.TYPE.TXT, class: Packet.CLASS.IN, ttl: 60, data: [txt] });
       }
       if (!known) response.header.rcode = 3; // NXDOMAIN
       send(response);

@@ -1,4 +1,4 @@
-// Account settings: display name, signature, password.
+// Account settings: display name, signature, password, the Apple Mail profile.
 import { useEffect, useState } from 'react';
 import type { OkResponse, PasswordChangeRequest, Settings as SettingsData, SettingsUpdate } from '../../src/http/api/types.js';
 import { api, errorText, rememberFocus } from './api.js';
@@ -112,6 +112,13 @@ export function Settings({ onClose, onSaved }: { onClose: () => void; onSaved: (
         </label>
         <button type="submit">Change password</button>
       </form>
+      <div>
+        <h3>Mail apps</h3>
+        <p className="muted">
+          iPhone, iPad and Mac: <a href="/api/settings/mobileconfig" download>download the configuration profile</a> and open it; it asks for
+          your password when it is installed. Thunderbird and Outlook set themselves up from your address alone.
+        </p>
+      </div>
       <p role="status" aria-live="polite" className="muted">
         {message}
       </p>

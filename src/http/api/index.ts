@@ -17,6 +17,7 @@ import { composeRoutes } from './compose.js';
 import { eventRoutes } from './events.js';
 import { folderRoutes } from './folders.js';
 import { messageRoutes } from './messages.js';
+import { mobileconfigRoutes } from './mobileconfig.js';
 import { searchRoutes } from './search.js';
 import { cookieAuth, sessionHook, sessionRoutes, type Access } from './session.js';
 import { settingsRoutes } from './settings.js';
@@ -85,6 +86,7 @@ export const webmailApi =
       searchRoutes(api, ctx);
       composeRoutes(api, ctx);
       settingsRoutes(api, ctx);
+      mobileconfigRoutes(api, ctx, context);
       eventRoutes(api, ctx);
     },
     { prefix: '/api' },

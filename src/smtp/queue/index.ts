@@ -16,6 +16,7 @@ import type { QueueEntry } from '../../store/types.js';
 import type { Logger } from '../deliver.js';
 import { attemptDelivery, type Relay } from './attempt.js';
 import { returnToSender } from './bounce.js';
+import type { Srs } from '../../sieve/srs.js';
 import { DEFAULT_DKIM_SELECTOR, signMessage } from './dkim.js';
 import { DestinationLimiter } from './limiter.js';
 import { createResolver, type MxResolver } from './mx.js';
@@ -54,6 +55,8 @@ export interface OutboundQueueOptions {
   timeoutMs?: number;
   /** Lease holder name; unique per worker. */
   holder?: string;
+  /** Bounces of forwarded copies (SRS senders) go to the original sender. */
+  srs?: Srs;
 }
 
 export interface OutboundQueue {
