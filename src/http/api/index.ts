@@ -15,6 +15,7 @@ import { BlobMissing, BlobTooLarge } from '../../store/blobs/blob-store.js';
 import { ApiFailure, sendError, type ApiContext } from './common.js';
 import { composeRoutes } from './compose.js';
 import { eventRoutes } from './events.js';
+import { filterRoutes } from './filters.js';
 import { folderRoutes } from './folders.js';
 import { messageRoutes } from './messages.js';
 import { searchRoutes } from './search.js';
@@ -85,6 +86,7 @@ export const webmailApi =
       searchRoutes(api, ctx);
       composeRoutes(api, ctx);
       settingsRoutes(api, ctx);
+      filterRoutes(api, ctx);
       eventRoutes(api, ctx);
     },
     { prefix: '/api' },
