@@ -1,7 +1,8 @@
-// Account settings: display name, signature, password.
+// Account settings: display name, signature, password; filters, vacation and forwarding (./Filters.tsx).
 import { useEffect, useState } from 'react';
 import type { OkResponse, PasswordChangeRequest, Settings as SettingsData, SettingsUpdate } from '../../src/http/api/types.js';
 import { api, errorText, rememberFocus } from './api.js';
+import { Filters } from './Filters.js';
 
 export function Settings({ onClose, onSaved }: { onClose: () => void; onSaved: (settings: SettingsData) => void }): React.JSX.Element {
   const [settings, setSettings] = useState<SettingsData | null>(null);
@@ -112,6 +113,7 @@ export function Settings({ onClose, onSaved }: { onClose: () => void; onSaved: (
         </label>
         <button type="submit">Change password</button>
       </form>
+      <Filters />
       <p role="status" aria-live="polite" className="muted">
         {message}
       </p>

@@ -371,9 +371,12 @@ export interface ComposeRequest {
   cc?: string[];
   bcc?: string[];
   subject: string;
-  /** Plain-text body (always sent). */
+  /** Plain-text body (sent as text/plain when there is no `html`). */
   text: string;
-  /** Optional rich-text body; sanitised server-side before sending. */
+  /**
+   * Rich-text body: sanitised server-side (as received HTML is) and sent as
+   * multipart/alternative with a text/plain part generated from the sanitised HTML.
+   */
   html?: string;
   /** Message-ID header of the message replied to (reply / reply-all). */
   inReplyTo?: string;
