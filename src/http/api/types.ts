@@ -193,7 +193,12 @@ export interface MessageListQuery {
   offset?: number;
   /** Default 50, at most 500. */
   limit?: number;
-  /** '1': within the page, messages of one thread are grouped (see MessageSummary.threadDepth). */
+  /**
+   * '1': the whole folder is threaded by Message-ID / In-Reply-To / References and listed
+   * thread by thread (threads ordered by `sort`: by their newest message for 'date', else by
+   * their first message); each thread's messages follow each other, oldest first.
+   * offset/limit still count messages, so a long thread simply continues on the next page.
+   */
   threads?: '1' | '0';
   /** '1': only unread messages. */
   unread?: '1' | '0';
@@ -221,9 +226,12 @@ export interface MessageSummary {
   hasAttachments: boolean;
   /** Up to ~200 characters of the text, when cheaply known; '' otherwise. */
   preview: string;
-  /** Thread key by References / In-Reply-To: the root Message-ID (or the message's own). */
+  /**
+   * Thread key. With threads=1: the thread's first message's Message-ID (the same for every
+   * message of the thread). Else the first References entry, In-Reply-To or the own Message-ID.
+   */
   threadId: string;
-  /** With threads=1: 0 for a thread's first message in the page, 1+ for replies under it. Else 0. */
+  /** With threads=1: 0 for a thread's first message, 1+ for a reply (one deeper than what it answers). Else 0. */
   threadDepth: number;
   messageIdHeader: string | null;
 }
@@ -236,6 +244,8 @@ export interface MessagePage {
   limit: number;
   /** The folder's IMAP highest modseq when the page was read (changes after it arrive as events). */
   modseq: number;
+  /** With threads=1: the number of threads in the folder (`total` counts messages). */
+  threads?: number;
 }
 
 export interface MessageGetQuery {
