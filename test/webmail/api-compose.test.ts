@@ -149,3 +149,38 @@ test('drafts: saved to Drafts with \\Draft, replaced on the next save, removed o
   page = await alice.get<MessagePage>(`/api/folders/${drafts}/messages`);
   assert.equal(page.total, 0);
 });
+
+test('rich text: sent as multipart/alternative, the HTML sanitised, the text part generated from it', async () => {
+  const sent = await alice.post<SendResponse>('/api/send', {
+    to: ['bob@c.test'],
+    subject: 'Rich text',
+    text: 'ignored: the text part is generated from the HTML',
+    html: '<p>Hi <b>Bob</b>, <i>see</i> <a href="https://example.org/x" onclick="steal()">the plan</a>.</p><script>alert(1)</script><img src=x onerror="alert(2)"><ul><li>one</li><li>two</li></ul><blockquote>quoted <u>line</u></blockquote>',
+  });
+  const bobInbox = await mailboxId(s.store, 'bob@c.test', 'INBOX');
+  const got = (await bob.get<MessagePage>(`/api/folders/${bobInbox}/messages`)).items.find((m) => m.messageIdHeader === sent.messageIdHeader)!;
+  assert.ok(got);
+  const raw = await (await bob.request('GET', `/api/messages/${got.id}/raw`)).text();
+  const boundary = /^Content-Type: multipart\/alternative;\s*boundary="?([^"\r\n;]+)"?/im.exec(raw)?.[1];
+  assert.ok(boundary, 'multipart/alternative at the top');
+  const parts = raw.split(`--${boundary}`).slice(1, -1);
+  assert.equal(parts.length, 2);
+  const decode = (part: string): string => {
+    const [head, ...rest] = part.split('\r\n\r\n');
+    const body = rest.join('\r\n\r\n');
+    if (/Content-Transfer-Encoding: quoted-printable/i.test(head!)) return Buffer.from(body.replace(/=\r\n/g, '').replace(/=([0-9A-F]{2})/g, (_, h: string) => String.fromCharCode(parseInt(h, 16))), 'latin1').toString('utf8');
+    if (/Content-Transfer-Encoding: base64/i.test(head!)) return Buffer.from(body, 'base64').toString('utf8');
+    return body;
+  };
+  assert.match(parts[0]!, /^\r\nContent-Type: text\/plain/i);
+  assert.match(parts[1]!, /^\r\nContent-Type: text\/html/i);
+  const text = decode(parts[0]!);
+  const html = decode(parts[1]!);
+  assert.match(text, /Hi Bob, see the plan <https:\/\/example\.org\/x>\./);
+  assert.match(text, /- one\r?\n- two/);
+  assert.match(text, /> quoted line/);
+  assert.doesNotMatch(text, /ignored|<b>/);
+  assert.match(html, /<b>Bob<\/b>/);
+  assert.match(html, /<u>line<\/u>/);
+  assert.doesNotMatch(html, /<script|alert|onerror|onclick|steal/i, 'no script survives');
+});

@@ -84,8 +84,55 @@ test('message list: pages, sorts, filters, totals and thread grouping', async ()
   const threaded = await c.get<MessagePage>(`/api/folders/${box}/messages?threads=1&limit=100&order=asc`);
   const head = threaded.items.findIndex((m) => m.subject === 'msg 00');
   assert.deepEqual(threaded.items.slice(head, head + 3).map((m) => [m.subject, m.threadDepth]), [['msg 00', 0], ['msg 10', 1], ['msg 20', 1]]);
+  assert.equal(threaded.threads, 28);
   assert.equal((await c.request('GET', `/api/folders/${box}/messages?sort=evil`)).status, 400);
   assert.equal((await c.request('GET', `/api/folders/${box}/messages?limit=abc`)).status, 400);
+});
+
+test('threads span the whole folder: a thread spread over several pages is listed together, in order, across page boundaries', async () => {
+  const box = (await c.json<Folder>('POST', '/api/folders', { name: 'Threads' })).id;
+  const id = Number(box);
+  const base = Date.UTC(2026, 0, 1);
+  // 240 messages, one a minute; the thread's messages are at positions 0, 80, 160 and 239
+  // (newest), so by date alone they sit on four different pages of 50.
+  const thread: Record<number, string> = {
+    0: 'Message-ID: <root@t>\n',
+    80: 'Message-ID: <r1@t>\nIn-Reply-To: <root@t>\nReferences: <root@t>\n',
+    160: 'Message-ID: <r2@t>\nIn-Reply-To: <r1@t>\nReferences: <root@t> <r1@t>\n',
+    // Its parent (<gone@t>) is not in the folder: References still tie it to the thread.
+    239: 'Message-ID: <r3@t>\nIn-Reply-To: <gone@t>\nReferences: <root@t> <gone@t>\n',
+  };
+  for (let i = 0; i < 240; i++) {
+    const headers = thread[i] ?? `Message-ID: <solo${i}@t>\n`;
+    await putMessage(s.store, id, `From: a@x.test\nSubject: ${i in thread ? 'plan' : `solo ${i}`}\n${headers}\nbody\n`, { date: new Date(base + i * 60_000) });
+  }
+  const flat: string[] = [];
+  for (let offset = 0; offset < 240; offset += 50) flat.push(...(await c.get<MessagePage>(`/api/folders/${box}/messages?limit=50&offset=${offset}`)).items.map((m) => m.subject));
+  const pagesOf = [0, 1, 2, 3, 4].filter((p) => flat.slice(p * 50, p * 50 + 50).includes('plan'));
+  assert.ok(pagesOf.length >= 3, 'unthreaded, the thread is spread over several pages');
+
+  const first = await c.get<MessagePage>(`/api/folders/${box}/messages?threads=1&limit=2`);
+  assert.equal(first.total, 240);
+  assert.equal(first.threads, 237, '236 single messages and one thread of four');
+  const second = await c.get<MessagePage>(`/api/folders/${box}/messages?threads=1&limit=2&offset=2`);
+  const rows = [...first.items, ...second.items];
+  // Newest activity first: the thread's newest message is the folder's newest.
+  assert.deepEqual(
+    rows.map((m) => [m.messageIdHeader, m.threadDepth]),
+    [['<root@t>', 0], ['<r1@t>', 1], ['<r2@t>', 2], ['<r3@t>', 1]],
+  );
+  assert.equal(new Set(rows.map((m) => m.threadId)).size, 1);
+  assert.equal(rows[0]!.threadId, '<root@t>');
+  const third = await c.get<MessagePage>(`/api/folders/${box}/messages?threads=1&limit=1&offset=4`);
+  assert.equal(third.items[0]!.subject, 'solo 238', 'the next thread follows');
+  // Every message is listed exactly once when paging through the threaded folder.
+  const all: string[] = [];
+  for (let offset = 0; offset < 240; offset += 70) all.push(...(await c.get<MessagePage>(`/api/folders/${box}/messages?threads=1&limit=70&offset=${offset}`)).items.map((m) => m.id));
+  assert.equal(all.length, 240);
+  assert.equal(new Set(all).size, 240);
+  // Ascending: the thread sorts by its newest message, so it comes last.
+  const asc = await c.get<MessagePage>(`/api/folders/${box}/messages?threads=1&order=asc&limit=4&offset=236`);
+  assert.deepEqual(asc.items.map((m) => m.messageIdHeader), ['<root@t>', '<r1@t>', '<r2@t>', '<r3@t>']);
 });
 
 const HTML_MESSAGE = [

@@ -34,7 +34,7 @@ test('a wrong password is 401 and every API route needs a session', async () => 
   const res = await fetch(`${s.base}/api/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'alice@api.test', password: 'nope' }) });
   assert.equal(res.status, 401);
   assert.equal(((await res.json()) as { error: string }).error, 'bad-credentials');
-  for (const path of ['/api/session', '/api/folders', '/api/search?subject=x', '/api/settings', '/api/events', '/api/messages/1.1']) {
+  for (const path of ['/api/session', '/api/folders', '/api/search?subject=x', '/api/settings', '/api/filters', '/api/events', '/api/messages/1.1']) {
     const r = await fetch(s.base + path);
     assert.equal(r.status, 401, path);
     assert.equal(((await r.json()) as { error: string }).error, 'unauthenticated');

@@ -11,6 +11,10 @@ export interface ComposeInit {
   bcc: string;
   subject: string;
   text: string;
+  /** The same start as rich text (the original's HTML quoted), used when the user switches to rich text. */
+  html?: string;
+  /** Open in rich-text mode (a rich draft). */
+  rich?: boolean;
   inReplyTo?: string;
   references?: string[];
   replyTo?: ComposeRequest['replyTo'];
@@ -30,6 +34,43 @@ interface Attachment {
 }
 
 const AUTOSAVE_MS = 2000;
+
+export function escapeHtml(s: string): string {
+  return s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c] ?? c);
+}
+
+/** Plain text as editable HTML: one line per line, nothing interpreted. */
+export function textAsHtml(text: string): string {
+  return text
+    .replace(/\r\n/g, '\n')
+    .split('\n')
+    .map((line) => `<div>${line === '' ? '<br>' : escapeHtml(line)}</div>`)
+    .join('');
+}
+
+type Format = 'bold' | 'italic' | 'underline' | 'insertUnorderedList' | 'insertOrderedList' | 'link' | 'quote' | 'removeFormat';
+const TOOLS: Array<{ format: Format; label: string; text: string }> = [
+  { format: 'bold', label: 'Bold', text: 'B' },
+  { format: 'italic', label: 'Italic', text: 'I' },
+  { format: 'underline', label: 'Underline', text: 'U' },
+  { format: 'insertUnorderedList', label: 'Bulleted list', text: '•' },
+  { format: 'insertOrderedList', label: 'Numbered list', text: '1.' },
+  { format: 'link', label: 'Link', text: '🔗' },
+  { format: 'quote', label: 'Quote', text: '❝' },
+  { format: 'removeFormat', label: 'Clear formatting', text: 'T̸' },
+];
+
+/** Applies a toolbar format to the selection in the editor (the browser's editing commands). */
+function applyFormat(format: Format, editor: HTMLElement | null): void {
+  editor?.focus();
+  if (format === 'link') {
+    const input = window.prompt('Link address (https://…)');
+    if (!input) return;
+    const url = /^(https?:|mailto:)/i.test(input.trim()) ? input.trim() : `https://${input.trim()}`;
+    document.execCommand('createLink', false, url);
+  } else if (format === 'quote') document.execCommand('formatBlock', false, 'blockquote');
+  else document.execCommand(format, false);
+}
 
 /** Splits "a@x, "Doe, J" <j@x>; b@x" at commas and semicolons outside quotes and brackets. */
 export function splitAddresses(value: string): string[] {
@@ -110,6 +151,9 @@ export function Compose({ init, maxUploadBytes, onClose, onSent }: ComposeProps)
   const [showCc, setShowCc] = useState(init.cc !== '' || init.bcc !== '');
   const [subject, setSubject] = useState(init.subject);
   const [text, setText] = useState(init.text);
+  const [rich, setRich] = useState(init.rich === true);
+  const [html, setHtml] = useState(init.rich === true ? (init.html ?? '') : '');
+  const editor = useRef<HTMLDivElement>(null);
   const [asAttachment, setAsAttachment] = useState(false);
   const [attachments, setAttachments] = useState<Attachment[]>([]);
   const [status, setStatus] = useState<string>('');
@@ -129,7 +173,8 @@ export function Compose({ init, maxUploadBytes, onClose, onSent }: ComposeProps)
     cc: splitAddresses(cc),
     bcc: splitAddresses(bcc),
     subject,
-    text,
+    text: rich ? (editor.current?.innerText ?? text) : text,
+    ...(rich ? { html } : {}),
     attachments: attachments.flatMap((a) => (a.upload ? [a.upload.id] : [])),
     ...(init.inReplyTo ? { inReplyTo: init.inReplyTo } : {}),
     ...(init.references && init.references.length > 0 ? { references: init.references } : {}),
@@ -170,7 +215,24 @@ export function Compose({ init, maxUploadBytes, onClose, onSent }: ComposeProps)
     const timer = setTimeout(() => void saveDraft(), AUTOSAVE_MS);
     return () => clearTimeout(timer);
     // saveDraft reads the latest state through request(); it is rebuilt every render.
-  }, [to, cc, bcc, subject, text, uploadsDone, asAttachment]);
+  }, [to, cc, bcc, subject, text, html, rich, uploadsDone, asAttachment]);
+
+  // The editor is uncontrolled: its content is set when rich mode starts, then read on input.
+  useEffect(() => {
+    if (rich && editor.current && editor.current.innerHTML !== html) editor.current.innerHTML = html;
+    // Only when the mode changes: re-setting innerHTML on every input would move the caret.
+  }, [rich]);
+
+  const switchMode = () => {
+    if (rich) {
+      setText(editor.current?.innerText ?? '');
+      setRich(false);
+    } else {
+      // Untouched reply or forward: start from the original's HTML, quoted.
+      setHtml(text === init.text && init.html !== undefined ? init.html : textAsHtml(text));
+      setRich(true);
+    }
+  };
 
   const addFiles = (files: FileList | null) => {
     if (!files) return;
@@ -264,10 +326,47 @@ export function Compose({ init, maxUploadBytes, onClose, onSent }: ComposeProps)
           <span>Subject</span>
           <input type="text" name="subject" value={subject} onChange={(e) => setSubject(e.target.value)} maxLength={998} />
         </label>
-        <label className="field body">
-          <span className="visually-hidden">Message</span>
-          <textarea name="body" value={text} onChange={(e) => setText(e.target.value)} autoFocus={to !== ''} rows={14} />
-        </label>
+        <div className="editor-tools" role="toolbar" aria-label="Formatting">
+          {rich
+            ? TOOLS.map((t) => (
+                <button
+                  key={t.format}
+                  type="button"
+                  aria-label={t.label}
+                  title={t.label}
+                  // Keep the selection in the editor: a click must not take focus first.
+                  onMouseDown={(e) => e.preventDefault()}
+                  onClick={() => {
+                    applyFormat(t.format, editor.current);
+                    setHtml(editor.current?.innerHTML ?? '');
+                  }}
+                >
+                  {t.text}
+                </button>
+              ))
+            : null}
+          <button type="button" className="link" onClick={switchMode}>
+            {rich ? 'Plain text' : 'Rich text'}
+          </button>
+        </div>
+        {rich ? (
+          <div
+            ref={editor}
+            className="rich-editor"
+            contentEditable
+            suppressContentEditableWarning
+            role="textbox"
+            aria-multiline="true"
+            aria-label="Message"
+            tabIndex={0}
+            onInput={(e) => setHtml(e.currentTarget.innerHTML)}
+          />
+        ) : (
+          <label className="field body">
+            <span className="visually-hidden">Message</span>
+            <textarea name="body" value={text} onChange={(e) => setText(e.target.value)} autoFocus={to !== ''} rows={14} />
+          </label>
+        )}
         {init.forwardId ? (
           <label className="check">
             <input type="checkbox" checked={asAttachment} onChange={(e) => setAsAttachment(e.target.checked)} /> Attach the original message

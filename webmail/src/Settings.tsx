@@ -1,7 +1,9 @@
-// Account settings: display name, signature, password, the Apple Mail profile.
+// Account settings: display name, signature, password, the Apple Mail profile; filters,
+// vacation and forwarding (./Filters.tsx).
 import { useEffect, useState } from 'react';
 import type { OkResponse, PasswordChangeRequest, Settings as SettingsData, SettingsUpdate } from '../../src/http/api/types.js';
 import { api, errorText, rememberFocus } from './api.js';
+import { Filters } from './Filters.js';
 
 export function Settings({ onClose, onSaved }: { onClose: () => void; onSaved: (settings: SettingsData) => void }): React.JSX.Element {
   const [settings, setSettings] = useState<SettingsData | null>(null);
@@ -119,6 +121,7 @@ export function Settings({ onClose, onSaved }: { onClose: () => void; onSaved: (
           your password when it is installed. Thunderbird and Outlook set themselves up from your address alone.
         </p>
       </div>
+      <Filters />
       <p role="status" aria-live="polite" className="muted">
         {message}
       </p>

@@ -1,7 +1,7 @@
 // The one place that talks HTTP to /api/ (the contract is src/http/api/types.ts).
 // Every mutating request carries the session's CSRF token; failures become ApiFailure
 // with the server's error code so that views can say what went wrong.
-import type { ApiError, ApiErrorCode, Upload } from '../../src/http/api/types.js';
+import type { ApiError, ApiErrorCode, SieveErrorResponse, Upload } from '../../src/http/api/types.js';
 
 let csrfToken = '';
 
@@ -14,6 +14,8 @@ export class ApiFailure extends Error {
     readonly status: number,
     readonly code: ApiErrorCode | 'network',
     message: string,
+    /** For invalid-script: where the Sieve compiler stopped, and the text it read. */
+    readonly position: { line: number; column: number; script: string } | null = null,
   ) {
     super(message);
     this.name = 'ApiFailure';
@@ -42,14 +44,16 @@ export function withQuery(path: string, query: Query = {}): string {
 async function failureFrom(res: Response): Promise<ApiFailure> {
   let code: ApiErrorCode = 'internal';
   let message = `The server answered ${res.status}.`;
+  let position: ApiFailure['position'] = null;
   try {
-    const body = (await res.json()) as Partial<ApiError>;
+    const body = (await res.json()) as Partial<SieveErrorResponse>;
     if (typeof body.error === 'string') code = body.error;
     if (typeof body.message === 'string') message = body.message;
+    if (typeof body.line === 'number' && typeof body.column === 'number') position = { line: body.line, column: body.column, script: body.script ?? '' };
   } catch {
     // not JSON: keep the generic text
   }
-  return new ApiFailure(res.status, code, message);
+  return new ApiFailure(res.status, code, message, position);
 }
 
 export async function api<T>(method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', path: string, body?: unknown, signal?: AbortSignal): Promise<T> {

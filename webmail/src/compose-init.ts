@@ -1,6 +1,6 @@
 // What a reply, reply-all or forward starts with.
 import type { MessageDetail, WebmailAddress } from '../../src/http/api/types.js';
-import type { ComposeInit } from './Compose.js';
+import { escapeHtml, textAsHtml, type ComposeInit } from './Compose.js';
 import { formatFullDate } from './api.js';
 
 function format(a: WebmailAddress): string {
@@ -13,6 +13,15 @@ function list(addresses: WebmailAddress[]): string {
 
 function signatureBlock(signature: string): string {
   return signature.trim() ? `\n\n-- \n${signature.trim()}` : '';
+}
+
+function signatureHtml(signature: string): string {
+  return signature.trim() ? `<div><br></div><div>-- </div>${textAsHtml(signature.trim())}` : '';
+}
+
+/** The original for a rich reply or forward: its sanitised HTML, or its text, in a quote. */
+function quotedHtml(detail: MessageDetail): string {
+  return `<blockquote type="cite">${detail.html ?? textAsHtml(detail.text ?? '')}</blockquote>`;
 }
 
 export function newMessage(signature: string): ComposeInit {
@@ -56,6 +65,7 @@ export function replyTo(detail: MessageDetail, all: boolean, self: string, signa
     bcc: '',
     subject: prefixed('Re', h.subject),
     text: `\n${signatureBlock(signature)}\n\nOn ${formatFullDate(h.date ?? detail.summary.receivedAt)}, ${who} wrote:\n${quote(body)}\n`,
+    html: `<div><br></div>${signatureHtml(signature)}<div><br></div><div>${escapeHtml(`On ${formatFullDate(h.date ?? detail.summary.receivedAt)}, ${who} wrote:`)}</div>${quotedHtml(detail)}`,
     ...(h.messageId ? { inReplyTo: h.messageId, references: [...h.references, h.messageId] } : {}),
     replyTo: { messageId: detail.summary.id, kind: 'reply' },
   };
@@ -79,6 +89,7 @@ export function forward(detail: MessageDetail, signature: string): ComposeInit {
     bcc: '',
     subject: prefixed('Fwd', h.subject),
     text: `\n${signatureBlock(signature)}\n\n${lines.join('\n')}\n`,
+    html: `<div><br></div>${signatureHtml(signature)}<div><br></div>${textAsHtml(lines.slice(0, -2).join('\n'))}${quotedHtml(detail)}`,
     ...(h.messageId ? { references: [...h.references, h.messageId] } : {}),
     replyTo: { messageId: detail.summary.id, kind: 'forward' },
     forwardId: detail.summary.id,
@@ -93,6 +104,8 @@ export function fromDraft(detail: MessageDetail): ComposeInit {
     bcc: list(h.bcc),
     subject: h.subject,
     text: detail.text ?? '',
+    // A draft saved in rich-text mode has an HTML part: it reopens as rich text.
+    ...(detail.html !== null ? { html: detail.html, rich: true } : {}),
     ...(h.inReplyTo ? { inReplyTo: h.inReplyTo } : {}),
     ...(h.references.length > 0 ? { references: h.references } : {}),
     draftId: detail.summary.id,

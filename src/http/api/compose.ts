@@ -16,6 +16,7 @@ import { SubmissionRefused } from './submission.js';
 import { OverQuota } from '../../store/errors.js';
 import type { Account, Mailbox } from '../../store/types.js';
 import { ApiFailure, body, messageIdOf, ownedMessage, specialMailbox, stringArray, stringParam, intParam, type ApiContext } from './common.js';
+import { composeText } from './compose-text.js';
 import { sanitizeEmailHtml } from './sanitize.js';
 import { auth } from './session.js';
 import type { ComposeRequest, DraftResponse, OkResponse, RecipientSuggestions, SendResponse, Upload, WebmailAddress } from './types.js';
@@ -104,14 +105,17 @@ async function compose(ctx: ApiContext, account: Account, req: Record<string, un
 
   const domain = account.address.split('@')[1] ?? ctx.config.hostname;
   const messageIdHeader = `<${randomBytes(16).toString('hex')}@${domain}>`;
+  // Rich text: the HTML is sanitised like a received message's, and the text/plain
+  // alternative is generated from what survived (what the client sent as text is not used).
   const html = htmlIn === undefined ? undefined : sanitizeEmailHtml(htmlIn, { allowRemoteImages: true, cidUrl: () => null }).html;
+  const plain = html === undefined ? text : composeText(html);
   const options = {
     from: { name: from.name, address: from.address },
     to: to.map((a) => ({ name: a.name, address: a.address })),
     cc: cc.map((a) => ({ name: a.name, address: a.address })),
     bcc: bcc.map((a) => ({ name: a.name, address: a.address })),
     subject,
-    text,
+    text: plain,
     ...(html !== undefined ? { html } : {}),
     messageId: messageIdHeader,
     ...(inReplyTo !== undefined ? { inReplyTo } : {}),

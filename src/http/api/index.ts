@@ -15,6 +15,7 @@ import { BlobMissing, BlobTooLarge } from '../../store/blobs/blob-store.js';
 import { ApiFailure, sendError, type ApiContext } from './common.js';
 import { composeRoutes } from './compose.js';
 import { eventRoutes } from './events.js';
+import { filterRoutes } from './filters.js';
 import { folderRoutes } from './folders.js';
 import { messageRoutes } from './messages.js';
 import { mobileconfigRoutes } from './mobileconfig.js';
@@ -87,6 +88,7 @@ export const webmailApi =
       composeRoutes(api, ctx);
       settingsRoutes(api, ctx);
       mobileconfigRoutes(api, ctx, context);
+      filterRoutes(api, ctx);
       eventRoutes(api, ctx);
     },
     { prefix: '/api' },

@@ -8,7 +8,8 @@ import type { Store } from '../../store/store.js';
 import type { Account, Mailbox, MessageMeta } from '../../store/types.js';
 import type { WebmailSession } from '../../store/webmail.js';
 import { ApiFailure, body, intParam, invalid, messageIdOf, notFound, ownedMailbox, ownedMessage, ownedMessageGroups, specialMailbox, stringArray, type ApiContext } from './common.js';
-import { FLAG_OF, bodyDocument, filenameOf, findPart, indexOf, partPaths, renderMessage, summarize, threadPage } from './render.js';
+import { FLAG_OF, bodyDocument, filenameOf, findPart, indexOf, partPaths, renderMessage, summarize } from './render.js';
+import { threadFolder, type ThreadedFolder } from './threads.js';
 import { auth, type Authed } from './session.js';
 import type { BulkResponse, MessageDetail, MessageFlag, MessagePage, SortField } from './types.js';
 
@@ -118,8 +119,25 @@ async function moveGroups(ctx: ApiContext, account: Account, ids: unknown, targe
   return { count, moved };
 }
 
+/** Threaded orders kept per process; a folder's entry is valid while its modseq stands. */
+const THREAD_CACHE_ENTRIES = 16;
+
 export function messageRoutes(api: FastifyInstance, ctx: ApiContext, cookieAuthOf: (request: FastifyRequest) => Authed | undefined): void {
   const { store } = ctx;
+  const threadCache = new Map<string, ThreadedFolder>();
+
+  /** The whole folder in thread order (every change bumps the modseq, so a cached order is current). */
+  const threaded = async (box: Mailbox, sort: SortField, descending: boolean, unread: boolean, flagged: boolean): Promise<ThreadedFolder> => {
+    const key = `${box.id}:${box.highestModseq}:${sort}:${descending}:${unread}:${flagged}`;
+    const hit = threadCache.get(key);
+    if (hit) return hit;
+    const all = await store.listMessages(box.id);
+    const chosen = all.filter((m) => (!unread || !m.flags.includes('\\Seen')) && (!flagged || m.flags.includes('\\Flagged')));
+    const result = threadFolder(chosen, sort, descending);
+    if (threadCache.size >= THREAD_CACHE_ENTRIES) threadCache.delete(threadCache.keys().next().value as string);
+    threadCache.set(key, result);
+    return result;
+  };
 
   api.get('/folders/:folderId/messages', async (request): Promise<MessagePage> => {
     const { account } = auth(request);
@@ -131,6 +149,17 @@ export function messageRoutes(api: FastifyInstance, ctx: ApiContext, cookieAuthO
     if (order !== 'asc' && order !== 'desc') throw invalid('order must be asc or desc');
     const offset = intParam(q['offset'], 0, 0, 10_000_000);
     const limit = intParam(q['limit'], 50, 1, 500);
+    if (parseBool(q['threads'])) {
+      const t = await threaded(box, sort, order === 'desc', parseBool(q['unread']) === true, parseBool(q['flagged']) === true);
+      const rows = t.rows.slice(offset, offset + limit);
+      const metas = new Map((await store.getMessages(box.id, rows.map((r) => r.uid))).map((m) => [m.uid, m]));
+      const items = rows.flatMap((r) => {
+        const meta = metas.get(r.uid);
+        if (!meta) return [];
+        return [{ ...summarize(meta), threadDepth: r.depth, threadId: r.threadMessageId ?? `<${messageIdOf(box.id, r.thread)}>` }];
+      });
+      return { items, total: t.rows.length, offset, limit, modseq: box.highestModseq, threads: t.threads };
+    }
     const page = await store.webmail.pageMessages(box.id, {
       sort,
       descending: order === 'desc',
@@ -139,8 +168,7 @@ export function messageRoutes(api: FastifyInstance, ctx: ApiContext, cookieAuthO
       ...(parseBool(q['unread']) ? { unread: true } : {}),
       ...(parseBool(q['flagged']) ? { flagged: true } : {}),
     });
-    let items = page.messages.map((m) => summarize(m));
-    if (parseBool(q['threads'])) items = threadPage(items);
+    const items = page.messages.map((m) => summarize(m));
     return { items, total: page.total, offset, limit, modseq: box.highestModseq };
   });
 

@@ -53,24 +53,6 @@ export function summarize(meta: MessageMeta, index: MessageIndex | null = readMe
   };
 }
 
-/** Orders a page so that each thread's messages follow its first one, replies indented. */
-export function threadPage(items: MessageSummary[]): MessageSummary[] {
-  const groups = new Map<string, MessageSummary[]>();
-  for (const item of items) {
-    const g = groups.get(item.threadId);
-    if (g) g.push(item);
-    else groups.set(item.threadId, [item]);
-  }
-  const out: MessageSummary[] = [];
-  for (const g of groups.values()) {
-    const [head, ...rest] = g;
-    if (!head) continue;
-    out.push({ ...head, threadDepth: 0 });
-    for (const r of rest.sort((a, b) => a.date.localeCompare(b.date))) out.push({ ...r, threadDepth: 1 });
-  }
-  return out;
-}
-
 // ── parts ──
 
 /** IMAP-style part numbers (RFC 9051 6.4.5) of every leaf and embedded message. */

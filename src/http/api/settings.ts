@@ -1,5 +1,5 @@
-// Settings: display name, signature, password change. Vacation replies and forwarding
-// are not here: they are Sieve rules, managed where Sieve is.
+// Settings: display name, signature, password change. Vacation replies, forwarding and
+// filters are Sieve rules: see ./filters.ts.
 
 import type { FastifyInstance } from 'fastify';
 import { authenticate } from '../../auth/authenticator.js';

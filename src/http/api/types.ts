@@ -60,10 +60,15 @@
 //   PUT    /api/settings                      SettingsUpdate → Settings
 //   POST   /api/settings/password             PasswordChangeRequest → OkResponse (403 bad-credentials)
 //
+// Filters, vacation reply and forwarding (one Sieve script the webmail owns; see docs/sieve.md)
+//   GET    /api/filters                       → FiltersState
+//   PUT    /api/filters                       FiltersUpdate → FiltersState (400 invalid-request; 400 invalid-script
+//                                             with SieveErrorResponse when the compiler refuses the generated script)
+//   POST   /api/filters/activate              → FiltersState (makes the webmail's script the active one)
+//
 // Live updates
 //   GET    /api/events                        text/event-stream of ServerEvent (see below)
 //
-// Not in this API: vacation auto-reply and forwarding (configured through Sieve).
 
 // ───────────────────────────── common ─────────────────────────────
 
@@ -90,6 +95,7 @@ export type ApiErrorCode =
   | 'too-large'
   | 'over-quota'
   | 'unavailable'
+  | 'invalid-script'
   | 'internal';
 
 export interface ApiError {
@@ -187,7 +193,12 @@ export interface MessageListQuery {
   offset?: number;
   /** Default 50, at most 500. */
   limit?: number;
-  /** '1': within the page, messages of one thread are grouped (see MessageSummary.threadDepth). */
+  /**
+   * '1': the whole folder is threaded by Message-ID / In-Reply-To / References and listed
+   * thread by thread (threads ordered by `sort`: by their newest message for 'date', else by
+   * their first message); each thread's messages follow each other, oldest first.
+   * offset/limit still count messages, so a long thread simply continues on the next page.
+   */
   threads?: '1' | '0';
   /** '1': only unread messages. */
   unread?: '1' | '0';
@@ -215,9 +226,12 @@ export interface MessageSummary {
   hasAttachments: boolean;
   /** Up to ~200 characters of the text, when cheaply known; '' otherwise. */
   preview: string;
-  /** Thread key by References / In-Reply-To: the root Message-ID (or the message's own). */
+  /**
+   * Thread key. With threads=1: the thread's first message's Message-ID (the same for every
+   * message of the thread). Else the first References entry, In-Reply-To or the own Message-ID.
+   */
   threadId: string;
-  /** With threads=1: 0 for a thread's first message in the page, 1+ for replies under it. Else 0. */
+  /** With threads=1: 0 for a thread's first message, 1+ for a reply (one deeper than what it answers). Else 0. */
   threadDepth: number;
   messageIdHeader: string | null;
 }
@@ -230,6 +244,8 @@ export interface MessagePage {
   limit: number;
   /** The folder's IMAP highest modseq when the page was read (changes after it arrive as events). */
   modseq: number;
+  /** With threads=1: the number of threads in the folder (`total` counts messages). */
+  threads?: number;
 }
 
 export interface MessageGetQuery {
@@ -365,9 +381,12 @@ export interface ComposeRequest {
   cc?: string[];
   bcc?: string[];
   subject: string;
-  /** Plain-text body (always sent). */
+  /** Plain-text body (sent as text/plain when there is no `html`). */
   text: string;
-  /** Optional rich-text body; sanitised server-side before sending. */
+  /**
+   * Rich-text body: sanitised server-side (as received HTML is) and sent as
+   * multipart/alternative with a text/plain part generated from the sanitised HTML.
+   */
   html?: string;
   /** Message-ID header of the message replied to (reply / reply-all). */
   inReplyTo?: string;
@@ -419,6 +438,96 @@ export interface SettingsUpdate {
 export interface PasswordChangeRequest {
   currentPassword: string;
   newPassword: string;
+}
+
+// ───────────────────────────── filters (Sieve) ─────────────────────────────
+//
+// The webmail keeps the user's rules, vacation reply and forwarding address as one Sieve
+// script (named FiltersState.scriptName) that every Sieve client sees. Only one script is
+// active per account: when another one (uploaded over ManageSieve) is active, the webmail
+// shows it read-only and saves its own without activating it unless asked to.
+
+export type FilterTextField = 'from' | 'to' | 'subject' | 'header';
+export type FilterMatchType = 'contains' | 'is' | 'matches' | 'regex';
+
+export type FilterCondition =
+  /** from: the From header; to: To and Cc; header: the named header. `matches` takes * and ? wildcards; `regex` a POSIX extended regular expression (checked by the Sieve compiler). */
+  | { field: FilterTextField; header?: string; match: FilterMatchType; value: string }
+  /** Message size over / under this many kilobytes (1 KB = 1024 bytes). */
+  | { field: 'size'; comparison: 'over' | 'under'; kilobytes: number };
+
+export type FilterAction =
+  /** move: file into the folder (and not into INBOX); copy: file a copy, INBOX keeps one. */
+  | { kind: 'move' | 'copy'; folder: string }
+  | { kind: 'mark-read' }
+  | { kind: 'flag' }
+  /** Redirect; keepCopy: the message is also kept (redirect :copy). */
+  | { kind: 'forward'; address: string; keepCopy: boolean }
+  | { kind: 'discard' }
+  /** Refuse with this reason (the sender gets a notice). */
+  | { kind: 'reject'; reason: string };
+
+export interface FilterRule {
+  name: string;
+  enabled: boolean;
+  /** all: every condition must hold (allof); any: one is enough (anyof). */
+  match: 'all' | 'any';
+  conditions: FilterCondition[];
+  actions: FilterAction[];
+  /** Rules below this one are not applied to a message this rule matched. */
+  stop: boolean;
+}
+
+export interface VacationSettings {
+  enabled: boolean;
+  subject: string;
+  body: string;
+  /** One reply per sender per this many days. */
+  days: number;
+  /** Further addresses of the user that mail to is answered (aliases). */
+  addresses: string[];
+  /** YYYY-MM-DD, first and last day of the absence (server time); null: no bound. */
+  start: string | null;
+  end: string | null;
+}
+
+export interface ForwardingSettings {
+  enabled: boolean;
+  address: string;
+  /** Keep a copy in this mailbox too. */
+  keepCopy: boolean;
+}
+
+export interface MailFilters {
+  rules: FilterRule[];
+  vacation: VacationSettings;
+  forwarding: ForwardingSettings;
+}
+
+export interface FiltersState extends MailFilters {
+  /** The name of the webmail's script (as ManageSieve lists it). */
+  scriptName: string;
+  /** The script as stored ('' before the first save). */
+  script: string;
+  /** True when the webmail's script is the active one. */
+  active: boolean;
+  /** Another active script, shown read-only; null when none or when the webmail's is active. */
+  otherActive: { name: string; content: string } | null;
+  /** The webmail's script was changed by another client: the form shows its last webmail save, and saving replaces the change. */
+  modifiedElsewhere: boolean;
+  limits: { vacationMinDays: number; vacationMaxDays: number; maxRedirects: number };
+}
+
+export interface FiltersUpdate extends MailFilters {
+  /** Make the webmail's script active even when another script is (default: only when none is or it already is). */
+  activate?: boolean;
+}
+
+/** 400 invalid-script: where the Sieve compiler stopped in FiltersState.script's would-be text. */
+export interface SieveErrorResponse extends ApiError {
+  line: number;
+  column: number;
+  script: string;
 }
 
 // ───────────────────────────── live updates ─────────────────────────────
