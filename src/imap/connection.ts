@@ -105,7 +105,8 @@ export class Connection {
   /** NOTIFY: pushes queued notifications now when no command runs, else once it finished. */
   private wakeNotify(): void {
     if (this.closed || !this.session.notifier) return;
-    if (this.busy) {
+    // Not between a command's `+` and its literal either: that command is under way.
+    if (this.busy || this.framer.readingLiteral) {
       this.notifyPending = true;
       return;
     }
