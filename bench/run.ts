@@ -5,7 +5,7 @@
 // such a section names the machine and date it ran on.
 
 import { readFile, writeFile } from 'node:fs/promises';
-import { fsyncLatencyMs, machineLine } from './machine.js';
+import { fsyncLatencyMs, loadLine, machineLine } from './machine.js';
 import { tmpdir } from 'node:os';
 import { benchAppend } from './store-append.js';
 import { benchSmtp } from './smtp.js';
@@ -128,7 +128,7 @@ const SECTIONS: Section[] = [
     async run() {
       const n = Number(process.env.BENCH_SEARCH_MESSAGES ?? 100_000);
       return [
-        `Machine: ${machineLine()}`,
+        `Machine: ${machineLine()} · ${loadLine()}`,
         '',
         `One mailbox of ${n} ~3 KiB messages (varied words, one in 1,000 with a rare word), searched over a real socket; the full-text index (FTS5 trigram) row is written in the same commit as the message. \`SEARCH TEXT "message"\` matches every message; a two-character needle has no trigram and is tested over the stored text of the mailbox.`,
         '',
@@ -142,7 +142,7 @@ const SECTIONS: Section[] = [
     async run() {
       const n = Number(process.env.BENCH_SEARCH_MESSAGES ?? 100_000);
       return [
-        `Machine: ${machineLine()}`,
+        `Machine: ${machineLine()} · ${loadLine()}`,
         '',
         'The same mailbox on PostgreSQL (the local server) with the pg_trgm GIN indexes. The bench database fills with `synchronous_commit = off` (it changes no read); the plan is taken after `ANALYZE`, as autovacuum would have run it.',
         '',
@@ -156,7 +156,7 @@ const SECTIONS: Section[] = [
     async run() {
       const n = Number(process.env.BENCH_IDLE_CONNECTIONS ?? 2000);
       const lines = [
-        `Machine: ${machineLine()}`,
+        `Machine: ${machineLine()} · ${loadLine()}`,
         '',
         `${n} clients log in, SELECT INBOX and IDLE; the server runs in its own process (its RSS and heap, after a full GC). Then one message is appended and the time until every connection has read its \`* n EXISTS\` is the wake-up latency of the slowest.`,
         '',
