@@ -1,9 +1,13 @@
 // Memory of the IMAP server per connection sitting in IDLE. The server runs in a
 // child process (this file with `--server`), so its RSS and heap are its own; the
 // clients are raw sockets in this process that log in, SELECT INBOX and IDLE.
+// Each side holds one descriptor per connection: when the soft limit of open files
+// is too low the bench re-runs itself under `ulimit -n` (up to the hard limit), and
+// fails with a clear message when even the hard limit is too low.
 // Standalone: `node --import tsx bench/imap-idle.ts [connections]` (default 2000).
 
-import { fork, type ChildProcess } from 'node:child_process';
+import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { RawClient, startServer } from '../test/imap/harness.js';
 
@@ -32,7 +36,50 @@ function ask(child: ChildProcess, what: string): Promise<unknown> {
   });
 }
 
+/** The soft and hard limits of open files of this process (Linux /proc), or null when unknown. */
+export function openFileLimits(): { soft: number; hard: number } | null {
+  try {
+    const line = readFileSync('/proc/self/limits', 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith('Max open files'));
+    const m = line ? /Max open files\s+(\d+|unlimited)\s+(\d+|unlimited)/.exec(line) : null;
+    if (!m) return null;
+    const n = (v: string | undefined) => (v === 'unlimited' ? Number.MAX_SAFE_INTEGER : Number(v));
+    return { soft: n(m[1]), hard: n(m[2]) };
+  } catch {
+    return null;
+  }
+}
+
+/** Descriptors one side needs: one per connection, plus the runtime's own. */
+const fdsNeeded = (connections: number) => connections + 256;
+
 export async function benchImapIdle(connections: number): Promise<IdleBenchResult> {
+  const need = fdsNeeded(connections);
+  const limits = openFileLimits();
+  if (limits && limits.soft < need) {
+    if (limits.hard < need) {
+      throw new Error(
+        `the IDLE bench needs ${need} open files per process for ${connections} connections, but the hard limit is ${limits.hard}: raise it (ulimit -Hn as root, or LimitNOFILE) or run fewer connections`,
+      );
+    }
+    return runWithRaisedLimit(connections, need);
+  }
+  return measure(connections);
+}
+
+/** Runs the bench in a child started by `sh -c "ulimit -n N; exec node …"` (Node cannot raise its own limit). */
+function runWithRaisedLimit(connections: number, need: number): Promise<IdleBenchResult> {
+  const args = ['-c', `ulimit -n ${need} && exec "$0" "$@"`, process.execPath, '--import', 'tsx', fileURLToPath(import.meta.url), '--report', String(connections)];
+  const child = spawn('/bin/sh', args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  return new Promise((resolve, reject) => {
+    child.once('message', (m) => resolve(m as IdleBenchResult));
+    child.once('error', reject);
+    child.once('exit', (code) => reject(new Error(`the IDLE bench under ulimit -n ${need} exited with ${code ?? 'a signal'}`)));
+  });
+}
+
+async function measure(connections: number): Promise<IdleBenchResult> {
   const child = fork(fileURLToPath(import.meta.url), ['--server', String(connections + 10)], { execArgv: ['--import', 'tsx', '--expose-gc'] });
   const clients: RawClient[] = [];
   try {
@@ -118,6 +165,10 @@ export function idleSection(r: IdleBenchResult): string[] {
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   if (process.argv[2] === '--server') {
     await serve(Number(process.argv[3]));
+  } else if (process.argv[2] === '--report') {
+    // Started by runWithRaisedLimit: measure and hand the result back.
+    process.send?.(await measure(Number(process.argv[3])));
+    process.disconnect?.();
   } else {
     const result = await benchImapIdle(Number(process.argv[2] ?? 2000));
     console.log(idleSection(result).join('\n'));

@@ -6,6 +6,11 @@ export function machineLine(): string {
   return `${new Date().toISOString().slice(0, 10)} · ${os.cpus().length} × ${cpu.trim()} · ${Math.round(os.totalmem() / 2 ** 30)} GiB RAM · Node.js ${process.version} · ${os.type()} ${os.release()}`;
 }
 
+/** The 1-minute load average against the cores: on a shared machine, how much else was running. */
+export function loadLine(): string {
+  return `load average ${os.loadavg()[0]?.toFixed(1) ?? '?'} on ${os.cpus().length} cores when the run started`;
+}
+
 /** Median time of one fsync of a fresh 10 KiB file on the data disk, in milliseconds. */
 export async function fsyncLatencyMs(dir: string, samples = 100): Promise<number> {
   const fsp = await import('node:fs/promises');

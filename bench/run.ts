@@ -1,103 +1,218 @@
 // `npm run bench`: runs the benchmarks and rewrites docs/benchmarks.md.
 // Benchmarks are not tests: they measure, and the numbers are read by people.
+// `BENCH_SECTIONS=imap-search,imap-idle npm run bench` runs only the named
+// sections and replaces just those (by their heading) in docs/benchmarks.md;
+// such a section names the machine and date it ran on.
 
-import { writeFile } from 'node:fs/promises';
-import { fsyncLatencyMs, machineLine } from './machine.js';
+import { readFile, writeFile } from 'node:fs/promises';
+import { fsyncLatencyMs, loadLine, machineLine } from './machine.js';
 import { tmpdir } from 'node:os';
 import { benchAppend } from './store-append.js';
 import { benchSmtp } from './smtp.js';
 import { benchPop3, pop3Section } from './pop3.js';
 import { benchServe, benchWorkers, nodesSection, workersSection } from './workers.js';
 import { startRspamd } from '../test/filter/engines.js';
+import { benchImapSearch, searchSection } from './imap-search.js';
+import { benchImapIdle, idleSection } from './imap-idle.js';
 import { benchWebmailApi, webmailSection } from './webmail-api.js';
-import { readFile } from 'node:fs/promises';
-
-const DOC = new URL('../docs/benchmarks.md', import.meta.url);
-
-// BENCH_ONLY=webmail runs only the webmail API section and replaces it in docs/benchmarks.md
-// (the other sections keep their figures; the machine line is added to the section).
-if (process.env.BENCH_ONLY === 'webmail') {
-  const section = webmailSection(await benchWebmailApi());
-  section.splice(2, 0, `Machine: ${machineLine()}`, '');
-  const doc = await readFile(DOC, 'utf8');
-  const start = doc.indexOf('## Webmail API');
-  const end = start < 0 ? -1 : doc.indexOf('\n## ', start + 1);
-  const next = start < 0 ? `${doc.trimEnd()}\n\n${section.join('\n')}` : doc.slice(0, start) + section.join('\n') + (end < 0 ? '' : doc.slice(end + 1));
-  await writeFile(DOC, next);
-  console.log(section.join('\n'));
-  process.exit(0);
-} else if (process.env.BENCH_ONLY !== undefined) {
-  console.error(`BENCH_ONLY=${process.env.BENCH_ONLY}: only "webmail" can run alone`);
-  process.exit(64);
-}
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 5);
-const lines: string[] = [];
-lines.push('# Benchmarks', '');
-lines.push('Produced by `npm run bench` (set `BENCH_SECONDS` to change the length of each run).', '');
-lines.push(`Machine: ${machineLine()}`, '');
-lines.push('## Store: durable appends (SQLite, fs blobs, 10 KiB messages)', '');
-const fsyncMs = await fsyncLatencyMs(tmpdir());
-lines.push(
-  'Each append writes and fsyncs the blob, renames it into place, fsyncs its directory, commits the metadata and fsyncs the WAL before the append returns. Concurrent appends share commits and WAL fsyncs (group commit); blob fsyncs cannot be shared (one file each).',
-  '',
-  `A single fsync of a 10 KiB file takes ${fsyncMs.toFixed(2)} ms (median) on this machine's disk. One writer waits for three of them in turn; with fast fsyncs like these, twenty writers are limited by the CPU time of the one event loop (hashing, SQL, system calls), not by the disk, so the gain from group commit is smaller than on a disk where an fsync costs milliseconds.`,
-  '',
-);
-lines.push('| writers | appends/s | commits | appends per commit |', '|---:|---:|---:|---:|');
-const results = [];
-for (const writers of [1, 20]) {
-  const r = await benchAppend(writers, seconds * 1000);
-  results.push(r);
-  lines.push(`| ${writers} | ${r.perSecond.toFixed(0)} | ${r.commits} | ${(r.appends / Math.max(1, r.commits)).toFixed(1)} |`);
-  console.log(`store append, ${writers} writer(s): ${r.perSecond.toFixed(0)}/s (${r.appends} in ${r.seconds.toFixed(1)} s, ${r.commits} commits)`);
-}
-const speedup = results[1]!.perSecond / results[0]!.perSecond;
-lines.push('', `20 writers are ${speedup.toFixed(1)}× as fast as 1.`, '');
-lines.push('## SMTP: inbound messages accepted and durable (10 KiB, one local recipient)', '');
-lines.push(
-  'Each sender keeps one connection and sends MAIL, RCPT, DATA in turn; a message counts once its `250` arrived, i.e. after SPF/DKIM/DMARC/ARC verification (against a loopback DNS server), indexing, the fsynced blob and the committed metadata. The server runs in its own process (memory is its RSS after the run, and its peak); the senders run on the same machine.',
-  '',
-);
-lines.push('| senders | messages/s | DATA→250 p50 | p99 | server RSS | peak RSS |', '|---:|---:|---:|---:|---:|---:|');
-for (const senders of [1, 20]) {
-  const r = await benchSmtp(senders, seconds * 1000);
-  lines.push(`| ${senders} | ${r.perSecond.toFixed(0)} | ${r.p50Ms.toFixed(1)} ms | ${r.p99Ms.toFixed(1)} ms | ${r.rssMiB.toFixed(0)} MiB | ${r.peakRssMiB.toFixed(0)} MiB |`);
-  console.log(`smtp inbound, ${senders} sender(s): ${r.perSecond.toFixed(0)}/s, p50 ${r.p50Ms.toFixed(1)} ms, p99 ${r.p99Ms.toFixed(1)} ms, rss ${r.rssMiB.toFixed(0)} MiB`);
-}
-lines.push('');
-lines.push(...pop3Section(await benchPop3()));
 
-// The inbound filter's cost: the same SMTP run with the built-in layer, then with a real rspamd.
-lines.push(
-  '## SMTP with the inbound filter',
-  '',
-  'The SMTP run above (10 KiB messages) with the filter on: the built-in layer (greylisting recorded with no delay, header checks, no DNS lists configured) and the built-in layer plus a real rspamd (Debian package, started for the run with the configuration of the tests, test/filter/engines.ts). No filter is the first table.',
-  '',
-  '| filter | senders | messages/s | DATA→250 p50 | p99 |',
-  '|---|---:|---:|---:|---:|',
-);
-for (const senders of [1, 20]) {
-  const r = await benchSmtp(senders, seconds * 1000, 'builtin');
-  lines.push(`| built-in | ${senders} | ${r.perSecond.toFixed(0)} | ${r.p50Ms.toFixed(1)} ms | ${r.p99Ms.toFixed(1)} ms |`);
+interface Section {
+  id: string;
+  /** The section's `## ` heading, without the hashes. */
+  heading: string;
+  run(): Promise<string[]>;
 }
-const rspamd = await startRspamd();
-try {
-  for (const senders of [1, 20]) {
-    const r = await benchSmtp(senders, seconds * 1000, rspamd.url);
-    lines.push(`| built-in + rspamd | ${senders} | ${r.perSecond.toFixed(0)} | ${r.p50Ms.toFixed(1)} ms | ${r.p99Ms.toFixed(1)} ms |`);
+
+let speedup = 0;
+
+const SECTIONS: Section[] = [
+  {
+    id: 'append',
+    heading: 'Store: durable appends (SQLite, fs blobs, 10 KiB messages)',
+    async run() {
+      const lines: string[] = [];
+      const fsyncMs = await fsyncLatencyMs(tmpdir());
+      lines.push(
+        'Each append writes and fsyncs the blob, renames it into place, fsyncs its directory, commits the metadata and fsyncs the WAL before the append returns. Concurrent appends share commits and WAL fsyncs (group commit); blob fsyncs cannot be shared (one file each).',
+        '',
+        `A single fsync of a 10 KiB file takes ${fsyncMs.toFixed(2)} ms (median) on this machine's disk. One writer waits for three of them in turn; with fast fsyncs like these, twenty writers are limited by the CPU time of the one event loop (hashing, SQL, system calls), not by the disk, so the gain from group commit is smaller than on a disk where an fsync costs milliseconds.`,
+        '',
+      );
+      lines.push('| writers | appends/s | commits | appends per commit |', '|---:|---:|---:|---:|');
+      const results = [];
+      for (const writers of [1, 20]) {
+        const r = await benchAppend(writers, seconds * 1000);
+        results.push(r);
+        lines.push(`| ${writers} | ${r.perSecond.toFixed(0)} | ${r.commits} | ${(r.appends / Math.max(1, r.commits)).toFixed(1)} |`);
+        console.log(`store append, ${writers} writer(s): ${r.perSecond.toFixed(0)}/s (${r.appends} in ${r.seconds.toFixed(1)} s, ${r.commits} commits)`);
+      }
+      speedup = results[1]!.perSecond / results[0]!.perSecond;
+      lines.push('', `20 writers are ${speedup.toFixed(1)}× as fast as 1.`);
+      return lines;
+    },
+  },
+  {
+    id: 'smtp',
+    heading: 'SMTP: inbound messages accepted and durable (10 KiB, one local recipient)',
+    async run() {
+      const lines = [
+        'Each sender keeps one connection and sends MAIL, RCPT, DATA in turn; a message counts once its `250` arrived, i.e. after SPF/DKIM/DMARC/ARC verification (against a loopback DNS server), indexing, the fsynced blob and the committed metadata. The server runs in its own process (memory is its RSS after the run, and its peak); the senders run on the same machine.',
+        '',
+        '| senders | messages/s | DATA→250 p50 | p99 | server RSS | peak RSS |',
+        '|---:|---:|---:|---:|---:|---:|',
+      ];
+      for (const senders of [1, 20]) {
+        const r = await benchSmtp(senders, seconds * 1000);
+        lines.push(`| ${senders} | ${r.perSecond.toFixed(0)} | ${r.p50Ms.toFixed(1)} ms | ${r.p99Ms.toFixed(1)} ms | ${r.rssMiB.toFixed(0)} MiB | ${r.peakRssMiB.toFixed(0)} MiB |`);
+        console.log(`smtp inbound, ${senders} sender(s): ${r.perSecond.toFixed(0)}/s, p50 ${r.p50Ms.toFixed(1)} ms, p99 ${r.p99Ms.toFixed(1)} ms, rss ${r.rssMiB.toFixed(0)} MiB`);
+      }
+      return lines;
+    },
+  },
+  {
+    id: 'pop3',
+    heading: 'POP3: RETR throughput and login latency',
+    async run() {
+      // pop3Section writes its own heading.
+      return pop3Section(await benchPop3()).slice(2);
+    },
+  },
+  {
+    id: 'filter',
+    heading: 'SMTP with the inbound filter',
+    async run() {
+      // The inbound filter's cost: the same SMTP run with the built-in layer, then with a real rspamd.
+      const lines = [
+        'The SMTP run above (10 KiB messages) with the filter on: the built-in layer (greylisting recorded with no delay, header checks, no DNS lists configured) and the built-in layer plus a real rspamd (Debian package, started for the run with the configuration of the tests, test/filter/engines.ts). No filter is the first table.',
+        '',
+        '| filter | senders | messages/s | DATA→250 p50 | p99 |',
+        '|---|---:|---:|---:|---:|',
+      ];
+      for (const senders of [1, 20]) {
+        const r = await benchSmtp(senders, seconds * 1000, 'builtin');
+        lines.push(`| built-in | ${senders} | ${r.perSecond.toFixed(0)} | ${r.p50Ms.toFixed(1)} ms | ${r.p99Ms.toFixed(1)} ms |`);
+      }
+      const rspamd = await startRspamd();
+      try {
+        for (const senders of [1, 20]) {
+          const r = await benchSmtp(senders, seconds * 1000, rspamd.url);
+          lines.push(`| built-in + rspamd | ${senders} | ${r.perSecond.toFixed(0)} | ${r.p50Ms.toFixed(1)} ms | ${r.p99Ms.toFixed(1)} ms |`);
+        }
+      } finally {
+        await rspamd.close();
+      }
+      return lines;
+    },
+  },
+  {
+    id: 'workers',
+    heading: 'Worker processes: 1 vs 2 (`[server] workers`)',
+    async run() {
+      return workersSection([await benchWorkers(1, seconds * 1000), await benchWorkers(2, seconds * 1000)], seconds).slice(2);
+    },
+  },
+  {
+    id: 'nodes',
+    heading: 'Farm nodes: 1 vs 2 on one PostgreSQL',
+    async run() {
+      return nodesSection(
+        [await benchServe({ workers: 1, nodes: 1, store: 'postgres' }, seconds * 1000), await benchServe({ workers: 1, nodes: 2, store: 'postgres' }, seconds * 1000)],
+        seconds,
+      ).slice(2);
+    },
+  },
+  {
+    id: 'imap-search',
+    heading: 'IMAP: SEARCH over 100,000 messages (SQLite)',
+    async run() {
+      const n = Number(process.env.BENCH_SEARCH_MESSAGES ?? 100_000);
+      return [
+        `Machine: ${machineLine()} · ${loadLine()}`,
+        '',
+        `One mailbox of ${n} ~3 KiB messages (varied words, one in 1,000 with a rare word), searched over a real socket; the full-text index (FTS5 trigram) row is written in the same commit as the message. \`SEARCH TEXT "message"\` matches every message; a two-character needle has no trigram and is tested over the stored text of the mailbox.`,
+        '',
+        ...searchSection(await benchImapSearch(n, { log: (s) => console.log(`imap search (sqlite): ${s}`), driver: 'sqlite' })),
+      ];
+    },
+  },
+  {
+    id: 'imap-search-pg',
+    heading: 'IMAP: SEARCH over 100,000 messages (PostgreSQL)',
+    async run() {
+      const n = Number(process.env.BENCH_SEARCH_MESSAGES ?? 100_000);
+      return [
+        `Machine: ${machineLine()} · ${loadLine()}`,
+        '',
+        'The same mailbox on PostgreSQL (the local server) with the pg_trgm GIN indexes. The bench database fills with `synchronous_commit = off` (it changes no read); the plan is taken after `ANALYZE`, as autovacuum would have run it.',
+        '',
+        ...searchSection(await benchImapSearch(n, { log: (s) => console.log(`imap search (postgres): ${s}`), driver: 'postgres', scanUpTo: 0 })),
+      ];
+    },
+  },
+  {
+    id: 'imap-idle',
+    heading: 'IMAP: 2,000 IDLE connections',
+    async run() {
+      const n = Number(process.env.BENCH_IDLE_CONNECTIONS ?? 2000);
+      const lines = [
+        `Machine: ${machineLine()} · ${loadLine()}`,
+        '',
+        `${n} clients log in, SELECT INBOX and IDLE; the server runs in its own process (its RSS and heap, after a full GC). Then one message is appended and the time until every connection has read its \`* n EXISTS\` is the wake-up latency of the slowest.`,
+        '',
+      ];
+      lines.push(...idleSection(await benchImapIdle(n)));
+      return lines;
+    },
+  },
+  {
+    id: 'webmail',
+    heading: 'Webmail API: a folder of 100,000 messages (SQLite)',
+    async run() {
+      // webmailSection writes its own heading.
+      return [`Machine: ${machineLine()} · ${loadLine()}`, '', ...webmailSection(await benchWebmailApi()).slice(2)];
+    },
+  },
+];
+
+const only = process.env.BENCH_SECTIONS?.split(',').map((x) => x.trim()).filter((x) => x !== '');
+const unknown = (only ?? []).filter((id) => !SECTIONS.some((sec) => sec.id === id));
+if (unknown.length > 0) throw new Error(`unknown BENCH_SECTIONS ${unknown.join(', ')}; known: ${SECTIONS.map((sec) => sec.id).join(', ')}`);
+const chosen = only ? SECTIONS.filter((sec) => only.includes(sec.id)) : SECTIONS;
+const produced = new Map<string, string[]>();
+for (const sec of chosen) {
+  const body = await sec.run();
+  while (body.at(-1) === '') body.pop();
+  produced.set(sec.heading, [`## ${sec.heading}`, '', ...body, '']);
+}
+
+const docUrl = new URL('../docs/benchmarks.md', import.meta.url);
+if (only) {
+  // Replace the chosen sections in the existing file, append those it lacks.
+  const old = (await readFile(docUrl, 'utf8')).split('\n');
+  const out: string[] = [];
+  const done = new Set<string>();
+  for (let i = 0; i < old.length; ) {
+    const line = old[i]!;
+    const heading = line.startsWith('## ') ? line.slice(3) : null;
+    if (heading !== null && produced.has(heading)) {
+      out.push(...produced.get(heading)!);
+      done.add(heading);
+      i++;
+      while (i < old.length && !old[i]!.startsWith('## ')) i++;
+      continue;
+    }
+    out.push(line);
+    i++;
   }
-} finally {
-  await rspamd.close();
+  if (out.at(-1) !== '') out.push('');
+  for (const [heading, lines] of produced) if (!done.has(heading)) out.push(...lines);
+  await writeFile(docUrl, out.join('\n'));
+  console.log(`sections ${chosen.map((sec) => sec.id).join(', ')} written to docs/benchmarks.md`);
+} else {
+  const lines = ['# Benchmarks', '', 'Produced by `npm run bench` (set `BENCH_SECONDS` to change the length of each run; `BENCH_SECTIONS=id,…` reruns only some sections).', '', `Machine: ${machineLine()}`, ''];
+  for (const sec of chosen) lines.push(...produced.get(sec.heading)!);
+  await writeFile(docUrl, lines.join('\n'));
+  console.log(`speed-up 20 vs 1: ${speedup.toFixed(1)}×; written to docs/benchmarks.md`);
 }
-lines.push('');
-lines.push(...workersSection([await benchWorkers(1, seconds * 1000), await benchWorkers(2, seconds * 1000)], seconds));
-lines.push(
-  ...nodesSection(
-    [await benchServe({ workers: 1, nodes: 1, store: 'postgres' }, seconds * 1000), await benchServe({ workers: 1, nodes: 2, store: 'postgres' }, seconds * 1000)],
-    seconds,
-  ),
-);
-lines.push(...webmailSection(await benchWebmailApi()));
-await writeFile(DOC, lines.join('\n'));
-console.log(`speed-up 20 vs 1: ${speedup.toFixed(1)}×; written to docs/benchmarks.md`);

@@ -4,7 +4,7 @@
 // SQLite store opened with the search-text extractor as `serve` opens it. Client and
 // server share one process, so the times include both.
 //
-// Run: `node --import tsx bench/webmail-api.ts [messages]`, `BENCH_ONLY=webmail npm run bench`
+// Run: `node --import tsx bench/webmail-api.ts [messages]`, `BENCH_SECTIONS=webmail npm run bench`
 // (rewrites only this section of docs/benchmarks.md), or call benchWebmailApi().
 
 import { mkdtemp, rm } from 'node:fs/promises';

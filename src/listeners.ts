@@ -145,6 +145,7 @@ function imapFactory(implicitTls: boolean, name: ListenerName) {
           maxConnectionsPerIp: config.limits.maxConnectionsPerIp,
           metadataMaxEntryBytes: config.limits.imapMetadataMaxEntryBytes,
           metadataMaxEntries: config.limits.imapMetadataMaxEntries,
+          notifyMaxPending: config.limits.imapNotifyMaxPending,
         },
       }),
     );

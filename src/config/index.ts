@@ -37,6 +37,7 @@ export interface Config {
     /** RFC 5464 METADATA limits. */
     imapMetadataMaxEntryBytes: number;
     imapMetadataMaxEntries: number;
+    imapNotifyMaxPending: number;
   };
   /** Both null: use (or generate) the self-signed certificate in dataDir/tls/. */
   tls: {
@@ -369,6 +370,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
       mimeMaxHeaderBytes: raw.limits.mime_max_header_bytes,
       imapMetadataMaxEntryBytes: raw.limits.imap_metadata_max_entry_bytes,
       imapMetadataMaxEntries: raw.limits.imap_metadata_max_entries,
+      imapNotifyMaxPending: raw.limits.imap_notify_max_pending,
     },
     tls: {
       cert: raw.tls.cert === undefined ? null : resolve(cwd, raw.tls.cert),

@@ -90,6 +90,7 @@ export const fileSchema = z.strictObject({
       mime_max_header_bytes: z.number().int().min(1024).default(256 * 1024),
       imap_metadata_max_entry_bytes: positiveInt.default(65536),
       imap_metadata_max_entries: positiveInt.default(100),
+      imap_notify_max_pending: positiveInt.default(1000),
     })
     .prefault({}),
   tls: z
@@ -318,6 +319,7 @@ export const KEYS: Record<string, EnvKind> = {
   'limits.mime_max_header_bytes': 'integer',
   'limits.imap_metadata_max_entry_bytes': 'integer',
   'limits.imap_metadata_max_entries': 'integer',
+  'limits.imap_notify_max_pending': 'integer',
   'tls.cert': 'string',
   'tls.key': 'string',
   'tls.certs_dir': 'string',

@@ -22,6 +22,7 @@ export function capabilities(session: Session): string[] {
       'MULTIAPPEND',
       'OBJECTID',
       'METADATA',
+      'NOTIFY',
       'MOVE',
       'CHILDREN',
       'SPECIAL-USE',
@@ -68,6 +69,7 @@ const COMMAND_CAPABILITY: ReadonlyMap<string, string> = new Map([
   ['UID EXPUNGE', 'UIDPLUS'],
   ['GETMETADATA', 'METADATA'],
   ['SETMETADATA', 'METADATA'],
+  ['NOTIFY', 'NOTIFY'],
 ]);
 
 /** True when the operator switched off the capability this command needs for this session. */

@@ -24,6 +24,7 @@ import { logout } from './commands/logout.js';
 import { lsub } from './commands/lsub.js';
 import { namespace } from './commands/namespace.js';
 import { noop } from './commands/noop.js';
+import { notify } from './commands/notify.js';
 import { getQuota, getQuotaRoot, setQuota } from './commands/quota.js';
 import { rename } from './commands/rename.js';
 import { search } from './commands/search.js';
@@ -86,6 +87,7 @@ add(['GETQUOTAROOT'], AUTH, getQuotaRoot);
 add(['SETQUOTA'], AUTH, setQuota);
 add(['GETMETADATA'], AUTH, getMetadata);
 add(['SETMETADATA'], AUTH, setMetadata);
+add(['NOTIFY'], AUTH, notify);
 // RFC 9051 6.4: selected
 add(['CHECK'], SELECTED, noop);
 add(['CLOSE'], SELECTED, close);

@@ -11,6 +11,9 @@
 // - IDLE (RFC 2177): changes are pushed as they happen, `* OK Still here`
 //   keeps NAT state alive, the inactivity limit is at least 30 minutes
 //   (RFC 9051 5.4), and the tagged OK comes after DONE.
+// - NOTIFY (RFC 5465): queued notifications are pushed while no command runs
+//   (the connection is then busy for the push, so no command sees an MSN change
+//   half-way), during IDLE, and otherwise before the running command's tagged reply.
 // - An unexpected exception ends this connection with a logged error, never the process.
 
 import net from 'node:net';
@@ -61,6 +64,10 @@ export class Connection {
   private timer: NodeJS.Timeout | null = null;
   private keepalive: NodeJS.Timeout | null = null;
   private idleChain: Promise<void> = Promise.resolve();
+  /** During IDLE: pushes the changes now. */
+  private idlePush: (() => void) | null = null;
+  /** A NOTIFY event arrived while a command ran: push once it is done. */
+  private notifyPending = false;
   private readonly onData = (chunk: Buffer): void => this.received(chunk);
   private readonly onError = (err: Error): void => this.options.logger.debug({ err: err.message, remote: this.session.remoteAddress }, 'imap socket error');
   private readonly onClosed = (): void => this.closedBySocket();
@@ -85,6 +92,36 @@ export class Connection {
         ? undefined
         : new LineDeadline(limits.commandTimeoutMs, () => this.bye('Command not completed in time'), () => this.framer.readingLiteral);
     this.ctx = { session: this.session, store: options.store, options, challenge: (data) => this.challenge(data) };
+    this.session.onMailboxChange = () => this.changed();
+    this.session.notifyWake = () => this.changed();
+  }
+
+  /** The selected mailbox changed elsewhere, or a NOTIFY event was queued. */
+  private changed(): void {
+    if (this.idlePush) this.idlePush();
+    else this.wakeNotify();
+  }
+
+  /** NOTIFY: pushes queued notifications now when no command runs, else once it finished. */
+  private wakeNotify(): void {
+    if (this.closed || !this.session.notifier) return;
+    // Not between a command's `+` and its literal either: that command is under way.
+    if (this.busy || this.framer.readingLiteral) {
+      this.notifyPending = true;
+      return;
+    }
+    this.busy = true;
+    this.notifyPending = false;
+    this.sendUpdates(this.session.background(this.ctx))
+      .then(async (ok) => {
+        if (ok) await this.flush();
+      })
+      .catch((err: unknown) => this.fail(err))
+      .finally(() => {
+        this.busy = false;
+        // Input that arrived meanwhile waits in the framer.
+        if (!this.closed) void this.pump();
+      });
   }
 
   /** Sends the greeting (RFC 9051 7.1.1) and starts reading. */
@@ -149,7 +186,10 @@ export class Connection {
       this.busy = false;
       if (!this.closed) {
         if (this.shuttingDown) this.bye('Server shutting down');
-        else this.socket.resume();
+        else {
+          this.socket.resume();
+          if (this.notifyPending) this.wakeNotify();
+        }
       }
     }
   }
@@ -266,7 +306,7 @@ export class Connection {
     const push = (): void => {
       this.idleChain = this.idleChain.then(() => this.pushUpdates()).catch((err: unknown) => this.fail(err));
     };
-    this.session.onMailboxChange = push;
+    this.idlePush = push;
     this.keepalive = setInterval(() => {
       this.idleChain = this.idleChain
         .then(async () => {
@@ -281,13 +321,13 @@ export class Connection {
     // ended and the command run, rather than an error.
     const ev = await this.nextEvent();
     this.idling = false;
-    this.session.onMailboxChange = () => undefined;
+    this.idlePush = null;
     if (this.keepalive) clearInterval(this.keepalive);
     this.keepalive = null;
     await this.idleChain;
     this.touch();
     if (ev === null || this.closed) return;
-    if (!(await this.sendUpdates())) return;
+    if (!(await this.sendUpdates(this.session.updates(true, this.ctx)))) return;
     await this.send(tagged(tag, 'OK', 'IDLE terminated'));
     await this.flush();
     if (!isDone(ev)) await this.handle(ev);
@@ -295,13 +335,13 @@ export class Connection {
 
   private async pushUpdates(): Promise<void> {
     if (!this.idling || this.closed) return;
-    if (await this.sendUpdates()) await this.flush();
+    if (await this.sendUpdates(this.session.updates(true, this.ctx))) await this.flush();
   }
 
-  /** Queues pending mailbox changes; false when the session had to end (selected mailbox deleted). */
-  private async sendUpdates(): Promise<boolean> {
+  /** Queues pending changes; false when the session had to end (selected mailbox deleted). */
+  private async sendUpdates(updates: AsyncGenerator<Buffer, void, undefined>): Promise<boolean> {
     try {
-      for await (const b of this.session.updates(true)) await this.send(b);
+      for await (const b of updates) await this.send(b);
       return true;
     } catch (err) {
       if (!(err instanceof ProtocolError) || err.kind !== 'bye') throw err;

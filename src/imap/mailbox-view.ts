@@ -63,6 +63,8 @@ export class MailboxView {
   private recentFrom = Number.MAX_SAFE_INTEGER;
   private claimedTo = 0;
   private unsubscribe: () => void = () => undefined;
+  /** UIDs reported by EXISTS since the last takeAdded() (NOTIFY MessageNew fetch attributes). */
+  private added: number[] = [];
   private chain: Promise<unknown> = Promise.resolve();
 
   private constructor(
@@ -150,6 +152,13 @@ export class MailboxView {
 
   flagsOf(uid: number): MessageFlags | undefined {
     return this.flags.get(uid);
+  }
+
+  /** The UIDs that EXISTS responses announced since the last call. */
+  takeAdded(): number[] {
+    const out = this.added.filter((u) => this.msnOf(u) > 0);
+    this.added = [];
+    return out;
   }
 
   isPendingExpunge(uid: number): boolean {
@@ -306,6 +315,7 @@ export class MailboxView {
       if (opts.allowExpunge && this.pendingExpunge.size > 0) out.push(...this.removeUids([...this.pendingExpunge], opts.qresync));
       if (newKeyword) out.push(this.flagsResponse());
       if (added.length > 0) {
+        this.added.push(...added);
         out.push(untagged(`${this.count} EXISTS`));
         if (this.recentMode !== 'off') {
           await this.claimNew(added);

@@ -33,6 +33,8 @@ export interface ImapLimits {
   metadataMaxEntryBytes?: number;
   /** RFC 5464 METADATA: most entries on one mailbox, or on the server, per account (default 100). */
   metadataMaxEntries?: number;
+  /** RFC 5465 NOTIFY: most notifications queued for a client before `[NOTIFICATIONOVERFLOW]` (default 1000). */
+  notifyMaxPending?: number;
 }
 
 /**

@@ -20,6 +20,12 @@ import type { CommandContext, Done, Reply } from './handler.js';
 import type { MailboxView } from './mailbox-view.js';
 import type { ImapOptions } from './options.js';
 import { tagged, untaggedStatus } from './respond.js';
+import { Notifier, type NotifySpec } from './notify.js';
+import { fetch } from './commands/fetch.js';
+import type { Store } from '../store/store.js';
+
+/** Default of ImapLimits.notifyMaxPending. */
+const DEFAULT_NOTIFY_MAX_PENDING = 1000;
 
 export type SessionState =
   | { kind: 'not-authenticated' }
@@ -45,6 +51,10 @@ export class Session {
   failedLogins = 0;
   /** COMPRESS DEFLATE is active (RFC 4978). */
   compressed = false;
+  /** RFC 5465 NOTIFY, when set. */
+  notifier: Notifier | null = null;
+  /** Set by the connection: called when a NOTIFY event is queued. */
+  notifyWake: () => void = () => undefined;
 
   constructor(
     readonly options: ImapOptions,
@@ -94,7 +104,20 @@ export class Session {
 
   close(): void {
     this.deselect();
+    this.setNotify(null);
     this.state = { kind: 'logout' };
+  }
+
+  /** Replaces the NOTIFY settings (null: NOTIFY NONE). */
+  setNotify(spec: NotifySpec | null, store?: Store): Notifier | null {
+    this.notifier?.close();
+    this.notifier = null;
+    if (spec && store) {
+      const max = this.options.limits.notifyMaxPending ?? DEFAULT_NOTIFY_MAX_PENDING;
+      const selectedId = () => (this.state.kind === 'selected' ? this.state.view.mailboxId : null);
+      this.notifier = new Notifier(spec, store, this.account().id, selectedId, max, () => this.notifyWake());
+    }
+    return this.notifier;
   }
 
   /** May a literal be sent for this command now? (Checked before `+ Ready`, RFC 9051 7.5.) */
@@ -120,7 +143,7 @@ export class Session {
     try {
       done = yield* entry.run(cmd, ctx);
       if (done?.after === 'idle') return done;
-      if (done?.after !== 'logout') yield* this.updates(!msnStable);
+      if (done?.after !== 'logout') yield* this.updates(!msnStable, ctx);
     } catch (err) {
       const pe = err instanceof ProtocolError ? err : fromStoreError(err);
       if (!pe) throw err;
@@ -128,7 +151,7 @@ export class Session {
         yield untaggedStatus('BYE', pe.message, pe.code);
         return { after: 'logout' };
       }
-      if (!this.mailboxDeleted()) yield* this.updates(false);
+      if (!this.mailboxDeleted()) yield* this.updates(false, ctx);
       yield tagged(cmd.tag, pe.kind === 'no' ? 'NO' : 'BAD', pe.message, pe.code);
       return undefined;
     }
@@ -140,12 +163,40 @@ export class Session {
     return this.state.kind === 'selected' && this.state.view.deleted;
   }
 
-  /** Pending changes of the selected mailbox as untagged responses. */
-  async *updates(allowExpunge: boolean): AsyncGenerator<Buffer, void, undefined> {
-    if (this.state.kind !== 'selected') return;
-    if (this.state.view.deleted) throw new ProtocolError('bye', 'Selected mailbox was deleted, have to disconnect');
-    const lines = await this.state.view.sync({ allowExpunge, condstore: this.condstore, qresync: this.qresync });
-    yield* lines;
+  /** Pending changes of the selected mailbox, then queued NOTIFY events, as untagged responses. */
+  async *updates(allowExpunge: boolean, ctx?: CommandContext): AsyncGenerator<Buffer, void, undefined> {
+    if (this.state.kind === 'selected') {
+      const view = this.state.view;
+      if (view.deleted) throw new ProtocolError('bye', 'Selected mailbox was deleted, have to disconnect');
+      const lines = await view.sync({ allowExpunge, condstore: this.condstore, qresync: this.qresync });
+      yield* lines;
+      const added = view.takeAdded();
+      const fetchItems = this.notifier?.pushesSelected ? (this.notifier.spec.selected?.fetch ?? []) : [];
+      if (ctx && added.length > 0 && fetchItems.length > 0) {
+        // RFC 5465 5.2: MessageNew with fetch attributes, after the EXISTS.
+        const ranges = added.map((u) => ({ from: u, to: u }));
+        const gen = fetch({ tag: '*', name: 'FETCH', uid: true, set: { kind: 'ranges', ranges }, items: fetchItems, changedSince: null, vanished: false }, ctx);
+        for (let r = await gen.next(); !r.done; r = await gen.next()) yield r.value;
+      }
+    }
+    yield* this.notifications();
+  }
+
+  /** What the connection pushes while no command runs (NOTIFY is on). */
+  async *background(ctx: CommandContext): AsyncGenerator<Buffer, void, undefined> {
+    const n = this.notifier;
+    if (!n) return;
+    if (this.state.kind === 'selected' && n.pushesSelected) yield* this.updates(!(n.spec.selected?.delayed ?? false), ctx);
+    else yield* this.notifications();
+  }
+
+  private async *notifications(): AsyncGenerator<Buffer, void, undefined> {
+    const n = this.notifier;
+    if (!n || !(n.pending || n.overflowed) || (this.state.kind !== 'authenticated' && this.state.kind !== 'selected')) return;
+    // An overflow during this drain is reported by the next one.
+    const overflowed = n.overflowed;
+    yield* n.drain(this.state.account.id, { utf8: this.utf8, condstore: this.condstore });
+    if (overflowed) this.notifier = null;
   }
 }
 

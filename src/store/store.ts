@@ -66,7 +66,15 @@ export interface MailboxListEvent {
   newName?: string;
 }
 
-export type ChangeEvent = MailboxEvent | MailboxListEvent;
+/** RFC 5464 METADATA entries set or removed on a mailbox, or (mailbox '') on the server. */
+export interface MetadataEvent {
+  accountId: number;
+  kind: 'metadata';
+  mailbox: string;
+  entries: string[];
+}
+
+export type ChangeEvent = MailboxEvent | MailboxListEvent | MetadataEvent;
 
 /** Publishes committed changes to every session, in this process or (farm mode) any node. */
 export interface ChangeBus {

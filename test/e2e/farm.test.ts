@@ -1,7 +1,7 @@
 // Farm mode: two `steadymail serve` nodes on one PostgreSQL database behave as
 // one server — mail delivered through node A is read through node B over IMAP
 // and POP3, IMAP IDLE on B hears a delivery made on A, and the POP3 maildrop
-// lock holds across nodes.
+// lock holds across nodes; a NOTIFY session on B is told of a delivery made on A.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
@@ -10,6 +10,7 @@ import nodemailer from 'nodemailer';
 import { ImapFlow } from 'imapflow';
 import { createTestDatabase } from '../../src/store/contract/pg-test-db.js';
 import { cli, serve, tempDataDir, type Running } from './serve.js';
+import { RawClient } from '../imap/harness.js';
 
 let db: { url: string; drop: () => Promise<void> };
 let dirA: string;
@@ -100,6 +101,34 @@ test('IDLE on node B hears a delivery made through node A within a second', asyn
     }
   } finally {
     await client.logout();
+  }
+});
+
+test('NOTIFY on node B (no mailbox selected, no command sent) hears an SMTP delivery made through node A', async () => {
+  const c = await RawClient.connect(nodeB.ports.get('imap')!);
+  try {
+    assert.equal((await c.cmd('t', 'STARTTLS')).at(-1), 't OK Begin TLS negotiation now');
+    await c.startTls();
+    assert.match((await c.cmd('l', 'LOGIN erin@farm.test erin-secret')).at(-1) ?? '', /^l OK/);
+    const set = await c.cmd('n', 'NOTIFY SET STATUS (inboxes (MessageNew MessageExpunge FlagChange)) (personal (MailboxName))');
+    const before = /MESSAGES (\d+)/.exec(set.find((l) => l.startsWith('* STATUS INBOX')) ?? '');
+    assert.ok(before, set.join('\n'));
+    const n = Number(before[1]);
+    await deliverThrough(nodeA, 'Notified across the farm');
+    let line = '';
+    const deadline = Date.now() + 3000;
+    while (!line.startsWith('* STATUS INBOX')) line = await c.next(Math.max(1, deadline - Date.now()));
+    assert.match(line, new RegExp(`^\\* STATUS INBOX \\(MESSAGES ${n + 1} UIDNEXT \\d+ UNSEEN \\d+\\)$`));
+    // A mailbox created through node A's IMAP reaches B as LIST.
+    const a = imap(nodeA);
+    await a.connect();
+    await a.mailboxCreate('FromNodeA');
+    await a.logout();
+    line = '';
+    while (!line.startsWith('* LIST')) line = await c.next(3000);
+    assert.equal(line, '* LIST () "/" FromNodeA');
+  } finally {
+    c.close();
   }
 });
 

@@ -29,9 +29,16 @@ export interface Harness {
 /** Argon2 with small parameters: tests need speed, not strength. */
 const HASH_OPTS = { memoryCost: 1024, timeCost: 1, parallelism: 1 };
 
-export async function startServer(overrides: Partial<ImapOptions> = {}, accounts: string[] = ['alice@example.com']): Promise<Harness> {
+/** How the harness opens its store: SQLite in the data directory unless told otherwise (e.g. PostgreSQL). */
+export type OpenHarnessStore = (dataDir: string) => Promise<Store>;
+
+export async function startServer(
+  overrides: Partial<ImapOptions> = {},
+  accounts: string[] = ['alice@example.com'],
+  open: OpenHarnessStore = (dataDir) => openStore({ driver: 'sqlite', dataDir, searchText: searchTextExtractor }),
+): Promise<Harness> {
   const dir = await mkdtemp(join(tmpdir(), 'steadymail-imap-'));
-  const store = await openStore({ driver: 'sqlite', dataDir: dir, searchText: searchTextExtractor });
+  const store = await open(dir);
   await store.createDomain('example.com');
   const passwordHash = await hash(PASSWORD, HASH_OPTS);
   const created: Account[] = [];

@@ -11,7 +11,9 @@ const PING_MS = 25_000;
 /** A client that does not read is dropped rather than buffered without end. */
 const MAX_BUFFERED = 1024 * 1024;
 
-function toServerEvent(e: ChangeEvent): ServerEvent {
+function toServerEvent(e: ChangeEvent): ServerEvent | null {
+  // Mailbox and server annotations (IMAP METADATA) are not shown in the webmail.
+  if (e.kind === 'metadata') return null;
   if ('mailboxId' in e) return { type: 'folder', folderId: folderIdOf(e.mailboxId), kind: e.kind, modseq: e.modseq };
   const kind = e.kind === 'mailbox-created' ? 'created' : e.kind === 'mailbox-deleted' ? 'deleted' : e.kind === 'mailbox-renamed' ? 'renamed' : 'subscription';
   return { type: 'folders', kind, name: e.name, ...(e.newName !== undefined ? { newName: e.newName } : {}) };
@@ -45,7 +47,10 @@ export function eventRoutes(api: FastifyInstance, ctx: ApiContext): void {
       res.write(text);
     };
     const emit = (event: ServerEvent): void => send(`event: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`);
-    const unsubscribe = ctx.store.bus.subscribe(account.id, (e) => emit(toServerEvent(e)));
+    const unsubscribe = ctx.store.bus.subscribe(account.id, (e) => {
+      const ev = toServerEvent(e);
+      if (ev) emit(ev);
+    });
     // Each keep-alive also checks that the session still exists: a stream does not
     // outlive a sign-out or a password change elsewhere.
     const ping = setInterval(() => {

@@ -48,6 +48,7 @@ const WITH_ARGS = [
   'COMPRESS',
   'GETMETADATA',
   'SETMETADATA',
+  'NOTIFY',
 ];
 
 /** Names that can carry a literal: `UID FETCH` style for UID commands. */

@@ -3,6 +3,7 @@
 // the session passes in. Which commands are allowed in which state is session
 // logic and lives there, not here.
 
+import { parseNotifyArgs } from './notify.js';
 import { parseGetMetadataArgs, parseSetMetadataArgs } from './metadata.js';
 import { parseAppendArgs } from './append.js';
 import { NO_ARG_COMMANDS, UID_COMMANDS } from './command-names.js';
@@ -212,6 +213,8 @@ function parseBody(r: Reader, tag: string, name: string, opts: ParserOptions, ui
       return { tag, name, ...parseGetMetadataArgs(r, mbox) };
     case 'SETMETADATA':
       return { tag, name, ...parseSetMetadataArgs(r, mbox) };
+    case 'NOTIFY':
+      return { tag, name, ...parseNotifyArgs(r, mbox) };
     case 'COMPRESS':
       // RFC 4978 3: COMPRESS SP algorithm
       r.sp();

@@ -15,3 +15,4 @@ export type { ListCommand, ListReturn, ListSelection, StatusItem } from './list.
 export type { AppendMessage } from './append.js';
 export type { FlagSet, SystemFlag } from './flags.js';
 export type { ImapDate } from './datetime.js';
+export type { NotifyArgs, NotifyEvent, NotifyFilter, NotifyGroup } from './notify.js';

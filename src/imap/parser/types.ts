@@ -7,6 +7,7 @@ import type { FlagSet } from './flags.js';
 import type { ListCommand, StatusItem } from './list.js';
 import type { SearchKey, SearchReturn } from './search.js';
 import type { GetMetadataArgs, SetMetadataArgs } from './metadata.js';
+import type { NotifyArgs } from './notify.js';
 import type { SequenceSet } from './sequence-set.js';
 import type { StoreAction } from './store.js';
 
@@ -109,6 +110,7 @@ export type ImapCommand = Tagged &
     | { name: 'COMPRESS'; mechanism: string }
     | ({ name: 'GETMETADATA' } & GetMetadataArgs)
     | ({ name: 'SETMETADATA' } & SetMetadataArgs)
+    | ({ name: 'NOTIFY' } & NotifyArgs)
   );
 
 export type ImapCommandName = ImapCommand['name'];

@@ -139,14 +139,21 @@ export function ftsQuery(f: TextFilter): string | null {
   return `(${parts.join(' OR ')})`;
 }
 
+/**
+ * The PostgreSQL query for the messages of a mailbox whose stored text passes the
+ * exact test. The pg_trgm GIN indexes serve the LIKE tests (bench/imap-search.ts
+ * records the plan over 100,000 messages in docs/benchmarks.md).
+ */
+export function pgMatchQuery(mailboxId: number, version: number, filter: TextFilter): RawBuilder<{ uid: number }> {
+  return sql<{ uid: number }>`select m.uid from messages m join search_docs d on d.blob_id = m.blob_id
+    where m.mailbox_id = ${mailboxId} and d.version = ${version} and d.whole = 1 and ${exact(filter, 'postgres')}`;
+}
+
 export async function searchText(tx: Tx, dialect: Dialect, mailboxId: number, version: number, filter: TextFilter): Promise<TextSearchResult> {
   const test = exact(filter, dialect);
   let matched: Array<{ uid: number }>;
   if (dialect === 'postgres') {
-    matched = (
-      await sql<{ uid: number }>`select m.uid from messages m join search_docs d on d.blob_id = m.blob_id
-        where m.mailbox_id = ${mailboxId} and d.version = ${version} and d.whole = 1 and ${test}`.execute(tx)
-    ).rows;
+    matched = (await pgMatchQuery(mailboxId, version, filter).execute(tx)).rows;
   } else {
     const match = ftsQuery(filter);
     matched =

@@ -259,9 +259,11 @@ export class SqlStore implements Store {
   }
   async setMetadata(accountId: number, mailboxId: number | null, entries: Array<{ name: string; value: Buffer | null }>, maxEntries: number) {
     try {
-      await this.writes.run(async (tx) => {
+      await this.writes.run(async (tx, events) => {
         // Thrown to roll the changes back.
         if (!(await metadata.setMetadata(tx, accountId, mailboxId, entries, maxEntries))) throw new TooManyEntries();
+        const mailbox = mailboxId === null ? '' : ((await tx.selectFrom('mailboxes').select('name').where('id', '=', mailboxId).executeTakeFirst())?.name ?? '');
+        events.push({ accountId, kind: 'metadata', mailbox, entries: entries.map((e) => e.name) });
       });
       return true;
     } catch (err) {
