@@ -34,6 +34,11 @@ async function openPostgres(options: Extract<StoreOptions, { driver: 'postgres' 
   const pool = new pg.Pool({ connectionString: options.url, max: options.poolSize ?? 10 });
   // An idle client losing its connection must not crash the process.
   pool.on('error', onError);
+  // Nor a checked-out one: pg-pool listens for errors only on idle clients, and a client
+  // whose server goes away in the middle of a query emits 'error' besides failing the
+  // query. The query's caller gets that failure (StoreUnavailable); the pool drops the
+  // broken client when it is released.
+  pool.on('connect', (client) => client.on('error', () => undefined));
   try {
     await pool.query('select 1');
   } catch (err) {
