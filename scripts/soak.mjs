@@ -42,10 +42,27 @@ rewrites this page.
 ## What the suites prove
 
 - **SIGKILL under mixed load** (\`kill-mixed.test.ts\`): SMTP deliveries, IMAP APPEND / STORE /
-  MOVE / EXPUNGE and POP3 DELE + QUIT run while the server is killed at random moments and
-  restarted. Every acknowledged delivery, append, flag change, move and expunge holds; a
+  MOVE / EXPUNGE, POP3 DELE + QUIT and webmail sends (\`POST /api/send\`) run while the server
+  is killed at random moments and restarted. Every acknowledged delivery, append, flag
+  change, move, expunge and webmail send holds (a send: delivered once and in Sent once); a
   message is never in two places nor stored twice; a POP3 QUIT whose reply was lost deleted
   all of its messages or none; \`steadymail check\` finds the store consistent.
+- **Disk full and write errors** (\`disk-full.test.ts\`, run as root: it mounts one small
+  tmpfs for the data directory and another for the blob store): with the blob store full,
+  the database's file system full, or the blob store remounted read-only, SMTP inbound and
+  submission answer 451 4.3.0, IMAP APPEND \`NO [UNAVAILABLE]\`, POP3 QUIT
+  \`-ERR [SYS/TEMP]\` (deleting nothing), webmail send 503 \`unavailable\`; nothing is
+  half-stored (no temp file left, \`steadymail check\` clean) and every path works again,
+  without a restart, once space returns.
+- **Database unavailable in farm mode** (\`pg-outage.test.ts\`): a private PostgreSQL cluster
+  (initdb + pg_ctl in a temp directory) is stopped with \`-m immediate\` under two nodes in
+  the middle of SMTP traffic: SMTP 4xx, IMAP \`NO\`/\`BYE [UNAVAILABLE]\`, POP3
+  \`-ERR [SYS/TEMP]\`, \`/readyz\` 503 and a failing \`store\` probe; after the restart both
+  nodes serve again unrestarted and every message that got a 250 is stored exactly once.
+- **Configuration errors and misuse** (\`config-errors.test.ts\`): unknown keys, bad values,
+  malformed, unresolvable or taken listen addresses, missing or malformed certificates,
+  a \`data_dir\` that is not a writable directory, unknown commands and options: one line
+  naming the key or path, the documented exit code, no "is running", data untouched.
 - **Workers and farm nodes** (\`test/e2e/workers.test.ts\`, \`test/e2e/farm-kill.test.ts\`): a worker
   SIGKILLed under SMTP load, and a farm node killed while it holds an outbound queue lease
   and takes inbound mail: nothing acknowledged is lost, the queue entry is delivered once.
@@ -72,6 +89,7 @@ ${date} · ${cpus().length} × ${cpu} · ${Math.round(totalmem() / 2 ** 30)} GiB
 | acknowledged SMTP deliveries | ${ops.smtp ?? '–'} |
 | acknowledged IMAP APPENDs | ${ops.appends ?? '–'} |
 | acknowledged MOVEs / EXPUNGEs / STOREs | ${ops.moves ?? '–'} / ${ops.expunges ?? '–'} / ${ops.stores ?? '–'} |
+| acknowledged webmail sends | ${ops.webmailSends ?? '–'} |
 | acknowledged POP3 QUITs (with DELE) | ${ops.pop3Quits ?? '–'} |
 | fuzzed sessions per protocol (SMTP, POP3, IMAP) | ${fuzzRuns} |
 | tests passed / failed | ${pass} / ${fail} |

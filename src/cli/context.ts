@@ -14,12 +14,13 @@
 //   71 EX_OSERR     serve: a listener cannot bind its address (in use, not permitted)
 //   73 EX_CANTCREAT it already exists
 //   75 EX_TEMPFAIL  the store is unavailable; try again
-//   78 EX_CONFIG    the configuration is invalid, or the TLS certificate/key cannot be used
+//   78 EX_CONFIG    the configuration is invalid, or the TLS certificate/key or data_dir
+//                   cannot be used
 import { userInfo } from 'node:os';
 import { Command } from 'commander';
 import { AddressError } from '../address/index.js';
 import { ConfigError, loadConfig, type Config } from '../config/index.js';
-import { isStoreError } from '../store/errors.js';
+import { DataDirError, isStoreError } from '../store/errors.js';
 import type { Store } from '../store/store.js';
 import type { AuditContext } from '../store/types.js';
 import { ListenError, storeOptions } from '../listener.js';
@@ -114,6 +115,7 @@ export function describeError(err: unknown): { exitCode: number; message: string
   if (err instanceof ConfigError) return { exitCode: EXIT.config, message: err.message };
   if (err instanceof TlsError) return { exitCode: EXIT.config, message: err.message };
   if (err instanceof ListenError) return { exitCode: EXIT.osError, message: err.message };
+  if (err instanceof DataDirError) return { exitCode: EXIT.config, message: err.message };
   if (err instanceof AddressError) return { exitCode: EXIT.dataError, message: err.message };
   if (isStoreError(err)) {
     switch (err.code) {

@@ -54,6 +54,18 @@ export class StoreUnavailable extends StoreError {
   }
 }
 
+/** data_dir cannot hold the store: not a directory, not writable, read-only, full (a configuration problem, not a temporary one). */
+export class DataDirError extends Error {
+  constructor(
+    readonly path: string,
+    reason: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`data_dir ${path} cannot be used: ${reason}`, options);
+    this.name = 'DataDirError';
+  }
+}
+
 export function isStoreError(err: unknown): err is StoreError {
   return err instanceof StoreError;
 }

@@ -1,6 +1,6 @@
 // Opens the configured Store: SQLite (embedded default) or PostgreSQL (farm).
 
-import { access, mkdir, open } from 'node:fs/promises';
+import { access, mkdir, open, rm } from 'node:fs/promises';
 import { SyncedHandle } from './synced-handle.js';
 import { dirname, join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
@@ -12,7 +12,7 @@ import { withErrorMapping } from './sql/error-mapping.js';
 import { SqlStore } from './sql/sql-store.js';
 import { FsBlobStore } from './blobs/fs.js';
 import { LocalChangeBus } from './bus.js';
-import { StoreUnavailable } from './errors.js';
+import { DataDirError, StoreUnavailable } from './errors.js';
 import { PgBlobStore } from './blobs/postgres.js';
 import { PgChangeBus } from './pg-bus.js';
 import type { ChangeBus, Store } from './store.js';
@@ -34,6 +34,11 @@ async function openPostgres(options: Extract<StoreOptions, { driver: 'postgres' 
   const pool = new pg.Pool({ connectionString: options.url, max: options.poolSize ?? 10 });
   // An idle client losing its connection must not crash the process.
   pool.on('error', onError);
+  // Nor a checked-out one: pg-pool listens for errors only on idle clients, and a client
+  // whose server goes away in the middle of a query emits 'error' besides failing the
+  // query. The query's caller gets that failure (StoreUnavailable); the pool drops the
+  // broken client when it is released.
+  pool.on('connect', (client) => client.on('error', () => undefined));
   try {
     await pool.query('select 1');
   } catch (err) {
@@ -56,9 +61,33 @@ async function openPostgres(options: Extract<StoreOptions, { driver: 'postgres' 
   }
 }
 
+/**
+ * Creates data_dir and proves it writable before anything is opened, so that a
+ * read-only or misnamed directory stops start-up with one clear line instead of a
+ * server that fails every write.
+ */
+async function prepareDataDir(dir: string): Promise<void> {
+  const probe = join(dir, `.write-test-${process.pid}`);
+  try {
+    await mkdir(dir, { recursive: true });
+    const fh = await open(probe, 'w');
+    await fh.close();
+    await rm(probe, { force: true });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const reason =
+      code === 'ENOTDIR' || code === 'EEXIST' ? 'a part of the path is not a directory'
+      : code === 'EACCES' || code === 'EPERM' ? 'permission denied (it must be writable by the user running steadymail)'
+      : code === 'EROFS' ? 'it is on a read-only file system'
+      : code === 'ENOSPC' || code === 'EDQUOT' ? 'the file system is full'
+      : err instanceof Error ? err.message : String(err);
+    throw new DataDirError(dir, reason, { cause: err });
+  }
+}
+
 export async function openStore(options: StoreOptions): Promise<Store> {
   if (options.driver === 'postgres') return openPostgres(options);
-  await mkdir(options.dataDir, { recursive: true });
+  await prepareDataDir(options.dataDir);
   const blobs = await FsBlobStore.open(join(options.dataDir, 'blobs'));
   const sqlite = new BetterSqlite3(join(options.dataDir, 'steadymail.db'), { timeout: options.busyTimeoutMs ?? 15_000 });
   // WAL lets readers in other processes run during a write. With

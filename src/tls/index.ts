@@ -34,13 +34,20 @@ async function readPair(certPath: string, keyPath: string): Promise<{ cert: stri
   } catch (err) {
     throw new TlsError(`cannot read the TLS certificate or key: ${(err as Error).message}`, { cause: err });
   }
+  let x509: X509Certificate;
   try {
-    const x509 = new X509Certificate(cert);
-    if (!x509.checkPrivateKey(createPrivateKey(key))) throw new Error(`${keyPath} is not the key of ${certPath}`);
-    return { cert, key, notAfter: new Date(x509.validTo) };
+    x509 = new X509Certificate(cert);
   } catch (err) {
-    throw new TlsError(`invalid TLS certificate or key: ${(err as Error).message}`, { cause: err });
+    throw new TlsError(`invalid TLS certificate ${certPath}: ${(err as Error).message}`, { cause: err });
   }
+  let privateKey;
+  try {
+    privateKey = createPrivateKey(key);
+  } catch (err) {
+    throw new TlsError(`invalid TLS key ${keyPath}: ${(err as Error).message}`, { cause: err });
+  }
+  if (!x509.checkPrivateKey(privateKey)) throw new TlsError(`invalid TLS certificate or key: ${keyPath} is not the key of ${certPath}`);
+  return { cert, key, notAfter: new Date(x509.validTo) };
 }
 
 async function exists(path: string): Promise<boolean> {

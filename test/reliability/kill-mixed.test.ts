@@ -1,6 +1,6 @@
 // SIGKILL at random moments under mixed load, KILLS times (50 in CI; more in soak runs):
-// SMTP deliveries, IMAP APPEND / STORE / MOVE / EXPUNGE and POP3 DELE + QUIT run against
-// the real server while it is killed. After every restart the clients go on; at the end
+// SMTP deliveries, IMAP APPEND / STORE / MOVE / EXPUNGE, POP3 DELE + QUIT and webmail
+// sends run against the real server while it is killed. After every restart the clients go on; at the end
 // every acknowledged operation is present exactly once, nothing unacknowledged is
 // half-applied (never two copies, never a message in two places), and `steadymail
 // check` finds the store consistent.
@@ -10,6 +10,9 @@ import { rmSync } from 'node:fs';
 import nodemailer from 'nodemailer';
 import { cli, serve, tempDataDir, type Running } from '../e2e/serve.js';
 import { Wire } from '../security/wire.js';
+import { Client } from '../webmail/api-harness.js';
+import type { SendResponse } from '../../src/http/api/types.js';
+import { ImapClient } from './clients.js';
 
 const KILLS = Number(process.env.KILLS ?? 50);
 let dataDir: string;
@@ -17,7 +20,7 @@ let dataDir: string;
 before(async () => {
   dataDir = tempDataDir();
   assert.equal((await cli(dataDir, ['domain', 'add', 'kill.test'])).code, 0);
-  for (const u of ['alice', 'bob']) assert.equal((await cli(dataDir, ['user', 'add', `${u}@kill.test`, '--password-stdin'], `${u}-secret\n`)).code, 0);
+  for (const u of ['alice', 'bob', 'carol']) assert.equal((await cli(dataDir, ['user', 'add', `${u}@kill.test`, '--password-stdin'], `${u}-secret\n`)).code, 0);
 });
 
 after(() => rmSync(dataDir, { recursive: true, force: true }));
@@ -34,7 +37,10 @@ const pop3Deleted = new Set<string>();
 /** Messages marked in a POP3 session whose QUIT reply never came: all deleted or none. */
 const pop3Unsure: string[][] = [];
 const bob = new Map<string, Expect>();
-const stats = { smtp: 0, appends: 0, moves: 0, expunges: 0, stores: 0, pop3Quits: 0 };
+/** Carol's webmail sends (to herself): those the API acknowledged, and whether with a copy in Sent. */
+const webAcked = new Map<string, { sent: boolean }>();
+const webTried: string[] = [];
+const stats = { smtp: 0, appends: 0, moves: 0, expunges: 0, stores: 0, pop3Quits: 0, webmailSends: 0 };
 
 class Imap {
   private n = 0;
@@ -152,6 +158,33 @@ async function pop3Load(port: number, alive: () => boolean): Promise<void> {
   }
 }
 
+/** Carol's webmail: the session cookie outlives the kills (sessions are in the store). */
+let carol: { cookie: string; csrf: string } | undefined;
+async function webmailLoad(port: number, life: number, alive: () => boolean): Promise<void> {
+  const base = `http://127.0.0.1:${port}`;
+  const client = async (): Promise<Client> => {
+    if (carol) return Object.assign(new Client(base), carol);
+    const c = await Client.login(base, 'carol@kill.test', 'carol-secret');
+    carol = { cookie: c.cookie, csrf: c.csrf };
+    return c;
+  };
+  let web = await client();
+  for (let i = 0; alive(); i++) {
+    const subject = `web-${life}-${i}`;
+    webTried.push(subject);
+    const res = await web.request('POST', '/api/send', { to: ['carol@kill.test'], subject, text: subject });
+    if (res.status === 401) {
+      carol = undefined;
+      web = await client();
+      continue;
+    }
+    if (res.status !== 200) throw new Error(`webmail send ${subject}: ${res.status} ${await res.text()}`);
+    const sent = (await res.json()) as SendResponse;
+    webAcked.set(subject, { sent: sent.sentId !== null });
+    stats.webmailSends++;
+  }
+}
+
 async function listSubjects(port: number, mailbox: string): Promise<Array<{ subject: string; flagged: boolean }>> {
   const imap = await Imap.open(port);
   try {
@@ -167,7 +200,7 @@ async function listSubjects(port: number, mailbox: string): Promise<Array<{ subj
 test(`SIGKILL under mixed load, ${KILLS} times: every acknowledged operation holds, nothing is half-applied`, { timeout: 30 * 60_000 }, async () => {
   let server: Running | undefined;
   for (let life = 0; life < KILLS; life++) {
-    server = await serve(dataDir, { STEADYMAIL_SERVER_SHUTDOWN_GRACE_SECONDS: '1' }, ['smtp', 'pop3', 'imap']);
+    server = await serve(dataDir, { STEADYMAIL_SERVER_SHUTDOWN_GRACE_SECONDS: '1' }, ['smtp', 'pop3', 'imap', 'http']);
     const ports = server.ports;
     let alive = true;
     const quiet = (p: Promise<void>) => p.catch((e: unknown) => { if (process.env.KILL_DEBUG) console.error(String(e)); });
@@ -176,6 +209,7 @@ test(`SIGKILL under mixed load, ${KILLS} times: every acknowledged operation hol
       quiet(smtpLoad(ports.get('smtp')!, life + 100_000, () => alive)),
       quiet(imapLoad(ports.get('imap')!, life, () => alive)),
       quiet(pop3Load(ports.get('pop3')!, () => alive)),
+      quiet(webmailLoad(ports.get('http')!, life, () => alive)),
     ];
     await new Promise((r) => setTimeout(r, Number(process.env.LIFE_MS ?? 0) || 300 + Math.random() * 1200));
     server.child.kill('SIGKILL');
@@ -228,11 +262,30 @@ test(`SIGKILL under mixed load, ${KILLS} times: every acknowledged operation hol
       assert.equal(at?.box, e.where, `${subject} is in ${e.where}`);
       if (e.flagged) assert.equal(at?.flagged, true, `${subject} keeps its acknowledged \\Flagged`);
     }
+
+    // Carol's webmail sends: acknowledged ones delivered once and kept in Sent once; an
+    // unacknowledged one at most once in each.
+    const carolImap = await ImapClient.login(port, 'carol@kill.test', 'carol-secret');
+    const tally = async (box: string) => {
+      const n = new Map<string, number>();
+      for (const s of await carolImap.subjects(box)) n.set(s, (n.get(s) ?? 0) + 1);
+      return n;
+    };
+    const carolInbox = await tally('INBOX');
+    const carolSent = await tally('Sent');
+    carolImap.close();
+    for (const s of webTried) {
+      const acked = webAcked.get(s);
+      assert.ok((carolInbox.get(s) ?? 0) <= 1 && (carolSent.get(s) ?? 0) <= 1, `webmail send ${s} is stored at most once in INBOX and in Sent`);
+      if (!acked) continue;
+      assert.equal(carolInbox.get(s), 1, `acknowledged webmail send ${s} was delivered once`);
+      if (acked.sent) assert.equal(carolSent.get(s), 1, `acknowledged webmail send ${s} is in Sent once`);
+    }
   } finally {
     await server.stop();
   }
   const check = await cli(dataDir, ['check', '--json']);
   assert.equal(check.code, 0, check.stdout + check.stderr);
-  assert.ok(stats.smtp > KILLS && stats.appends > KILLS, `load ran: ${JSON.stringify(stats)}`);
+  assert.ok(stats.smtp > KILLS && stats.appends > KILLS && stats.webmailSends > KILLS, `load ran: ${JSON.stringify(stats)}`);
   process.stdout.write(`# kill-mixed: ${KILLS} kills, ${JSON.stringify(stats)}\n`);
 });

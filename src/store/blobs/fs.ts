@@ -11,6 +11,7 @@ import { createReadStream, type Dirent } from 'node:fs';
 import fs from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
+import { StoreUnavailable } from '../errors.js';
 import { SyncedHandle } from '../synced-handle.js';
 import { BLOB_ID_PATTERN, BlobMissing, BlobTooLarge, type BlobInfo, type BlobRange, type BlobStore } from './blob-store.js';
 
@@ -62,14 +63,19 @@ export class FsBlobStore implements BlobStore {
     // harmless, refreshes its age for the garbage collector, and saves a failing
     // system call on the common path of a new message.
     const tmp = this.tmpPath();
-    const fh = await fs.open(tmp, 'wx', 0o640);
+    const fh = await openTemp(tmp);
+    let committed = false;
     try {
       await fh.writeFile(data);
       await fh.sync();
-    } finally {
       await fh.close();
+      await this.commitTemp(tmp, id);
+      committed = true;
+    } catch (err) {
+      throw asUnavailable(err);
+    } finally {
+      if (!committed) await discard(fh, tmp);
     }
-    await this.commitTemp(tmp, id);
     return { id, size: data.byteLength };
   }
 
@@ -77,7 +83,7 @@ export class FsBlobStore implements BlobStore {
     const tmp = this.tmpPath();
     const hash = createHash('sha256');
     let size = 0;
-    const fh = await fs.open(tmp, 'wx', 0o640);
+    const fh = await openTemp(tmp);
     let committed = false;
     try {
       for await (const chunk of source) {
@@ -92,11 +98,10 @@ export class FsBlobStore implements BlobStore {
       await this.commitTemp(tmp, id);
       committed = true;
       return { id, size };
+    } catch (err) {
+      throw asUnavailable(err);
     } finally {
-      if (!committed) {
-        await fh.close().catch(() => undefined);
-        await fs.rm(tmp, { force: true });
-      }
+      if (!committed) await discard(fh, tmp);
     }
   }
 
@@ -230,6 +235,33 @@ async function readDirs(dir: string): Promise<string[]> {
     throw err;
   }
   return entries.filter((e) => e.isDirectory()).map((e) => e.name).sort();
+}
+
+/**
+ * The file system refused the write (full, read-only, I/O error, out of inodes or
+ * quota): a temporary failure every protocol reports as such, never a partial blob.
+ */
+const WRITE_FAILURES = new Set(['ENOSPC', 'EDQUOT', 'EROFS', 'EIO', 'EMFILE', 'ENFILE', 'ENOMEM', 'EACCES', 'EPERM']);
+
+function asUnavailable(err: unknown): unknown {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  if (code === undefined || !WRITE_FAILURES.has(code)) return err;
+  const what = code === 'ENOSPC' || code === 'EDQUOT' ? 'the blob store is full' : code === 'EROFS' ? 'the blob store is read-only' : 'the blob store cannot be written';
+  return new StoreUnavailable(`${what} (${code})`, { cause: err });
+}
+
+async function openTemp(tmp: string): Promise<fs.FileHandle> {
+  try {
+    return await fs.open(tmp, 'wx', 0o640);
+  } catch (err) {
+    throw asUnavailable(err);
+  }
+}
+
+/** Drops a temp file that was not committed; its space must come back at once on a full disk. */
+async function discard(fh: fs.FileHandle, tmp: string): Promise<void> {
+  await fh.close().catch(() => undefined);
+  await fs.rm(tmp, { force: true }).catch(() => undefined);
 }
 
 function isNoEnt(err: unknown): boolean {
