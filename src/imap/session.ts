@@ -20,6 +20,7 @@ import type { CommandContext, Done, Reply } from './handler.js';
 import type { MailboxView } from './mailbox-view.js';
 import type { ImapOptions } from './options.js';
 import { tagged, untaggedStatus } from './respond.js';
+import type { SessionObserver } from '../sessions/recorder.js';
 
 export type SessionState =
   | { kind: 'not-authenticated' }
@@ -45,6 +46,8 @@ export class Session {
   failedLogins = 0;
   /** COMPRESS DEFLATE is active (RFC 4978). */
   compressed = false;
+  /** What this session reports to the session recorder, when there is one. */
+  observer: SessionObserver | undefined;
 
   constructor(
     readonly options: ImapOptions,

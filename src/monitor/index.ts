@@ -14,6 +14,7 @@ import { AggregatorRegistry, Gauge, type MetricObjectWithValues, type MetricValu
 import type { SnmpSnapshot } from '../snmp/agent.js';
 import { createAlerter, type Alerter } from './alerts.js';
 import type { MessageCounters } from './counters.js';
+import type { SessionCounters } from '../sessions/recorder.js';
 import { ProbeHistory } from './history.js';
 import { createMetrics, type MonitorMetrics } from './metrics.js';
 import { COMPONENTS, runProbes, type Component, type ProbePlan, type ProbeResult } from './probes/index.js';
@@ -61,6 +62,8 @@ export interface MonitorOptions {
   summaryCacheMs?: number;
   /** Messages counted by the store wrapper (countingStore). */
   counters?: MessageCounters;
+  /** Commands, error replies, failed logins and ended sessions per protocol (src/sessions). */
+  sessionCounters?: SessionCounters;
   /** The certificates served (certificateSummaries() of src/tls): expiry shows on the status page. */
   certificates?: () => ReadonlyArray<{ names: readonly string[]; status: 'ok' | 'expiring' | 'expired' }>;
   /** false: this process does not probe (another worker of the node does); default true. */
@@ -105,7 +108,7 @@ function expectedComponents(listeners: ReadonlyMap<ListenerName, unknown>, withA
 export function createMonitor(options: MonitorOptions): Monitor {
   const { store, logger } = options;
   const history = new ProbeHistory(options.historySize ?? 100);
-  const metrics = createMetrics(store, options.counters);
+  const metrics = createMetrics(store, options.counters, options.sessionCounters);
   const filterStatus = options.filterStatus;
   if (filterStatus) {
     new Gauge({

@@ -518,6 +518,9 @@ export function runStoreContract(backend: ContractBackend): void {
       assert.equal((await s.getLiveSession('a1'))?.killRequested, true);
       assert.deepEqual(await s.refreshLiveSessions('host:1'), ['a1'], 'the owner sees the request');
       assert.deepEqual(await s.refreshLiveSessions('host:2'), [], 'another process does not');
+      await live('a3', 'host:2');
+      await s.removeLiveSession('a3');
+      assert.equal(await s.getLiveSession('a3'), undefined);
       const entry = (id: string, account: string | null, startedAt: Date, endedAt: Date) => ({
         sessionId: id,
         account,

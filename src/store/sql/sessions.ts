@@ -85,6 +85,8 @@ export interface SessionPruneOptions {
 export interface SessionStore {
   addLiveSession(session: Omit<LiveSession, 'seenAt' | 'killRequested'>): Promise<void>;
   updateLiveSession(sessionId: string, change: { account?: string | null; clientId?: string | null; tls?: string | null }): Promise<void>;
+  /** Removes the live row of a session that leaves no history (inbound SMTP). */
+  removeLiveSession(sessionId: string): Promise<void>;
   /** Removes the live row and writes the history row, in one transaction. */
   finishSession(entry: NewSessionHistory): Promise<void>;
   /** The owner's heartbeat: refreshes its rows; returns those an operator asked to end. */
@@ -193,6 +195,10 @@ export function createSessionStore(db: Kysely<Database>, writes: WriteBatcher): 
       if (change.tls !== undefined) set.tls = change.tls;
       if (Object.keys(set).length === 0) return;
       await writes.run((tx) => tx.updateTable('live_sessions').set(set).where('session_id', '=', sessionId).execute());
+    },
+
+    async removeLiveSession(sessionId) {
+      await writes.run((tx) => tx.deleteFrom('live_sessions').where('session_id', '=', sessionId).execute());
     },
 
     async finishSession(e) {
