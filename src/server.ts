@@ -138,6 +138,8 @@ export async function startServer(options: StartServerOptions): Promise<ServerHa
             minIntervalSeconds: config.monitor.alertMinIntervalSeconds,
             autoIncidentMinutes: config.monitor.autoIncidentMinutes,
             subscribers: config.monitor.subscribers,
+            webhookAttempts: config.monitor.alertWebhookAttempts,
+            webhookRetryMs: config.monitor.alertWebhookRetrySeconds * 1000,
           },
           counters,
           sessionCounters: sessions.counters,

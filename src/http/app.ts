@@ -5,11 +5,14 @@ import type { Config } from '../config/index.js';
 import type { Logger } from '../log.js';
 import type { Store } from '../store/store.js';
 import { VERSION } from '../version.js';
+import type { SessionRecorder } from '../sessions/recorder.js';
 
 export interface HttpContext {
   config: Config;
   store: Store;
   logger: Logger;
+  /** Session history, traces and protocol counters (src/sessions). */
+  sessions?: SessionRecorder;
 }
 
 export type HttpApp = FastifyInstance;

@@ -112,7 +112,9 @@ export class Connection {
     this.attach(this.socket);
     this.touch();
     const caps = capabilities(this.session).join(' ');
-    this.socket.write(untaggedStatus('OK', `${this.options.hostname} Steadymail IMAP ready`, `CAPABILITY ${caps}`));
+    const greeting = untaggedStatus('OK', `${this.options.hostname} Steadymail IMAP ready`, `CAPABILITY ${caps}`);
+    this.observer?.reply(() => greeting.toString('utf8'));
+    this.socket.write(greeting);
   }
 
   /** Graceful shutdown: BYE now if waiting for the client, else after the running command. */
@@ -406,6 +408,7 @@ export class Connection {
   private bye(text: string): void {
     if (this.closed) return;
     this.out = [];
+    this.observer?.reply(() => `* BYE ${text}`);
     this.output.write(untaggedStatus('BYE', text));
     this.end();
   }

@@ -34,6 +34,8 @@ export interface MonitorAlertOptions {
   minIntervalSeconds: number;
   autoIncidentMinutes: number;
   subscribers?: readonly string[];
+  webhookAttempts?: number;
+  webhookRetryMs?: number;
 }
 
 export interface MonitorOptions {

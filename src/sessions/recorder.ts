@@ -325,6 +325,17 @@ export class SessionRecorder {
     this.background(this.store.sessions.updateLiveSession(id, change));
   }
 
+  /** One webmail API request of a traced account: method, path and status; bodies as size only. */
+  traceRequest(account: string, sessionId: string, request: { method: string; url: string; headers: Record<string, unknown> }, status: number, replyBytes: number): void {
+    const at = new Date();
+    const length = Number(request.headers['content-length'] ?? 0);
+    const lines: NewTraceLine[] = [
+      { sessionId, protocol: 'webmail', at, direction: 'C', line: `${request.method} ${clip(request.url, 500)}${length > 0 ? ` <body ${length} bytes>` : ''}` },
+      { sessionId, protocol: 'webmail', at, direction: 'S', line: `${status}${replyBytes > 0 ? ` <${replyBytes} bytes>` : ''}` },
+    ];
+    this.background(this.appendTrace(account, lines));
+  }
+
   appendTrace(account: string, lines: NewTraceLine[]): Promise<boolean> {
     const { traceMaxBytes, traceTotalMaxBytes } = this.options.limits;
     return this.store.sessions.appendTrace(account, lines, { maxBytes: traceMaxBytes, totalMaxBytes: traceTotalMaxBytes }).catch((err: unknown) => {
