@@ -166,9 +166,43 @@ export function createMonitor(options: MonitorOptions): Monitor {
     imaps: 'imap',
     http: 'http',
   };
+  /**
+   * With several workers each process counts only its own connections and messages: SNMP
+   * answers with the node's figures, summed from every worker's metrics (as /metrics does).
+   */
+  const nodeFigures = async (): Promise<{ connections: Array<[ListenerName, number]>; counts: SnmpSnapshot['messages'] } | undefined> => {
+    if (!options.workerMetrics) return undefined;
+    const all = (await options.workerMetrics()) as MetricObjectWithValues<MetricValue<string>>[][];
+    const sum = (name: string, labels: Record<string, string> = {}): number => {
+      let total = 0;
+      for (const worker of all) {
+        for (const metric of worker) {
+          if (metric.name !== name) continue;
+          for (const v of metric.values) if (Object.entries(labels).every(([k, want]) => v.labels[k] === want)) total += v.value;
+        }
+      }
+      return total;
+    };
+    const protocols = new Set<string>();
+    for (const worker of all) for (const m of worker) if (m.name === 'steadymail_connections') for (const v of m.values) protocols.add(String(v.labels['protocol']));
+    return {
+      connections: [...protocols].map((p) => [p as ListenerName, sum('steadymail_connections', { protocol: p })]),
+      counts: {
+        received: sum('steadymail_messages_received_total'),
+        receivedBytes: sum('steadymail_messages_received_bytes_total'),
+        deliveredLocal: sum('steadymail_messages_delivered_total', { destination: 'local' }),
+        transmitted: sum('steadymail_messages_delivered_total', { destination: 'remote' }),
+        transmittedBytes: sum('steadymail_messages_transmitted_bytes_total'),
+        failed: sum('steadymail_messages_rejected_total', { destination: 'remote' }),
+        queued: sum('steadymail_queue_entries_created_total'),
+      },
+    };
+  };
+
   const snmpSnapshot = async (): Promise<SnmpSnapshot> => {
     const current = await summary();
-    const connections = [...(options.connections?.() ?? [])].filter((e): e is [ListenerName, number] => e[1] !== undefined);
+    const node = await nodeFigures().catch(() => undefined);
+    const connections = node?.connections ?? [...(options.connections?.() ?? [])].filter((e): e is [ListenerName, number] => e[1] !== undefined);
     const perComponent = new Map<string, number>();
     for (const [listener, open] of connections) {
       const component = COMPONENT_OF[listener];
@@ -203,7 +237,7 @@ export function createMonitor(options: MonitorOptions): Monitor {
       connections: connections.map(([protocol, open]) => ({ protocol, open })),
       queue,
       store: storeFigures,
-      messages: {
+      messages: node?.counts ?? {
         received: counts?.received ?? 0,
         receivedBytes: counts?.receivedBytes ?? 0,
         deliveredLocal: counts?.deliveredLocal ?? 0,

@@ -167,6 +167,7 @@ export function createMetrics(store: Store, counters?: MessageCounters, sessionC
         help: 'Deliveries refused: local (over quota, mailbox gone) and remote (failed for good)',
         series: [counter('', '', (c) => c.rejectedLocal, { destination: 'local' }), counter('', '', (c) => c.failed, { destination: 'remote' })],
       },
+      { name: 'steadymail_messages_transmitted_bytes_total', help: 'Bytes of the messages delivered to remote hosts', series: [counter('', '', (c) => c.transmittedBytes)] },
       { name: 'steadymail_queue_entries_created_total', help: 'Outbound queue entries created (one per recipient domain)', series: [counter('', '', (c) => c.queued)] },
       { name: 'steadymail_queue_deferrals_total', help: 'Remote delivery attempts that failed temporarily', series: [counter('', '', (c) => c.deferred)] },
     ];
