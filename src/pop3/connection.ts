@@ -53,7 +53,7 @@ export class Connection {
         : new LineDeadline(commandTimeout, () => {
             this.log.debug({ session: this.session.conn.id }, 'POP3 command timeout');
             this.observer?.hint('timeout');
-            this.write('-ERR [SYS/TEMP] Command not completed in time; nothing was deleted\r\n');
+            this.notice('-ERR [SYS/TEMP] Command not completed in time; nothing was deleted');
             this.end();
           });
     const id = randomBytes(6).toString('hex');
@@ -64,7 +64,7 @@ export class Connection {
       tls: socket instanceof tls.TLSSocket ? socket.getProtocol() : null,
       bytes: () => ({ in: raw.bytesRead, out: raw.bytesWritten }),
       onKill: () => {
-        this.write('-ERR [SYS/TEMP] Session ended by the administrator; nothing was deleted\r\n');
+        this.notice('-ERR [SYS/TEMP] Session ended by the administrator; nothing was deleted');
         this.end();
       },
     });
@@ -90,7 +90,7 @@ export class Connection {
     this.shuttingDown = true;
     this.observer?.hint('shutdown');
     if (!this.busy && !this.closed) {
-      this.write('-ERR [SYS/TEMP] Server shutting down; nothing was deleted, please reconnect later\r\n');
+      this.notice('-ERR [SYS/TEMP] Server shutting down; nothing was deleted, please reconnect later');
       this.end();
     }
   }
@@ -141,7 +141,7 @@ export class Connection {
     } catch (err) {
       this.log.error({ session: this.session.conn.id, remote: this.ip, err }, 'POP3 session failed; closing it');
       this.observer?.hint('error');
-      this.write('-ERR [SYS/TEMP] Internal server error; closing the connection (nothing was deleted)\r\n');
+      this.notice('-ERR [SYS/TEMP] Internal server error; closing the connection (nothing was deleted)');
       this.end();
     } finally {
       this.busy = false;
@@ -184,7 +184,7 @@ export class Connection {
     }
     if (this.session.badCommands >= MAX_BAD_COMMANDS) {
       this.observer?.hint('error');
-      this.write('-ERR Too many bad commands; closing the connection\r\n');
+      this.notice('-ERR Too many bad commands; closing the connection');
       this.end();
     }
   }
@@ -304,6 +304,13 @@ export class Connection {
     this.parser.reset();
   }
 
+  /** A reply of the connection itself (not a command's): counted and traced, then sent. */
+  private notice(line: string): void {
+    if (this.closed || this.socket.destroyed) return;
+    this.observer?.reply(() => line, '-ERR');
+    this.write(`${line}\r\n`);
+  }
+
   private write(data: string | Buffer): void {
     if (this.closed || this.socket.destroyed) return;
     this.socket.write(data);
@@ -326,7 +333,7 @@ export class Connection {
       this.log.debug({ session: this.session.conn.id }, 'POP3 idle timeout');
       this.observer?.hint('timeout');
       // RFC 1939 3: the autologout timer closes without entering UPDATE.
-      this.write('-ERR Disconnected for inactivity; nothing was deleted\r\n');
+      this.notice('-ERR Disconnected for inactivity; nothing was deleted');
       this.end();
     }, this.listener.config.idleTimeoutMs);
   }
