@@ -25,7 +25,7 @@ export interface MonitorMetrics {
 }
 
 /** The protocols with a steadymail_<protocol>_commands_total family. */
-const COMMAND_FAMILIES = ['imap', 'pop3', 'smtp', 'managesieve'] as const;
+const COMMAND_FAMILIES = ['imap', 'pop3', 'smtp'] as const;
 
 /**
  * Per-protocol session figures of this process (src/sessions), read at scrape time. They
@@ -47,7 +47,7 @@ function registerSessionCounters(registry: Registry, c: SessionCounters): void {
   }
   new Counter({
     name: 'steadymail_command_errors_total',
-    help: 'Error replies per protocol: IMAP NO/BAD, POP3 -ERR, SMTP 4xx/5xx, ManageSieve NO/BYE',
+    help: 'Error replies per protocol: IMAP NO/BAD, POP3 -ERR, SMTP 4xx/5xx, webmail sign-in refused (4xx)',
     labelNames: ['protocol', 'kind'],
     registers: [registry],
     collect() {
