@@ -9,6 +9,7 @@ import type { Store } from './store/store.js';
 import type { FilterService } from './filter/index.js';
 import type { ServerCertificate } from './tls/index.js';
 import type { CertificateStore } from './tls/cert-store.js';
+import type { SessionRecorder } from './sessions/recorder.js';
 
 export interface Listener {
   readonly name: ListenerName;
@@ -34,6 +35,8 @@ export interface ServerContext {
   boundAddresses?: () => ReadonlyMap<ListenerName, ListenAddress>;
   /** Inbound spam/virus filtering and Junk learning ([filter]); absent when disabled. */
   filter?: FilterService;
+  /** Session history, traces and protocol counters shared by every listener of the process. */
+  sessions?: SessionRecorder;
 }
 
 /** A listener could not bind its address (in use, not permitted, no such address). */

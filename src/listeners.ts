@@ -82,6 +82,7 @@ function smtpFactory(kind: 'inbound' | 'submission' | 'submissions', name: Liste
         srs: new Srs(loadSrsSecret(config.sieve.srsSecret, config.dataDir)),
         ...(config.smtp.postmaster !== null ? { postmaster: config.smtp.postmaster } : {}),
         ...(filter ? { filter: (input: FilterInput) => filter.inbound.check(input) } : {}),
+        ...(context.sessions ? { sessions: context.sessions } : {}),
       }),
     );
   };
@@ -106,6 +107,7 @@ function mailboxServerBase(context: ServerContext, implicitTls: boolean, name: L
     tls: context.certificates.listenerTls({ legacyVersions: config.tls.legacyVersionsOn.includes(name) }),
     implicitTls,
     allowPlaintext: (remote: string, secure: boolean) => plaintextAllowed(config, remote, secure),
+    ...(context.sessions ? { sessions: context.sessions } : {}),
   };
 }
 

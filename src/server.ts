@@ -24,6 +24,7 @@ import { PROTOCOL_LISTENERS, createFilter, createOutbound, webmailSubmission } f
 import type { FilterService } from './filter/index.js';
 import { createMonitor, type Monitor } from './monitor/index.js';
 import { countingStore, MessageCounters } from './monitor/counters.js';
+import { SessionRecorder } from './sessions/recorder.js';
 import { snmpListener } from './snmp/index.js';
 import { webmailStatic } from './http/webmail-static.js';
 import { webmailApi } from './http/api/index.js';
@@ -101,6 +102,19 @@ export async function startServer(options: StartServerOptions): Promise<ServerHa
   );
   const started: Listener[] = [];
   const addresses = new Map<ListenerName, ListenAddress>();
+  // Every session of every listener reports here: history, traces, live list, counters.
+  const sessions = new SessionRecorder({
+    store,
+    logger,
+    node: `${config.monitor.nodeName}:${process.pid}`,
+    limits: {
+      historyDays: config.sessions.historyDays,
+      historyMaxPerAccount: config.sessions.historyMaxPerAccount,
+      traceMaxBytes: config.sessions.traceMaxBytes,
+      traceTotalMaxBytes: config.sessions.traceTotalMaxBytes,
+      traceKeepHours: config.sessions.traceKeepHours,
+    },
+  });
 
   // Probes run only where their results can be read: on the HTTP listener.
   const monitor =
@@ -124,8 +138,11 @@ export async function startServer(options: StartServerOptions): Promise<ServerHa
             minIntervalSeconds: config.monitor.alertMinIntervalSeconds,
             autoIncidentMinutes: config.monitor.autoIncidentMinutes,
             subscribers: config.monitor.subscribers,
+            webhookAttempts: config.monitor.alertWebhookAttempts,
+            webhookRetryMs: config.monitor.alertWebhookRetrySeconds * 1000,
           },
           counters,
+          sessionCounters: sessions.counters,
           listeners: () => addresses,
           connections: () => started.map((l) => [l.name, l.connections?.()] as [ListenerName, number | undefined]),
           filterStatus: () => filter?.health.status(),
@@ -146,6 +163,7 @@ export async function startServer(options: StartServerOptions): Promise<ServerHa
     results.forEach((r, i) => {
       if (r.status === 'rejected') logger.error({ err: r.reason as unknown, listener: started[i]?.name }, 'listener did not stop cleanly');
     });
+    await sessions.stop();
     // Deliveries still running after the grace period keep their leases until those expire; then they are retried.
     await queueStopped;
     await acmeStopped;
@@ -188,7 +206,7 @@ export async function startServer(options: StartServerOptions): Promise<ServerHa
       webmailApi(webmailSubmission({ config, store, logger }), learner ? (t) => learner.transferred(t) : undefined),
       webmailStatic(),
     ];
-    const context: ServerContext = { config, logger, store, certificate, certificates, httpFeatures, boundAddresses: () => addresses, ...(filter ? { filter } : {}) };
+    const context: ServerContext = { config, logger, store, certificate, certificates, httpFeatures, boundAddresses: () => addresses, sessions, ...(filter ? { filter } : {}) };
     // Without acme.enabled the node still serves what other nodes obtained (a farm may order on a few nodes only).
     acme = createAcmeManager({
       order: config.acme.enabled,
@@ -235,6 +253,7 @@ export async function startServer(options: StartServerOptions): Promise<ServerHa
   const certStore = certificates;
 
   monitor?.start();
+  sessions.start();
   // Messages stored before the search index existed (docs/imap.md, Search).
   searchBacklog = startSearchBacklog(store, {
     holder: `${hostname()}:${process.pid}`,

@@ -13,6 +13,7 @@ import { repairCommand } from './repair.js';
 import { backupCommands } from './backup.js';
 import { sieveCommand } from './sieve.js';
 import { incidentCommand, maintenanceCommand } from './incident.js';
+import { sessionsCommand, traceCommand } from './sessions.js';
 import { importCommand } from './import.js';
 import { migrateCommand } from './migrate.js';
 import { exportCommand } from './export.js';
@@ -40,6 +41,8 @@ export function buildProgram(): Command {
   program.addCommand(sieveCommand());
   program.addCommand(incidentCommand());
   program.addCommand(maintenanceCommand());
+  program.addCommand(traceCommand());
+  program.addCommand(sessionsCommand());
   program.addCommand(importCommand());
   program.addCommand(exportCommand());
   program.addCommand(migrateCommand());

@@ -228,8 +228,14 @@ test('[monitor]: defaults, environment, and the account/password pair', () => {
     alertMinIntervalSeconds: 300,
     autoIncidentMinutes: 5,
     subscribers: [],
+    alertWebhookAttempts: 4,
+    alertWebhookRetrySeconds: 2,
   });
   assert.deepEqual(defaults.snmp, { community: null, v3: null });
+  assert.deepEqual(defaults.sessions, { historyDays: 30, historyMaxPerAccount: 1000, traceDefaultMinutes: 60, traceMaxBytes: 10 * 1024 * 1024, traceTotalMaxBytes: 200 * 1024 * 1024, traceKeepHours: 72 });
+  const tuned = loadConfig({ cwd, env: { STEADYMAIL_SESSIONS_HISTORY_DAYS: '7', STEADYMAIL_MONITOR_ALERT_WEBHOOK_ATTEMPTS: '2' } });
+  assert.equal(tuned.sessions.historyDays, 7);
+  assert.equal(tuned.monitor.alertWebhookAttempts, 2);
   const c = loadConfig({
     cwd,
     env: {

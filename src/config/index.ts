@@ -87,6 +87,20 @@ export interface Config {
     autoIncidentMinutes: number;
     /** Addresses told by email about every incident update. */
     subscribers: string[];
+    /** Deliveries tried per alert (network errors and 5xx answers are retried with backoff). */
+    alertWebhookAttempts: number;
+    /** The first retry's delay; each next one waits twice as long. */
+    alertWebhookRetrySeconds: number;
+  };
+  /** Session history and protocol traces (src/sessions). */
+  sessions: {
+    historyDays: number;
+    historyMaxPerAccount: number;
+    traceDefaultMinutes: number;
+    traceMaxBytes: number;
+    traceTotalMaxBytes: number;
+    /** How long a trace's lines stay readable after it ended. */
+    traceKeepHours: number;
   };
   /** The SNMP agent on listen.snmp; it runs only with a community or a v3 user. */
   snmp: { community: string | null; v3: { user: string; authPassword: string; privPassword: string | null } | null };
@@ -414,6 +428,16 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
       alertMinIntervalSeconds: raw.monitor.alert_min_interval_seconds,
       autoIncidentMinutes: raw.monitor.auto_incident_minutes,
       subscribers: raw.monitor.subscribers,
+      alertWebhookAttempts: raw.monitor.alert_webhook_attempts,
+      alertWebhookRetrySeconds: raw.monitor.alert_webhook_retry_seconds,
+    },
+    sessions: {
+      historyDays: raw.sessions.history_days,
+      historyMaxPerAccount: raw.sessions.history_max_per_account,
+      traceDefaultMinutes: raw.sessions.trace_default_minutes,
+      traceMaxBytes: raw.sessions.trace_max_bytes,
+      traceTotalMaxBytes: raw.sessions.trace_total_max_bytes,
+      traceKeepHours: raw.sessions.trace_keep_hours,
     },
     snmp: {
       community: raw.snmp.community ?? null,

@@ -147,6 +147,8 @@ export const fileSchema = z.strictObject({
       alert_email: z.string().min(3).includes('@').optional(),
       alert_after_seconds: nonNegativeInt.default(60),
       alert_min_interval_seconds: nonNegativeInt.default(300),
+      alert_webhook_attempts: z.number().int().min(1).max(20).default(4),
+      alert_webhook_retry_seconds: z.number().min(0.01).max(3600).default(2),
       auto_incident_minutes: nonNegativeInt.default(5),
       subscribers: z.array(z.string().min(3).max(254).includes('@')).max(1000).default([]),
     })
@@ -155,6 +157,16 @@ export const fileSchema = z.strictObject({
       message: 'set both monitor.probe_account and monitor.probe_password, or neither',
       path: ['probe_account'],
     }),
+  sessions: z
+    .strictObject({
+      history_days: z.number().int().min(1).max(400).default(30),
+      history_max_per_account: z.number().int().min(10).max(1_000_000).default(1000),
+      trace_default_minutes: z.number().int().min(1).max(7 * 24 * 60).default(60),
+      trace_max_bytes: z.number().int().min(1024).default(10 * MiB),
+      trace_total_max_bytes: z.number().int().min(1024).default(200 * MiB),
+      trace_keep_hours: z.number().int().min(1).max(24 * 90).default(72),
+    })
+    .prefault({}),
   snmp: z
     .strictObject({
       community: z.string().min(1).max(64).optional(),
@@ -351,6 +363,14 @@ export const KEYS: Record<string, EnvKind> = {
   'monitor.alert_after_seconds': 'integer',
   'monitor.alert_min_interval_seconds': 'integer',
   'monitor.auto_incident_minutes': 'integer',
+  'monitor.alert_webhook_attempts': 'integer',
+  'monitor.alert_webhook_retry_seconds': 'number',
+  'sessions.history_days': 'integer',
+  'sessions.history_max_per_account': 'integer',
+  'sessions.trace_default_minutes': 'integer',
+  'sessions.trace_max_bytes': 'integer',
+  'sessions.trace_total_max_bytes': 'integer',
+  'sessions.trace_keep_hours': 'integer',
   'monitor.subscribers': 'list',
   'snmp.community': 'string',
   'snmp.v3_user': 'string',
@@ -427,7 +447,7 @@ export const KEYS: Record<string, EnvKind> = {
   ...Object.fromEntries(PUBLISHED_LISTENERS.map((n) => [`autoconfig.${n}_port`, 'integer' as const])),
 };
 
-export const SECTIONS = ['server', 'listen', 'store', 'limits', 'tls', 'auth', 'smtp', 'pop3', 'monitor', 'snmp', 'dns', 'outbound', 'sieve', 'log', 'filter', 'acme', 'webmail', 'autoconfig'] as const;
+export const SECTIONS = ['server', 'listen', 'store', 'limits', 'tls', 'auth', 'smtp', 'pop3', 'monitor', 'sessions', 'snmp', 'dns', 'outbound', 'sieve', 'log', 'filter', 'acme', 'webmail', 'autoconfig'] as const;
 
 /** The keys allowed inside `section` (or at the top level for ''), for error messages. */
 export function keysOf(section: string): string[] {

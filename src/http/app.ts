@@ -7,6 +7,7 @@ import type { Store } from '../store/store.js';
 import { VERSION } from '../version.js';
 import { autoconfigRoutes } from './autoconfig/index.js';
 import type { BoundAddresses } from './autoconfig/settings.js';
+import type { SessionRecorder } from '../sessions/recorder.js';
 
 export interface HttpContext {
   config: Config;
@@ -14,6 +15,8 @@ export interface HttpContext {
   logger: Logger;
   /** The addresses the listeners actually bound (what client auto-configuration announces). */
   boundAddresses?: BoundAddresses;
+  /** Session history, traces and protocol counters (src/sessions). */
+  sessions?: SessionRecorder;
 }
 
 export type HttpApp = FastifyInstance;

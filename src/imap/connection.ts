@@ -28,6 +28,8 @@ import { continuation, parseErrorResponse, saslChallenge, tagged, untaggedStatus
 import { Session } from './session.js';
 import { capabilities } from './capabilities.js';
 import { LineDeadline } from '../net/line-deadline.js';
+import { clip, maskImap, MASK } from '../sessions/mask.js';
+import type { SessionObserver } from '../sessions/recorder.js';
 
 const FLUSH_BYTES = 64 * 1024;
 const MIN_IDLE_TIMEOUT_MS = 31 * 60_000;
@@ -54,6 +56,9 @@ export class Connection {
   private readonly deadline: LineDeadline | undefined;
   readonly session: Session;
   private readonly ctx: CommandContext;
+  private readonly observer: SessionObserver | undefined;
+  /** The tag of the command running, for counting its NO/BAD. */
+  private runningTag: string | undefined;
   private busy = false;
   private closed = false;
   private idling = false;
@@ -90,8 +95,23 @@ export class Connection {
     this.deadline =
       limits.commandTimeoutMs === undefined
         ? undefined
-        : new LineDeadline(limits.commandTimeoutMs, () => this.bye('Command not completed in time'), () => this.framer.readingLiteral);
+        : new LineDeadline(
+            limits.commandTimeoutMs,
+            () => {
+              this.observer?.hint('timeout');
+              this.bye('Command not completed in time');
+            },
+            () => this.framer.readingLiteral,
+          );
     this.ctx = { session: this.session, store: options.store, options, challenge: (data) => this.challenge(data) };
+    const raw = socket;
+    this.observer = options.sessions?.open('imap', {
+      clientIp: this.session.remoteAddress,
+      tls: socket instanceof tls.TLSSocket ? socket.getProtocol() : null,
+      bytes: () => ({ in: raw.bytesRead, out: raw.bytesWritten }),
+      onKill: () => this.bye('Session ended by the administrator'),
+    });
+    this.session.observer = this.observer;
     this.session.onMailboxChange = () => this.changed();
     this.session.notifyWake = () => this.changed();
   }
@@ -129,12 +149,15 @@ export class Connection {
     this.attach(this.socket);
     this.touch();
     const caps = capabilities(this.session).join(' ');
-    this.socket.write(untaggedStatus('OK', `${this.options.hostname} Steadymail IMAP ready`, `CAPABILITY ${caps}`));
+    const greeting = untaggedStatus('OK', `${this.options.hostname} Steadymail IMAP ready`, `CAPABILITY ${caps}`);
+    this.observer?.reply(() => greeting.toString('utf8'));
+    this.socket.write(greeting);
   }
 
   /** Graceful shutdown: BYE now if waiting for the client, else after the running command. */
   shutdown(): void {
     this.shuttingDown = true;
+    this.observer?.hint('shutdown');
     if (!this.busy || this.idling || this.waiter) this.bye('Server shutting down');
   }
 
@@ -198,6 +221,12 @@ export class Connection {
     switch (ev.type) {
       case 'command': {
         const parsed = tryParseCommand(ev.bytes, this.session.parserOptions());
+        const obs = this.observer;
+        if (obs) {
+          const bytes = ev.bytes;
+          obs.command(parsed.ok ? parsed.command.name : 'other', () => maskImap(bytes, obs.bodies));
+          if (parsed.ok && parsed.command.name === 'ID') obs.setClientId(clientIdOf(parsed.command.params));
+        }
         if (!parsed.ok) {
           await this.send(parseErrorResponse(parsed.error));
           await this.flush();
@@ -230,6 +259,7 @@ export class Connection {
   }
 
   private async run(cmd: ImapCommand): Promise<void> {
+    this.runningTag = cmd.tag;
     const gen = this.session.execute(cmd, this.ctx);
     let r = await gen.next();
     while (!r.done) {
@@ -245,11 +275,15 @@ export class Connection {
     const done = r.value;
     if (done?.after === 'starttls') this.startTls();
     else if (done?.after === 'compress') this.startCompress();
-    else if (done?.after === 'logout') this.end();
+    else if (done?.after === 'logout') {
+      this.observer?.hint('quit');
+      this.end();
+    }
     else if (done?.after === 'idle') await this.runIdle(cmd.tag);
   }
 
   private async send(buf: Buffer): Promise<void> {
+    if (this.observer) this.observe(buf);
     this.out.push(buf);
     this.outBytes += buf.length;
     if (this.outBytes >= FLUSH_BYTES) await this.flush();
@@ -290,10 +324,20 @@ export class Connection {
     });
   }
 
+  /** Counts a tagged NO/BAD of the running command (and an untagged BAD); traces the reply. */
+  private observe(buf: Buffer): void {
+    const obs = this.observer!;
+    const head = buf.toString('latin1', 0, Math.min(buf.length, 64));
+    const m = /^(\S+) (NO|BAD) /.exec(head);
+    const error = m && (m[1] === '*' ? m[2] === 'BAD' : m[1] === this.runningTag) ? m[2] : undefined;
+    obs.reply(() => clip(buf.toString('utf8')), error);
+  }
+
   private async challenge(data: Buffer): Promise<Buffer> {
     await this.send(saslChallenge(data));
     await this.flush();
     const ev = await this.nextEvent('authenticate');
+    this.observer?.clientLine(() => (ev?.type === 'auth-cancel' ? '*' : MASK));
     if (ev?.type === 'auth-response') return ev.response;
     if (ev?.type === 'auth-cancel') throw bad('Authentication cancelled');
     if (ev?.type === 'error') throw bad(ev.error.message);
@@ -362,6 +406,7 @@ export class Connection {
     const secure = new tls.TLSSocket(raw, { isServer: true, secureContext, ...(sni ? { SNICallback: sni } : {}) });
     secure.on('close', () => raw.destroy());
     this.session.secure = true;
+    secure.once('secure', () => this.observer?.setTls(secure.getProtocol()));
     this.attach(secure);
     this.output = secure;
   }
@@ -394,12 +439,16 @@ export class Connection {
     if (this.closed) return;
     const base = this.options.limits.idleTimeoutMs;
     const ms = this.idling ? Math.max(base, MIN_IDLE_TIMEOUT_MS) : base;
-    this.timer = setTimeout(() => this.bye('Autologout; idle for too long'), ms);
+    this.timer = setTimeout(() => {
+      this.observer?.hint('timeout');
+      this.bye('Autologout; idle for too long');
+    }, ms);
   }
 
   private bye(text: string): void {
     if (this.closed) return;
     this.out = [];
+    this.observer?.reply(() => `* BYE ${text}`);
     this.output.write(untaggedStatus('BYE', text));
     this.end();
   }
@@ -416,6 +465,7 @@ export class Connection {
   private fail(err: unknown): void {
     if (this.closed) return;
     this.options.logger.error({ err: err instanceof Error ? (err.stack ?? err.message) : String(err), remote: this.session.remoteAddress }, 'imap session failed');
+    this.observer?.hint('error');
     this.bye('Internal server error, closing connection');
   }
 
@@ -439,5 +489,15 @@ export class Connection {
     if (this.cleanupDone) return;
     this.cleanupDone = true;
     this.session.close();
+    this.observer?.end('dropped');
   }
+}
+
+/** RFC 2971: the client's "name" and "version" from an ID command, or its other fields. */
+function clientIdOf(params: Array<[string, string | null]> | null): string {
+  if (!params) return 'NIL';
+  const field = (key: string) => params.find(([k]) => k.toLowerCase() === key)?.[1] ?? undefined;
+  const name = field('name');
+  if (name) return [name, field('version')].filter(Boolean).join(' ');
+  return params.map(([k, v]) => `${k}=${v ?? 'NIL'}`).join(' ');
 }

@@ -19,6 +19,7 @@ export async function login(ctx: CommandContext, username: string, password: str
   const s = ctx.session;
   requirePlaintextAllowed(ctx);
   const result = await ctx.options.authenticate(username, password, s.remoteAddress);
+  s.observer?.login(result.ok ? result.account.address : username, result.ok);
   if (!result.ok) {
     s.failedLogins++;
     await sleep(Math.max(ctx.options.limits.authFailureDelayMs ?? 1000, result.delayMs ?? 0));

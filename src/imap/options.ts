@@ -4,6 +4,7 @@
 import type { Account, Mailbox } from '../store/types.js';
 import type { SecureContext, SecureVersion } from 'node:tls';
 import type { Store } from '../store/store.js';
+import type { SessionRecorder } from '../sessions/recorder.js';
 
 export interface ImapLogger {
   info(o: object, m?: string): void;
@@ -64,4 +65,6 @@ export interface ImapOptions {
   onTransfer?: (t: { accountId: number; fromMailboxId: number; to: Mailbox; uids: number[] }) => void;
   /** Capabilities the operator switched off (e.g. for one account's broken client); never advertised. */
   disabledCapabilities?: (account: Account | null) => readonly string[];
+  /** Session history, traces and protocol counters (src/sessions). */
+  sessions?: SessionRecorder;
 }

@@ -26,6 +26,7 @@ import type { Store } from '../store/store.js';
 
 /** Default of ImapLimits.notifyMaxPending. */
 const DEFAULT_NOTIFY_MAX_PENDING = 1000;
+import type { SessionObserver } from '../sessions/recorder.js';
 
 export type SessionState =
   | { kind: 'not-authenticated' }
@@ -55,6 +56,8 @@ export class Session {
   notifier: Notifier | null = null;
   /** Set by the connection: called when a NOTIFY event is queued. */
   notifyWake: () => void = () => undefined;
+  /** What this session reports to the session recorder, when there is one. */
+  observer: SessionObserver | undefined;
 
   constructor(
     readonly options: ImapOptions,

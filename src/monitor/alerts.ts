@@ -6,6 +6,7 @@
 // and a component is announced at most once per alertMinIntervalSeconds; a status that
 // changes back before then is never announced. The first status ever seen is recorded
 // without an announcement when it is operational (a starting server is not news).
+import { randomUUID } from 'node:crypto';
 import type { Logger } from '../log.js';
 import type { Store } from '../store/store.js';
 import type { ComponentStatus } from './history.js';
@@ -28,6 +29,10 @@ export interface AlertOptions {
   /** Evaluation lease time; a node that stops evaluating is replaced after it. */
   leaseMs: number;
   timeoutMs?: number;
+  /** Webhook deliveries tried per alert (default 4): network errors and 5xx answers are retried. */
+  webhookAttempts?: number;
+  /** Delay before the first retry (default 2000 ms); each next one waits twice as long. */
+  webhookRetryMs?: number;
 }
 
 export interface AlertEvent {
@@ -42,15 +47,41 @@ export interface AlertEvent {
 
 const OUTAGE: ReadonlySet<ComponentStatus> = new Set(['partial outage', 'major outage']);
 
-async function postWebhook(url: string, event: AlertEvent, timeoutMs: number): Promise<void> {
+/** A webhook answer that retrying will not change (4xx): the request itself is refused. */
+class WebhookRefused extends Error {}
+
+async function postOnce(url: string, body: string, delivery: string, attempt: number, timeoutMs: number): Promise<void> {
   const res = await fetch(url, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', 'user-agent': 'steadymail-monitor' },
-    body: JSON.stringify({ type: 'component.status', ...event }),
+    // The same delivery id on every attempt: a receiver that saw a request whose answer we
+    // never got (a timeout) can drop the repeat.
+    headers: { 'content-type': 'application/json', 'user-agent': 'steadymail-monitor', 'x-steadymail-delivery': delivery, 'x-steadymail-attempt': String(attempt) },
+    body,
     signal: AbortSignal.timeout(timeoutMs),
   });
   await res.body?.cancel();
+  if (res.status >= 400 && res.status < 500) throw new WebhookRefused(`the webhook answered ${res.status}`);
   if (!res.ok) throw new Error(`the webhook answered ${res.status}`);
+}
+
+/**
+ * Posts the event; network errors, timeouts and 5xx answers are retried with exponential
+ * backoff up to `attempts` in all. A 2xx ends it (never posted again); a 4xx is not retried.
+ */
+export async function postWebhook(url: string, event: AlertEvent, o: { timeoutMs: number; attempts: number; retryMs: number; log?: { warn(obj: object, msg: string): void } }): Promise<number> {
+  const body = JSON.stringify({ type: 'component.status', ...event });
+  const delivery = randomUUID();
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await postOnce(url, body, delivery, attempt, o.timeoutMs);
+      return attempt;
+    } catch (err) {
+      if (err instanceof WebhookRefused || attempt >= o.attempts) throw err;
+      const waitMs = o.retryMs * 2 ** (attempt - 1);
+      o.log?.warn({ err, attempt, retryInMs: waitMs }, 'alert webhook failed; retrying');
+      await new Promise((r) => setTimeout(r, waitMs));
+    }
+  }
 }
 
 function headerSafe(text: string): string {
@@ -95,7 +126,11 @@ export function createAlerter(options: AlertOptions): Alerter {
 
   const announce = async (event: AlertEvent): Promise<void> => {
     const jobs: Array<Promise<void>> = [];
-    if (options.webhook) jobs.push(postWebhook(options.webhook, event, options.timeoutMs ?? 10_000));
+    if (options.webhook) {
+      jobs.push(
+        postWebhook(options.webhook, event, { timeoutMs: options.timeoutMs ?? 10_000, attempts: options.webhookAttempts ?? 4, retryMs: options.webhookRetryMs ?? 2000, log }).then(() => undefined),
+      );
+    }
     if (options.email) {
       const to = options.email;
       jobs.push(

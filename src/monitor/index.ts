@@ -14,6 +14,7 @@ import { AggregatorRegistry, Gauge, type MetricObjectWithValues, type MetricValu
 import type { SnmpSnapshot } from '../snmp/agent.js';
 import { createAlerter, type Alerter } from './alerts.js';
 import type { MessageCounters } from './counters.js';
+import type { SessionCounters } from '../sessions/recorder.js';
 import { ProbeHistory } from './history.js';
 import { createMetrics, type MonitorMetrics } from './metrics.js';
 import { COMPONENTS, runProbes, type Component, type ProbePlan, type ProbeResult } from './probes/index.js';
@@ -33,6 +34,8 @@ export interface MonitorAlertOptions {
   minIntervalSeconds: number;
   autoIncidentMinutes: number;
   subscribers?: readonly string[];
+  webhookAttempts?: number;
+  webhookRetryMs?: number;
 }
 
 export interface MonitorOptions {
@@ -61,6 +64,8 @@ export interface MonitorOptions {
   summaryCacheMs?: number;
   /** Messages counted by the store wrapper (countingStore). */
   counters?: MessageCounters;
+  /** Commands, error replies, failed logins and ended sessions per protocol (src/sessions). */
+  sessionCounters?: SessionCounters;
   /** The certificates served (certificateSummaries() of src/tls): expiry shows on the status page. */
   certificates?: () => ReadonlyArray<{ names: readonly string[]; status: 'ok' | 'expiring' | 'expired' }>;
   /** false: this process does not probe (another worker of the node does); default true. */
@@ -105,7 +110,7 @@ function expectedComponents(listeners: ReadonlyMap<ListenerName, unknown>, withA
 export function createMonitor(options: MonitorOptions): Monitor {
   const { store, logger } = options;
   const history = new ProbeHistory(options.historySize ?? 100);
-  const metrics = createMetrics(store, options.counters);
+  const metrics = createMetrics(store, options.counters, options.sessionCounters);
   const filterStatus = options.filterStatus;
   if (filterStatus) {
     new Gauge({
@@ -161,9 +166,43 @@ export function createMonitor(options: MonitorOptions): Monitor {
     imaps: 'imap',
     http: 'http',
   };
+  /**
+   * With several workers each process counts only its own connections and messages: SNMP
+   * answers with the node's figures, summed from every worker's metrics (as /metrics does).
+   */
+  const nodeFigures = async (): Promise<{ connections: Array<[ListenerName, number]>; counts: SnmpSnapshot['messages'] } | undefined> => {
+    if (!options.workerMetrics) return undefined;
+    const all = (await options.workerMetrics()) as MetricObjectWithValues<MetricValue<string>>[][];
+    const sum = (name: string, labels: Record<string, string> = {}): number => {
+      let total = 0;
+      for (const worker of all) {
+        for (const metric of worker) {
+          if (metric.name !== name) continue;
+          for (const v of metric.values) if (Object.entries(labels).every(([k, want]) => v.labels[k] === want)) total += v.value;
+        }
+      }
+      return total;
+    };
+    const protocols = new Set<string>();
+    for (const worker of all) for (const m of worker) if (m.name === 'steadymail_connections') for (const v of m.values) protocols.add(String(v.labels['protocol']));
+    return {
+      connections: [...protocols].map((p) => [p as ListenerName, sum('steadymail_connections', { protocol: p })]),
+      counts: {
+        received: sum('steadymail_messages_received_total'),
+        receivedBytes: sum('steadymail_messages_received_bytes_total'),
+        deliveredLocal: sum('steadymail_messages_delivered_total', { destination: 'local' }),
+        transmitted: sum('steadymail_messages_delivered_total', { destination: 'remote' }),
+        transmittedBytes: sum('steadymail_messages_transmitted_bytes_total'),
+        failed: sum('steadymail_messages_rejected_total', { destination: 'remote' }),
+        queued: sum('steadymail_queue_entries_created_total'),
+      },
+    };
+  };
+
   const snmpSnapshot = async (): Promise<SnmpSnapshot> => {
     const current = await summary();
-    const connections = [...(options.connections?.() ?? [])].filter((e): e is [ListenerName, number] => e[1] !== undefined);
+    const node = await nodeFigures().catch(() => undefined);
+    const connections = node?.connections ?? [...(options.connections?.() ?? [])].filter((e): e is [ListenerName, number] => e[1] !== undefined);
     const perComponent = new Map<string, number>();
     for (const [listener, open] of connections) {
       const component = COMPONENT_OF[listener];
@@ -198,7 +237,7 @@ export function createMonitor(options: MonitorOptions): Monitor {
       connections: connections.map(([protocol, open]) => ({ protocol, open })),
       queue,
       store: storeFigures,
-      messages: {
+      messages: node?.counts ?? {
         received: counts?.received ?? 0,
         receivedBytes: counts?.receivedBytes ?? 0,
         deliveredLocal: counts?.deliveredLocal ?? 0,

@@ -12,6 +12,7 @@ import type { Store, StoreStats } from '../store/store.js';
 import type { QueueState } from '../store/types.js';
 import type { MessageCounters, MessageCounts } from './counters.js';
 import type { ProbeResult } from './probes/index.js';
+import type { SessionCounters } from '../sessions/recorder.js';
 
 const QUEUE_STATES: QueueState[] = ['queued', 'delivered', 'failed'];
 /** listQueue() returns entries, not a count; this bounds what one scrape reads. */
@@ -23,7 +24,60 @@ export interface MonitorMetrics {
   setConnections(protocol: ListenerName, open: number): void;
 }
 
-export function createMetrics(store: Store, counters?: MessageCounters): MonitorMetrics {
+/** The protocols with a steadymail_<protocol>_commands_total family. */
+const COMMAND_FAMILIES = ['imap', 'pop3', 'smtp'] as const;
+
+/**
+ * Per-protocol session figures of this process (src/sessions), read at scrape time. They
+ * are Counters, so across workers they are summed. Label values are bounded: command
+ * names come from a fixed list per protocol ("other" for the rest).
+ */
+function registerSessionCounters(registry: Registry, c: SessionCounters): void {
+  for (const protocol of COMMAND_FAMILIES) {
+    new Counter({
+      name: `steadymail_${protocol}_commands_total`,
+      help: `${protocol.toUpperCase()} commands received, by command ("other": not a known command)`,
+      labelNames: ['command'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const [command, n] of c.commands.get(protocol) ?? []) this.inc({ command }, n);
+      },
+    });
+  }
+  new Counter({
+    name: 'steadymail_command_errors_total',
+    help: 'Error replies per protocol: IMAP NO/BAD, POP3 -ERR, SMTP 4xx/5xx, webmail sign-in refused (4xx)',
+    labelNames: ['protocol', 'kind'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [protocol, kinds] of c.errors) for (const [kind, n] of kinds) this.inc({ protocol, kind }, n);
+    },
+  });
+  new Counter({
+    name: 'steadymail_auth_failures_total',
+    help: 'Failed logins per protocol (wrong password, unknown account, disabled, throttled)',
+    labelNames: ['protocol'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [protocol, n] of c.authFailures) this.inc({ protocol }, n);
+    },
+  });
+  new Counter({
+    name: 'steadymail_sessions_total',
+    help: 'Sessions ended, per protocol and how they ended (quit, timeout, error, dropped, shutdown, killed)',
+    labelNames: ['protocol', 'reason'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [protocol, reasons] of c.ended) for (const [reason, n] of reasons) this.inc({ protocol, reason }, n);
+    },
+  });
+}
+
+export function createMetrics(store: Store, counters?: MessageCounters, sessionCounters?: SessionCounters): MonitorMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'steadymail_' });
 
@@ -113,6 +167,7 @@ export function createMetrics(store: Store, counters?: MessageCounters): Monitor
         help: 'Deliveries refused: local (over quota, mailbox gone) and remote (failed for good)',
         series: [counter('', '', (c) => c.rejectedLocal, { destination: 'local' }), counter('', '', (c) => c.failed, { destination: 'remote' })],
       },
+      { name: 'steadymail_messages_transmitted_bytes_total', help: 'Bytes of the messages delivered to remote hosts', series: [counter('', '', (c) => c.transmittedBytes)] },
       { name: 'steadymail_queue_entries_created_total', help: 'Outbound queue entries created (one per recipient domain)', series: [counter('', '', (c) => c.queued)] },
       { name: 'steadymail_queue_deferrals_total', help: 'Remote delivery attempts that failed temporarily', series: [counter('', '', (c) => c.deferred)] },
     ];
@@ -134,6 +189,8 @@ export function createMetrics(store: Store, counters?: MessageCounters): Monitor
       });
     }
   }
+
+  if (sessionCounters) registerSessionCounters(registry, sessionCounters);
 
   const connections = new Gauge({ name: 'steadymail_connections', help: 'Open client connections per listener', labelNames: ['protocol'], registers: [registry] });
   const probeUp = new Gauge({ name: 'steadymail_probe_success', help: '1 when the last probe of the component passed', labelNames: ['component'], registers: [registry] });

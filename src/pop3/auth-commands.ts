@@ -84,6 +84,7 @@ async function login(s: Pop3Session, username: string, password: string): Promis
   const { store, logger } = s.config;
   const result = await authenticate(store, username, password, s.conn.remoteAddress, s.config.throttle ? { throttle: s.config.throttle } : {});
   const failureDelay = s.config.authFailureDelayMs ?? 0;
+  s.observer?.login(result.ok ? result.account.address : username, result.ok);
   if (!result.ok) {
     logger.info({ session: s.conn.id, remote: s.conn.remoteAddress, user: username, failure: result.failure }, 'POP3 login failed');
     const delayMs = Math.max(failureDelay, result.delayMs);

@@ -12,6 +12,8 @@ import { dispatch } from './commands.js';
 import { Pop3Session, type Response } from './session.js';
 import { WireEncoder } from './wire.js';
 import type { Pop3Listener } from './server.js';
+import { maskPop3 } from '../sessions/mask.js';
+import type { SessionObserver } from '../sessions/recorder.js';
 
 const MAX_BAD_COMMANDS = 20;
 const MAX_QUEUED_LINES = 64;
@@ -50,12 +52,26 @@ export class Connection {
         ? undefined
         : new LineDeadline(commandTimeout, () => {
             this.log.debug({ session: this.session.conn.id }, 'POP3 command timeout');
-            this.write('-ERR [SYS/TEMP] Command not completed in time; nothing was deleted\r\n');
+            this.observer?.hint('timeout');
+            this.notice('-ERR [SYS/TEMP] Command not completed in time; nothing was deleted');
             this.end();
           });
     const id = randomBytes(6).toString('hex');
     this.session = new Pop3Session(listener.config, { id, remoteAddress: ip, secure });
+    const raw = socket;
+    this.observer = listener.config.sessions?.open('pop3', {
+      clientIp: ip,
+      tls: socket instanceof tls.TLSSocket ? socket.getProtocol() : null,
+      bytes: () => ({ in: raw.bytesRead, out: raw.bytesWritten }),
+      onKill: () => {
+        this.notice('-ERR [SYS/TEMP] Session ended by the administrator; nothing was deleted');
+        this.end();
+      },
+    });
+    this.session.observer = this.observer;
   }
+
+  private readonly observer: SessionObserver | undefined;
 
   private get log() {
     return this.listener.config.logger;
@@ -72,8 +88,9 @@ export class Connection {
   /** Server shutdown: close now if waiting for a command, else after the current one. */
   shutdown(): void {
     this.shuttingDown = true;
+    this.observer?.hint('shutdown');
     if (!this.busy && !this.closed) {
-      this.write('-ERR [SYS/TEMP] Server shutting down; nothing was deleted, please reconnect later\r\n');
+      this.notice('-ERR [SYS/TEMP] Server shutting down; nothing was deleted, please reconnect later');
       this.end();
     }
   }
@@ -123,7 +140,8 @@ export class Connection {
       }
     } catch (err) {
       this.log.error({ session: this.session.conn.id, remote: this.ip, err }, 'POP3 session failed; closing it');
-      this.write('-ERR [SYS/TEMP] Internal server error; closing the connection (nothing was deleted)\r\n');
+      this.observer?.hint('error');
+      this.notice('-ERR [SYS/TEMP] Internal server error; closing the connection (nothing was deleted)');
       this.end();
     } finally {
       this.busy = false;
@@ -141,9 +159,23 @@ export class Connection {
   private async handle(item: ParsedLine): Promise<void> {
     if (item.kind === 'too-long') {
       this.session.badCommands++;
+      this.observer?.command('other', () => '[command line too long]');
+      this.observer?.reply(() => '-ERR Command line too long', '-ERR');
       this.write('-ERR Command line too long\r\n');
     } else {
+      const obs = this.observer;
+      const inSasl = this.session.state.kind === 'authorization' && this.session.state.sasl !== undefined;
+      const keyword = inSasl ? '' : (/^\S*/.exec(item.text)?.[0] ?? '').toUpperCase();
+      if (obs) {
+        const text = item.text;
+        if (inSasl) obs.clientLine(() => maskPop3(text, true));
+        else obs.command(keyword, () => maskPop3(text, false));
+      }
       const response = await dispatch(this.session, item.text);
+      if (obs) {
+        obs.reply(() => (response.message ? `${response.status} <message ${response.message.msg.number}, ${response.message.msg.size} bytes>` : response.lines ? `${response.status} <${response.lines.length} lines>` : response.status), response.status.startsWith('-ERR') ? '-ERR' : undefined);
+        if (keyword === 'QUIT' && response.then === 'close') obs.hint('quit');
+      }
       if (response.delayMs && response.delayMs > 0) await sleep(response.delayMs);
       if (this.closed) return;
       await this.send(response);
@@ -151,7 +183,8 @@ export class Connection {
       if (response.then === 'close') return this.end();
     }
     if (this.session.badCommands >= MAX_BAD_COMMANDS) {
-      this.write('-ERR Too many bad commands; closing the connection\r\n');
+      this.observer?.hint('error');
+      this.notice('-ERR Too many bad commands; closing the connection');
       this.end();
     }
   }
@@ -266,8 +299,16 @@ export class Connection {
       return;
     }
     this.session.tlsStarted();
+    this.observer?.setTls(secure.getProtocol());
     this.queue.length = 0;
     this.parser.reset();
+  }
+
+  /** A reply of the connection itself (not a command's): counted and traced, then sent. */
+  private notice(line: string): void {
+    if (this.closed || this.socket.destroyed) return;
+    this.observer?.reply(() => line, '-ERR');
+    this.write(`${line}\r\n`);
   }
 
   private write(data: string | Buffer): void {
@@ -290,8 +331,9 @@ export class Connection {
     this.timer = setTimeout(() => {
       if (this.busy || this.closed) return;
       this.log.debug({ session: this.session.conn.id }, 'POP3 idle timeout');
+      this.observer?.hint('timeout');
       // RFC 1939 3: the autologout timer closes without entering UPDATE.
-      this.write('-ERR Disconnected for inactivity; nothing was deleted\r\n');
+      this.notice('-ERR Disconnected for inactivity; nothing was deleted');
       this.end();
     }, this.listener.config.idleTimeoutMs);
   }
@@ -316,6 +358,7 @@ export class Connection {
       this.log.warn({ session: this.session.conn.id, err }, 'POP3 session cleanup failed');
     }
     this.log.debug({ session: this.session.conn.id }, 'POP3 connection closed');
+    this.observer?.end('dropped');
     this.resolveDone();
   }
 }

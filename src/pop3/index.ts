@@ -11,6 +11,7 @@ import { Pop3Listener, type Pop3Tls } from './server.js';
 
 export type { Pop3Tls } from './server.js';
 import type { Pop3Logger } from './session.js';
+import type { SessionRecorder } from '../sessions/recorder.js';
 
 export interface Pop3Options {
   store: Store;
@@ -38,6 +39,8 @@ export interface Pop3Options {
   throttle?: LoginThrottle;
   /** Wire-size cache; defaults to the process-wide one. */
   wireSizes?: WireSizeCache;
+  /** Session history, traces and protocol counters. */
+  sessions?: SessionRecorder;
 }
 
 export interface Pop3Server {
@@ -68,6 +71,7 @@ export function createPop3Server(opts: Pop3Options): Pop3Server {
     throttle: opts.throttle,
     wireSizes: opts.wireSizes ?? processWireSizes,
     lastLogin: new Map(),
+    ...(opts.sessions ? { sessions: opts.sessions } : {}),
     newHolder: () => `${node}:${++sessions}:${randomBytes(4).toString('hex')}`,
   });
   return {

@@ -14,6 +14,7 @@ import type { Store } from '../store/store.js';
 import type { SaslExchange } from '../auth/sasl.js';
 import type { LoginThrottle } from '../auth/authenticator.js';
 import type { Maildrop, MaildropLock, MaildropMessage, WireSizeCache } from './maildrop.js';
+import type { SessionObserver, SessionRecorder } from '../sessions/recorder.js';
 
 export interface Pop3Logger {
   info(o: object, msg?: string): void;
@@ -38,6 +39,8 @@ export interface SessionConfig {
   lastLogin: Map<number, number>;
   /** A unique lease holder name for a new session. */
   newHolder: () => string;
+  /** Session history, traces and protocol counters (src/sessions). */
+  sessions?: SessionRecorder;
 }
 
 export interface ConnectionInfo {
@@ -67,6 +70,9 @@ export class Pop3Session {
   state: SessionState = { kind: 'authorization' };
   /** Consecutive bad commands; the server hangs up when there are too many. */
   badCommands = 0;
+
+  /** What this session reports to the session recorder, when there is one. */
+  observer: SessionObserver | undefined;
 
   constructor(
     readonly config: SessionConfig,

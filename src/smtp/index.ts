@@ -24,6 +24,8 @@ import { ConnectionRate } from './connection-rate.js';
 import { SmtpReply, reply } from './replies.js';
 import { authenticateClient, checkSenderOwned, type Authenticate } from './submission.js';
 import { ConnectionsPerIp } from '../net/per-ip.js';
+import type { SessionRecorder } from '../sessions/recorder.js';
+import { observeSession, observerOf } from './library.js';
 
 export type { Logger } from './deliver.js';
 export type { Authenticate } from './submission.js';
@@ -71,6 +73,8 @@ export interface SmtpOptions {
   sieve?: SieveDeliveryOptions;
   /** Sender rewriting for Sieve redirects, and the way back for their bounces. */
   srs?: Srs;
+  /** Session history, traces and protocol counters (src/sessions). */
+  sessions?: SessionRecorder;
 }
 
 /**
@@ -188,16 +192,33 @@ export function createSmtpListener(kind: SmtpListenerKind, opts: SmtpOptions): S
       if (perIp.full(ip) || !rate.admit(ip)) return cb(reply.tooManyConnections());
       perIp.tryOpen(ip);
       st.countedIp = true;
+      if (opts.sessions) {
+        // The connection object, for its socket's byte counts and for ending it on request.
+        const connection = [...server.connections].find((c) => c.session === session);
+        const socket = connection?._socket;
+        const observer = opts.sessions.open(kind === 'inbound' ? 'smtp' : 'submission', {
+          clientIp: ip,
+          tls: socket && 'getProtocol' in socket ? socket.getProtocol() : null,
+          bytes: () => ({ in: socket?.bytesRead ?? 0, out: socket?.bytesWritten ?? 0 }),
+          onKill: () => {
+            connection?.send(421, `4.3.2 ${opts.hostname} Session ended by the administrator`);
+            connection?.close();
+          },
+        });
+        observeSession(session, observer);
+      }
       if (kind === 'submission') refusePlaintextAuth(session, !opts.allowPlaintextAuth(ip, false));
       cb();
     },
 
-    onSecure(_socket, session, cb) {
+    onSecure(socket, session, cb) {
       refusePlaintextAuth(session, false);
+      observerOf(session)?.setTls('getProtocol' in socket ? socket.getProtocol() : null);
       cb();
     },
 
     onClose(session) {
+      observerOf(session)?.end('dropped');
       const st = sessions.get(session);
       if (!st?.countedIp) return;
       st.countedIp = false;
@@ -211,6 +232,7 @@ export function createSmtpListener(kind: SmtpListenerKind, opts: SmtpOptions): S
       const work = authenticateClient({ authenticate: opts.authenticate, logger }, auth.username ?? '', auth.password ?? '', session.remoteAddress);
       settle(
         work.then((r) => {
+          observerOf(session)?.login(r instanceof SmtpReply ? (auth.username ?? '') : r.address, !(r instanceof SmtpReply));
           if (r instanceof SmtpReply) throw r;
           stateOf(session).account = r;
           return { user: r.address };
@@ -245,6 +267,7 @@ export function createSmtpListener(kind: SmtpListenerKind, opts: SmtpOptions): S
       const st = stateOf(session);
       const envelope = session.envelope;
       const work = readMessage(stream, limits).then((message) => {
+        observerOf(session)?.body(() => Buffer.concat(message.chunks));
         const recipients = envelope.rcptTo.map((r) => st.recipients.get(r.address.toLowerCase())).filter((r): r is ResolvedRecipient => r !== undefined);
         const tls = session.tlsOptions;
         return deliverMessage(deps, {

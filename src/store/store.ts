@@ -47,6 +47,7 @@ import type {
 } from './types.js';
 import type { BlobStore } from './blobs/blob-store.js';
 import type { MonitoringStore } from './sql/monitoring.js';
+import type { SessionStore } from './sql/sessions.js';
 import type { WebmailStore } from './webmail.js';
 
 export interface MailboxEvent {
@@ -368,6 +369,8 @@ export interface Store {
   readonly backupMetadata?: (path: string) => Promise<void>;
   /** Probe history, incidents, maintenance windows and alert state (src/monitor). */
   readonly monitoring: MonitoringStore;
+  /** Session history, the live session list and per-account protocol traces (src/sessions). */
+  readonly sessions: SessionStore;
   /**
    * One account's mailboxes and message metadata (without cached structures), read in
    * one snapshot while the store stays in use: for single-account backups.

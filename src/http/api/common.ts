@@ -8,6 +8,7 @@ import type { Store } from '../../store/store.js';
 import type { Mailbox, MessageMeta, SpecialUse } from '../../store/types.js';
 import type { Submission } from './submission.js';
 import type { ApiError, ApiErrorCode, FolderId, MessageId, SpecialUseName } from './types.js';
+import type { SessionRecorder } from '../../sessions/recorder.js';
 
 export interface ApiContext {
   config: Config;
@@ -16,6 +17,8 @@ export interface ApiContext {
   submission: Submission;
   /** Told of every move the user makes (the spam filter learns from moves into and out of Junk). */
   onTransfer?: (t: { accountId: number; fromMailboxId: number; to: Mailbox; uids: number[] }) => void;
+  /** Sign-ins go to the session history; a traced account's requests to its trace. */
+  sessions?: SessionRecorder;
 }
 
 /** Thrown by handlers; the API's error handler turns it into an ApiError reply. */

@@ -39,7 +39,14 @@ function accessOf(request: FastifyRequest): Access {
 export const webmailApi =
   (submission: Submission, onTransfer?: ApiContext['onTransfer']): HttpFeature =>
   async (app: FastifyInstance, context: HttpContext) => {
-  const ctx: ApiContext = { config: context.config, store: context.store, logger: context.logger, submission, ...(onTransfer ? { onTransfer } : {}) };
+  const ctx: ApiContext = {
+    config: context.config,
+    store: context.store,
+    logger: context.logger,
+    submission,
+    ...(onTransfer ? { onTransfer } : {}),
+    ...(context.sessions ? { sessions: context.sessions } : {}),
+  };
   if (!ctx.config.webmail.enabled) return;
   // Expired sessions and forgotten uploads are removed hourly (by every process; it is idempotent).
   const sweep = async (): Promise<void> => {
@@ -81,6 +88,15 @@ export const webmailApi =
         if (!reply.hasHeader('cache-control')) void reply.header('cache-control', 'no-store');
         return payload;
       });
+      const recorder = ctx.sessions;
+      if (recorder) {
+        // A traced account's requests, one trace "session" per webmail sign-in session.
+        api.addHook('onResponse', async (request, reply) => {
+          const a = cookieAuth(request);
+          if (!a || !recorder.traceOf(a.account.address)) return;
+          recorder.traceRequest(a.account.address, `webmail-${a.session.publicId.slice(0, 12)}`, request, reply.statusCode, Number(reply.getHeader('content-length') ?? 0));
+        });
+      }
       sessionRoutes(api, ctx);
       folderRoutes(api, ctx);
       messageRoutes(api, ctx, cookieAuth);

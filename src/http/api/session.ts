@@ -16,6 +16,7 @@ import type { Account } from '../../store/types.js';
 import type { WebmailSession } from '../../store/webmail.js';
 import { ApiFailure, body, type ApiContext } from './common.js';
 import type { LoginRequest, OkResponse, SessionInfo } from './types.js';
+import { MASK } from '../../sessions/mask.js';
 
 export const COOKIE_NAME = 'steadymail_session';
 /** A session's expiry is pushed forward at most this often (one write per minute, not per request). */
@@ -127,6 +128,17 @@ export function sessionRoutes(api: FastifyInstance, ctx: ApiContext): void {
       throw new ApiFailure(400, 'invalid-request', 'username and password are required');
     }
     const result = await authenticate(ctx.store, b.username, b.password, request.ip);
+    // One history row per sign-in: the client is the browser (User-Agent); the password never shows.
+    const observer = ctx.sessions?.open('webmail', { clientIp: request.ip, tls: request.protocol === 'https' ? 'https' : null });
+    if (observer) {
+      const username = b.username;
+      const agent = request.headers['user-agent'];
+      if (agent) observer.setClientId(agent);
+      observer.command('LOGIN', () => `POST /api/session {"username":${JSON.stringify(username)},"password":"${MASK}"}`);
+      observer.login(result.ok ? result.account.address : username, result.ok);
+      observer.reply(() => (result.ok ? '200 signed in' : `${result.failure === 'throttled' ? 429 : result.failure === 'disabled' ? 403 : 401} ${result.failure}`), result.ok ? undefined : '4xx');
+      observer.end('quit');
+    }
     if (!result.ok) {
       // A blocked address is answered at once (as SMTP does); a failure after the throttle's delay.
       if (result.failure === 'throttled') throw new ApiFailure(429, 'throttled', 'too many failed sign-ins; try again later');

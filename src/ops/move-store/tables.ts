@@ -42,6 +42,11 @@ export const TABLE_ROLES: Readonly<Record<string, TableRole>> = {
   webmail_recipients: 'copy',
   webmail_uploads: 'copy',
   metadata: 'copy',
+  session_history: 'copy',
+  // Rows of processes that ran on the source; the first server on the target prunes them.
+  live_sessions: 'copy',
+  trace_switches: 'copy',
+  trace_lines: 'copy',
   blobs: 'blobs',
   blob_chunks: 'blobs',
   search_docs: 'derived',

@@ -499,6 +499,105 @@ export function runStoreContract(backend: ContractBackend): void {
       await store.deleteAccount(bob.id, AUDIT);
       assert.deepEqual(await store.listSieveScripts(bob.id), []);
     });
+
+    test('sessions: live list, kill requests, history with retention and a per-account cap', async () => {
+      const s = store.sessions;
+      const t0 = new Date(Date.now() - 10_000);
+      const live = (id: string, node: string) => s.addLiveSession({ sessionId: id, node, protocol: 'imap', clientIp: '192.0.2.7', clientId: null, tls: null, account: null, startedAt: t0 });
+      await live('a1', 'host:1');
+      await live('a2', 'host:2');
+      await s.updateLiveSession('a1', { account: 'Alice@Example.org', clientId: 'Thunderbird', tls: 'TLSv1.3' });
+      const listed = await s.listLiveSessions();
+      assert.deepEqual(listed.map((l) => [l.sessionId, l.node, l.account, l.clientId, l.tls]), [
+        ['a1', 'host:1', 'alice@example.org', 'Thunderbird', 'TLSv1.3'],
+        ['a2', 'host:2', null, null, null],
+      ]);
+      assert.deepEqual((await s.listLiveSessions({ account: 'alice@example.org' })).map((l) => l.sessionId), ['a1']);
+      assert.equal(await s.requestKill('nope'), false);
+      assert.equal(await s.requestKill('a1'), true);
+      assert.equal((await s.getLiveSession('a1'))?.killRequested, true);
+      assert.deepEqual(await s.refreshLiveSessions('host:1'), ['a1'], 'the owner sees the request');
+      assert.deepEqual(await s.refreshLiveSessions('host:2'), [], 'another process does not');
+      await live('a3', 'host:2');
+      await s.removeLiveSession('a3');
+      assert.equal(await s.getLiveSession('a3'), undefined);
+      const entry = (id: string, account: string | null, startedAt: Date, endedAt: Date) => ({
+        sessionId: id,
+        account,
+        protocol: 'imap' as const,
+        node: 'host:1',
+        clientIp: '192.0.2.7',
+        clientId: 'Thunderbird',
+        tls: 'TLSv1.3',
+        login: 'ok' as const,
+        startedAt,
+        endedAt,
+        endReason: 'killed' as const,
+        bytesIn: 120,
+        bytesOut: 4000,
+        commands: 7,
+        traced: false,
+      });
+      await s.finishSession(entry('a1', 'alice@example.org', t0, new Date()));
+      assert.deepEqual((await s.listLiveSessions()).map((l) => l.sessionId), ['a2'], 'a finished session leaves the live list');
+      const [h] = await s.listHistory({ account: 'ALICE@example.org' });
+      assert.deepEqual(
+        h && [h.sessionId, h.account, h.login, h.endReason, h.bytesIn, h.bytesOut, h.commands, h.clientId, h.tls, h.startedAt.getTime()],
+        ['a1', 'alice@example.org', 'ok', 'killed', 120, 4000, 7, 'Thunderbird', 'TLSv1.3', t0.getTime()],
+      );
+      // Retention: old rows go by age, and an account keeps only its newest rows.
+      const day = 86_400_000;
+      await s.finishSession(entry('old', 'alice@example.org', new Date(Date.now() - 40 * day), new Date(Date.now() - 40 * day)));
+      for (let i = 0; i < 5; i++) await s.finishSession(entry(`b${i}`, 'bob@example.org', new Date(Date.now() - (10 - i) * 1000), new Date()));
+      const now = new Date();
+      const pruned = await s.prune({ historyBefore: new Date(now.getTime() - 30 * day), historyMaxPerAccount: 3, tracesBefore: now, liveBefore: new Date(now.getTime() - 60_000) });
+      assert.equal(pruned.history, 3, 'one too old, two over the cap');
+      assert.deepEqual((await s.listHistory({ account: 'bob@example.org' })).map((e) => e.sessionId), ['b4', 'b3', 'b2']);
+      assert.deepEqual((await s.listHistory({ account: 'alice@example.org' })).map((e) => e.sessionId), ['a1']);
+      // A live row its owner stopped refreshing (a dead process) is pruned.
+      const later = await s.prune({ historyBefore: new Date(0), historyMaxPerAccount: 100, tracesBefore: new Date(0), liveBefore: new Date(Date.now() + 1000) });
+      assert.equal(later.live, 1);
+      assert.deepEqual(await s.listLiveSessions(), []);
+    });
+
+    test('sessions: traces record while on, within their limits, and expire', async () => {
+      const s = store.sessions;
+      const line = (sessionId: string, direction: 'C' | 'S', text: string) => ({ sessionId, protocol: 'pop3' as const, at: new Date(), direction, line: text });
+      assert.equal(await s.appendTrace('alice@example.org', [line('p1', 'C', 'CAPA')], { maxBytes: 10_000, totalMaxBytes: 100_000 }), false, 'no trace switched on');
+      const until = new Date(Date.now() + 3600_000);
+      const sw = await s.startTrace('Alice@example.org', until, false);
+      assert.deepEqual([sw.account, sw.until.getTime(), sw.bodies, sw.bytes], ['alice@example.org', until.getTime(), false, 0]);
+      assert.deepEqual((await s.activeTraces()).map((t) => t.account), ['alice@example.org']);
+      assert.equal(await s.appendTrace('alice@example.org', [line('p1', 'C', 'USER alice'), line('p1', 'S', '+OK')], { maxBytes: 10_000, totalMaxBytes: 100_000 }), true);
+      assert.equal(await s.appendTrace('alice@example.org', [line('p2', 'C', 'STAT')], { maxBytes: 10_000, totalMaxBytes: 100_000 }), true);
+      assert.equal(await s.appendTrace('alice@example.org', [line('p2', 'S', 'x'.repeat(20_000))], { maxBytes: 10_000, totalMaxBytes: 100_000 }), false, 'over the trace limit');
+      assert.equal(await s.appendTrace('alice@example.org', [line('p2', 'S', 'y'.repeat(500))], { maxBytes: 10_000, totalMaxBytes: 200 }), false, 'over the total limit');
+      assert.deepEqual((await s.readTrace('alice@example.org')).map((l) => [l.sessionId, l.direction, l.line]), [
+        ['p1', 'C', 'USER alice'],
+        ['p1', 'S', '+OK'],
+        ['p2', 'C', 'STAT'],
+      ]);
+      assert.deepEqual((await s.readTrace('alice@example.org', { sessionId: 'p2' })).map((l) => l.line), ['STAT']);
+      assert.ok((await s.getTrace('alice@example.org'))!.bytes > 0);
+      // Off: recording stops, the lines stay until pruned.
+      assert.equal(await s.stopTrace('alice@example.org'), true);
+      assert.equal(await s.stopTrace('alice@example.org'), false);
+      assert.deepEqual(await s.activeTraces(), []);
+      assert.equal(await s.appendTrace('alice@example.org', [line('p3', 'C', 'NOOP')], { maxBytes: 10_000, totalMaxBytes: 100_000 }), false);
+      assert.equal((await s.readTrace('alice@example.org')).length, 3);
+      // A trace that has ended starts again empty when switched on again.
+      await s.startTrace('alice@example.org', new Date(Date.now() + 1000), true);
+      assert.deepEqual(await s.readTrace('alice@example.org'), []);
+      // Expiry: a switch past its end records nothing; pruning removes it and its lines.
+      const past = new Date(Date.now() - 1000);
+      await s.appendTrace('alice@example.org', [line('p4', 'C', 'QUIT')], { maxBytes: 10_000, totalMaxBytes: 100_000 });
+      assert.equal(await s.appendTrace('alice@example.org', [line('p4', 'C', 'QUIT')], { maxBytes: 10_000, totalMaxBytes: 100_000 }, new Date(Date.now() + 5000)), false, 'expired');
+      assert.deepEqual(await s.activeTraces(new Date(Date.now() + 5000)), []);
+      const pruned = await s.prune({ historyBefore: past, historyMaxPerAccount: 100, tracesBefore: new Date(Date.now() + 5000), liveBefore: past });
+      assert.deepEqual([pruned.traces, pruned.lines], [1, 1]);
+      assert.equal(await s.getTrace('alice@example.org'), undefined);
+      assert.deepEqual(await s.readTrace('alice@example.org'), []);
+    });
   });
 }
 

@@ -296,7 +296,63 @@ export interface WebmailUploadsTable {
   created_at: number;
 }
 
+export interface SessionHistoryTable {
+  id: Generated<number>;
+  session_id: string;
+  account: string | null;
+  protocol: string;
+  node: string;
+  client_ip: string;
+  client_id: string | null;
+  tls: string | null;
+  /** 'ok', 'failed' or 'none' (no login attempted). */
+  login: string;
+  started_at: number;
+  ended_at: number;
+  end_reason: string;
+  bytes_in: number;
+  bytes_out: number;
+  commands: number;
+  traced: number;
+}
+
+export interface LiveSessionsTable {
+  session_id: string;
+  node: string;
+  protocol: string;
+  client_ip: string;
+  client_id: string | null;
+  tls: string | null;
+  account: string | null;
+  started_at: number;
+  seen_at: number;
+  kill_requested: number;
+}
+
+export interface TraceSwitchesTable {
+  account: string;
+  until_at: number;
+  bodies: number;
+  bytes: number;
+  created_at: number;
+}
+
+export interface TraceLinesTable {
+  id: Generated<number>;
+  account: string;
+  session_id: string;
+  protocol: string;
+  at: number;
+  /** 'C' client, 'S' server, '*' a note of the recorder. */
+  direction: string;
+  line: string;
+}
+
 export interface Database {
+  session_history: SessionHistoryTable;
+  live_sessions: LiveSessionsTable;
+  trace_switches: TraceSwitchesTable;
+  trace_lines: TraceLinesTable;
   domains: DomainsTable;
   accounts: AccountsTable;
   aliases: AliasesTable;

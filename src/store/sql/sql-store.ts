@@ -16,6 +16,7 @@ import * as filter from './filter.js';
 import * as sieve from './sieve.js';
 import * as certificates from './certificates.js';
 import { createMonitoringStore, type MonitoringStore } from './monitoring.js';
+import { createSessionStore, type SessionStore } from './sessions.js';
 import * as searchIndex from './search-index.js';
 import * as metadata from './metadata.js';
 import { createHash } from 'node:crypto';
@@ -63,6 +64,7 @@ export class SqlStore implements Store {
   private readonly extractor: SearchTextExtractor | undefined;
   readonly backupMetadata?: (path: string) => Promise<void>;
   readonly monitoring: MonitoringStore;
+  readonly sessions: SessionStore;
 
   constructor(o: SqlStoreOptions) {
     if (o.backupMetadata) this.backupMetadata = o.backupMetadata;
@@ -74,6 +76,7 @@ export class SqlStore implements Store {
     this.extractor = o.searchText;
     this.writes = new WriteBatcher(o.db, o.dialect, (e) => o.bus.publish(e), o.durabilityBarrier);
     this.monitoring = createMonitoringStore(o.db, this.writes);
+    this.sessions = createSessionStore(o.db, this.writes);
     this.webmail = new SqlWebmailStore(o.db, this.writes, o.dialect);
   }
 
