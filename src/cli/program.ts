@@ -15,6 +15,7 @@ import { sieveCommand } from './sieve.js';
 import { incidentCommand, maintenanceCommand } from './incident.js';
 import { importCommand } from './import.js';
 import { migrateCommand } from './migrate.js';
+import { adminCommand } from './admin.js';
 
 export function buildProgram(): Command {
   const program = new Command('steadymail')
@@ -40,6 +41,7 @@ export function buildProgram(): Command {
   program.addCommand(maintenanceCommand());
   program.addCommand(importCommand());
   program.addCommand(migrateCommand());
+  program.addCommand(adminCommand());
   program.addCommand(
     command('version', 'print the version').action(() => {
       io().out(`steadymail ${VERSION}`);

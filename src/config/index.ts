@@ -155,6 +155,16 @@ export interface Config {
      */
     trustedProxies: string[];
   };
+  /** The operator console at /admin and its API under /api/admin/ (docs/admin.md). */
+  admin: {
+    enabled: boolean;
+    /** An admin session ends this many hours after sign-in. */
+    sessionHours: number;
+    /** Rows one CSV account import may have. */
+    importMaxRows: number;
+    /** Per DNS query of the domain records check. */
+    dnsTimeoutMs: number;
+  };
   /** The file the configuration was read from, or null when only defaults and environment apply. */
   file: string | null;
 }
@@ -454,6 +464,12 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
       maxDisplayBytes: raw.webmail.max_display_bytes,
       searchMaxScanned: raw.webmail.search_max_scanned,
       trustedProxies: raw.webmail.trusted_proxies,
+    },
+    admin: {
+      enabled: raw.admin.enabled,
+      sessionHours: raw.admin.session_hours,
+      importMaxRows: raw.admin.import_max_rows,
+      dnsTimeoutMs: raw.admin.dns_timeout_ms,
     },
     file,
   };

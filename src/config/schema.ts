@@ -275,6 +275,14 @@ export const fileSchema = z.strictObject({
       trusted_proxies: z.array(z.string().regex(/^[0-9a-fA-F:.]+(?:\/\d{1,3})?$/, 'expected an IP address or CIDR range')).default([]),
     })
     .prefault({}),
+  admin: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      session_hours: positiveInt.max(24 * 7).default(8),
+      import_max_rows: positiveInt.max(100_000).default(5000),
+      dns_timeout_ms: positiveInt.max(60_000).default(5000),
+    })
+    .prefault({}),
 });
 
 export type FileConfig = z.output<typeof fileSchema>;
@@ -403,9 +411,13 @@ export const KEYS: Record<string, EnvKind> = {
   'webmail.max_display_bytes': 'integer',
   'webmail.search_max_scanned': 'integer',
   'webmail.trusted_proxies': 'list',
+  'admin.enabled': 'boolean',
+  'admin.session_hours': 'integer',
+  'admin.import_max_rows': 'integer',
+  'admin.dns_timeout_ms': 'integer',
 };
 
-export const SECTIONS = ['server', 'listen', 'store', 'limits', 'tls', 'auth', 'smtp', 'pop3', 'monitor', 'snmp', 'dns', 'outbound', 'sieve', 'log', 'filter', 'acme', 'webmail'] as const;
+export const SECTIONS = ['server', 'listen', 'store', 'limits', 'tls', 'auth', 'smtp', 'pop3', 'monitor', 'snmp', 'dns', 'outbound', 'sieve', 'log', 'filter', 'acme', 'webmail', 'admin'] as const;
 
 /** The keys allowed inside `section` (or at the top level for ''), for error messages. */
 export function keysOf(section: string): string[] {
