@@ -25,7 +25,7 @@ import type { FilterService } from './filter/index.js';
 import { createMonitor, type Monitor } from './monitor/index.js';
 import { countingStore, MessageCounters } from './monitor/counters.js';
 import { snmpListener } from './snmp/index.js';
-import { webmailStatic } from './http/webmail-static.js';
+import { adminStatic, webmailStatic } from './http/webmail-static.js';
 import { webmailApi } from './http/api/index.js';
 import { adminApi } from './http/admin/index.js';
 import { startTrafficRecorder, type TrafficRecorder } from './monitor/traffic.js';
@@ -195,6 +195,7 @@ export async function startServer(options: StartServerOptions): Promise<ServerHa
         connections: () => started.map((l) => [l.name, l.connections?.()] as [ListenerName, number | undefined]),
         listeners: () => addresses,
       }),
+      adminStatic(),
       webmailStatic(),
     ];
     const context: ServerContext = { config, logger, store, certificate, certificates, httpFeatures, ...(filter ? { filter } : {}) };
