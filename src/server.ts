@@ -137,7 +137,7 @@ export async function startServer(options: StartServerOptions): Promise<ServerHa
   let filter: FilterService | null = null;
   let acme: AcmeManager | undefined;
   let searchBacklog: SearchBacklog | null = null;
-  let traffic: TrafficRecorder | undefined;
+  let traffic: TrafficRecorder | undefined = undefined;
 
   const stopAll = async (): Promise<void> => {
     await monitor?.stop();
