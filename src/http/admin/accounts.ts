@@ -6,7 +6,7 @@
 // and every row says what was wrong with it. Each account is then created in its own
 // transaction (with its default folders), so none is ever half-created.
 
-import { AddressError, domainOf, normalizeAddress, normalizeAliasSource } from '../../address/index.js';
+import { AddressError, domainOf, normalizeAddress, normalizeAliasSource, normalizeDomain } from '../../address/index.js';
 import { hashPassword } from '../../auth/password.js';
 import type { Account } from '../../store/types.js';
 import { audit, auditContext, body, int, invalid, notFound, str, type AdminCall } from './common.js';
@@ -37,7 +37,7 @@ function password(value: unknown): string {
 
 export async function listAccounts(call: AdminCall): Promise<{ accounts: AccountInfo[] }> {
   const domain = str(call.query.domain, 'domain', { max: 253, optional: true });
-  return { accounts: (await call.ctx.store.listAccounts(domain === undefined || domain === '' ? undefined : domain.toLowerCase())).map(info) };
+  return { accounts: (await call.ctx.store.listAccounts(domain === undefined || domain === '' ? undefined : normalizeDomain(domain))).map(info) };
 }
 
 export async function createAccount(call: AdminCall): Promise<AccountInfo> {
@@ -110,6 +110,9 @@ export async function removeAlias(call: AdminCall): Promise<{ ok: true }> {
   return { ok: true };
 }
 
+/** Passwords hashed at once during an import (the libuv thread pool has a few threads). */
+const HASH_BATCH = 4;
+
 export interface ImportRowResult {
   line: number;
   address: string;
@@ -163,11 +166,16 @@ export async function importAccounts(call: AdminCall): Promise<{ created: number
   }
   if (results.some((r) => r.status === 'invalid')) return { created: 0, rows: results };
 
+  // Hashing is the slow part: a few at a time, on libuv's thread pool.
+  const hashes = new Map<number, string>();
+  for (let i = 0; i < planned.length; i += HASH_BATCH) {
+    await Promise.all(planned.slice(i, i + HASH_BATCH).map(async (p) => hashes.set(p.line, await hashPassword(p.password))));
+  }
   let created = 0;
   for (const p of planned) {
     const result = results.find((r) => r.line === p.line)!;
     try {
-      const account = await store.createAccount({ address: p.address, passwordHash: await hashPassword(p.password), quotaBytes: p.quotaBytes });
+      const account = await store.createAccount({ address: p.address, passwordHash: hashes.get(p.line)!, quotaBytes: p.quotaBytes });
       result.status = 'created';
       created++;
       await audit(call, 'account.create', p.address, { quotaBytes: p.quotaBytes, import: true }, account.id);
