@@ -26,8 +26,10 @@ import { createMonitor, type Monitor } from './monitor/index.js';
 import { countingStore, MessageCounters } from './monitor/counters.js';
 import { SessionRecorder } from './sessions/recorder.js';
 import { snmpListener } from './snmp/index.js';
-import { webmailStatic } from './http/webmail-static.js';
+import { adminStatic, webmailStatic } from './http/webmail-static.js';
 import { webmailApi } from './http/api/index.js';
+import { adminApi } from './http/admin/index.js';
+import { startTrafficRecorder, type TrafficRecorder } from './monitor/traffic.js';
 import type { OutboundQueue } from './smtp/queue/index.js';
 import { ListenError, storeOptions, type Listener, type ServerContext } from './listener.js';
 
@@ -152,6 +154,7 @@ export async function startServer(options: StartServerOptions): Promise<ServerHa
   let filter: FilterService | null = null;
   let acme: AcmeManager | undefined;
   let searchBacklog: SearchBacklog | null = null;
+  let traffic: TrafficRecorder | undefined = undefined;
 
   const stopAll = async (): Promise<void> => {
     await monitor?.stop();
@@ -168,6 +171,7 @@ export async function startServer(options: StartServerOptions): Promise<ServerHa
     await queueStopped;
     await acmeStopped;
     await filter?.close();
+    await traffic?.stop();
     await store.close();
   };
 
@@ -204,6 +208,12 @@ export async function startServer(options: StartServerOptions): Promise<ServerHa
       acmeChallengeFeature,
       // Junk moves in the webmail teach the filter, as they do over IMAP.
       webmailApi(webmailSubmission({ config, store, logger }), learner ? (t) => learner.transferred(t) : undefined),
+      adminApi({
+        ...(monitor ? { summary: () => monitor.summary() } : {}),
+        connections: () => started.map((l) => [l.name, l.connections?.()] as [ListenerName, number | undefined]),
+        listeners: () => addresses,
+      }),
+      adminStatic(),
       webmailStatic(),
     ];
     const context: ServerContext = { config, logger, store, certificate, certificates, httpFeatures, boundAddresses: () => addresses, sessions, ...(filter ? { filter } : {}) };
@@ -254,6 +264,7 @@ export async function startServer(options: StartServerOptions): Promise<ServerHa
 
   monitor?.start();
   sessions.start();
+  traffic = startTrafficRecorder(rawStore, counters, logger);
   // Messages stored before the search index existed (docs/imap.md, Search).
   searchBacklog = startSearchBacklog(store, {
     holder: `${hostname()}:${process.pid}`,

@@ -174,6 +174,62 @@ async function stop(s: Serving, withinMs: number): Promise<void> {
   assert.ok(Date.now() - started < withinMs, `took ${Date.now() - started} ms to stop`);
 }
 
+describe('console admins and API tokens', () => {
+  test('admin add|passwd|list|remove and token create|list|revoke; secrets are stored hashed; all audited', async () => {
+    const dir = fresh();
+    assert.match(await ok(dir, ['admin', 'add', 'Root', '--password-stdin'], 'admin secret\n'), /added admin root/);
+    await fails(dir, ['admin', 'add', 'root', '--password-stdin'], 73, /admin root already exists/, 'x');
+    await fails(dir, ['admin', 'add', 'bad name!', '--password-stdin'], 65, /invalid admin name/, 'x');
+    await fails(dir, ['admin', 'add', 'ops', '--password-stdin'], 65, /must not be empty/, '');
+    await ok(dir, ['admin', 'add', 'ops', '--password-stdin'], 'ops secret');
+    assert.match(await ok(dir, ['admin', 'passwd', 'ops', '--password-stdin'], 'new ops secret'), /changed the password of admin ops/);
+    await fails(dir, ['admin', 'passwd', 'nobody', '--password-stdin'], 67, /admin nobody does not exist/, 'x');
+    assert.deepEqual((await ok(dir, ['admin', 'list'])).trim().split('\n').map((l) => l.split('\t')[0]), ['ops', 'root']);
+    await ok(dir, ['admin', 'remove', 'ops']);
+    await fails(dir, ['admin', 'remove', 'ops'], 67, /does not exist/);
+
+    const created = await run(dir, ['admin', 'token', 'create', '--label', 'deploy bot']);
+    assert.equal(created.code, 0, created.stderr);
+    const secret = created.stdout.trim();
+    assert.match(secret, /^sma_[a-z0-9]{10}_[A-Za-z0-9_-]{43}$/);
+    const id = secret.split('_')[1]!;
+    assert.match(created.stderr, new RegExp(`created token ${id}; store it now`));
+    assert.match(await ok(dir, ['admin', 'token', 'list']), new RegExp(`^${id}\tactive\tdeploy bot\t\\S+\tnever$`, 'm'));
+    await ok(dir, ['admin', 'token', 'revoke', id]);
+    assert.match(await ok(dir, ['admin', 'token', 'list']), new RegExp(`^${id}\trevoked\t`, 'm'));
+    await fails(dir, ['admin', 'token', 'revoke', 'nosuchtoken'], 67, /does not exist/);
+    // Only the hash is kept: the secret appears nowhere in the database files.
+    const db = Buffer.concat(['steadymail.db', 'steadymail.db-wal'].filter((f) => existsSync(join(dir, 'data', f))).map((f) => readFileSync(join(dir, 'data', f))));
+    assert.ok(db.length > 0);
+    assert.equal(db.includes(Buffer.from(secret.slice(16))), false);
+
+    const { openStore } = await import('../src/store/open.js');
+    const store = await openStore({ driver: 'sqlite', dataDir: join(dir, 'data') });
+    try {
+      const actions = (await store.listAudit({ limit: 100 })).map((e) => `${e.action} ${e.subject}`).reverse();
+      assert.deepEqual(actions, ['admin.add root', 'admin.add ops', 'admin.passwd ops', 'admin.remove ops', `token.create ${id}`, `token.revoke ${id}`]);
+    } finally {
+      await store.close();
+    }
+  });
+
+  test('domain records prints the zone lines to publish', async () => {
+    const dir = fresh();
+    await ok(dir, ['domain', 'add', 'example.com']);
+    await ok(dir, ['domain', 'dkim', 'example.com']);
+    const env = { STEADYMAIL_HOSTNAME: 'mx1.provider.net', STEADYMAIL_LISTEN_SUBMISSION: '0.0.0.0:587', STEADYMAIL_LISTEN_POP3: 'off' };
+    const r = await run(dir, ['domain', 'records', 'example.com'], { env });
+    assert.equal(r.code, 0, r.stderr);
+    const lines = r.stdout.trim().split('\n');
+    assert.ok(lines.includes('example.com. 3600 IN MX 10 mx1.provider.net.'));
+    assert.ok(lines.includes('_submission._tcp.example.com. 3600 IN SRV 0 1 587 mx1.provider.net.'));
+    assert.ok(lines.includes('_pop3._tcp.example.com. 3600 IN SRV 0 0 0 .'));
+    assert.ok(lines.includes('autoconfig.example.com. 3600 IN CNAME mx1.provider.net.'));
+    assert.ok(lines.some((l) => /^steadymail\._domainkey\.example\.com\. 3600 IN TXT "v=DKIM1; k=rsa; p=/.test(l)));
+    await fails(dir, ['domain', 'records', 'other.example'], 67, /not hosted/);
+  });
+});
+
 describe('serve', () => {
   test('first run: demo account, /healthz, admin commands while serving, SIGTERM exits 0', async () => {
     const dir = fresh();

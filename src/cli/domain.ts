@@ -1,6 +1,8 @@
 // steadymail domain add|list|remove|dkim
 import { Command } from 'commander';
 import { normalizeDomain } from '../address/index.js';
+import { zoneLine } from '../ops/dns-records.js';
+import { NotFound } from '../store/errors.js';
 import { cliAudit, cliConfig, command, withStore, io, type ConfigOption } from './context.js';
 
 export function domainCommand(): Command {
@@ -48,6 +50,29 @@ export function domainCommand(): Command {
         // RFC 1035 3.3.14: one character-string holds at most 255 bytes.
         const strings = key.value.match(/.{1,255}/g) ?? [];
         io().out(`publish: ${key.name}. IN TXT ${strings.map((c) => `"${c}"`).join(' ')}`);
+      }),
+  );
+
+  domain.addCommand(
+    command('records', 'print the DNS records the domain should publish (MX, SPF, DKIM, DMARC, MTA-STS, RFC 6186 SRV, autoconfig)')
+      .argument('<name>', 'domain name')
+      .option('--check', 'also ask DNS (the [dns] servers) what it says now, one state per record')
+      .action(async (name: string, options: ConfigOption & { check?: boolean }) => {
+        const d = normalizeDomain(name);
+        const config = cliConfig(options);
+        await withStore(options, async (store) => {
+          if (!(await store.getDomain(d))) throw new NotFound(`domain ${d} is not hosted here`);
+        });
+        const { domainRecords } = await import('../ops/domain-records.js');
+        const records = await domainRecords(config, d);
+        if (!options.check) {
+          for (const r of records) io().out(zoneLine(r));
+          return;
+        }
+        const { checkRecords } = await import('../ops/dns-check.js');
+        for (const r of await checkRecords(records, { servers: config.dns.servers, timeoutMs: config.admin.dnsTimeoutMs })) {
+          io().out(`${r.state}\t${zoneLine(r)}${r.state === 'different' ? `\t(DNS says: ${r.found.join(' | ')})` : ''}${r.error ? `\t(${r.error})` : ''}`);
+        }
       }),
   );
 

@@ -18,6 +18,7 @@ import { importCommand } from './import.js';
 import { migrateCommand } from './migrate.js';
 import { exportCommand } from './export.js';
 import { moveStoreCommand } from './move-store.js';
+import { adminCommand } from './admin.js';
 
 export function buildProgram(): Command {
   const program = new Command('steadymail')
@@ -47,6 +48,7 @@ export function buildProgram(): Command {
   program.addCommand(exportCommand());
   program.addCommand(migrateCommand());
   program.addCommand(moveStoreCommand());
+  program.addCommand(adminCommand());
   program.addCommand(
     command('version', 'print the version').action(() => {
       io().out(`steadymail ${VERSION}`);

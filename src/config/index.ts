@@ -182,6 +182,16 @@ export interface Config {
      */
     trustedProxies: string[];
   };
+  /** The operator console at /admin and its API under /api/admin/ (docs/admin.md). */
+  admin: {
+    enabled: boolean;
+    /** An admin session ends this many hours after sign-in. */
+    sessionHours: number;
+    /** Rows one CSV account import may have. */
+    importMaxRows: number;
+    /** Per DNS query of the domain records check. */
+    dnsTimeoutMs: number;
+  };
   /** The file the configuration was read from, or null when only defaults and environment apply. */
   file: string | null;
 }
@@ -499,6 +509,12 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
       displayName: raw.autoconfig.display_name ?? null,
       maxRequestBytes: raw.autoconfig.max_request_bytes,
       ports: Object.fromEntries(PUBLISHED_LISTENERS.map((n) => [n, raw.autoconfig[`${n}_port`] ?? null])) as Config['autoconfig']['ports'],
+    },
+    admin: {
+      enabled: raw.admin.enabled,
+      sessionHours: raw.admin.session_hours,
+      importMaxRows: raw.admin.import_max_rows,
+      dnsTimeoutMs: raw.admin.dns_timeout_ms,
     },
     file,
   };

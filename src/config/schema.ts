@@ -303,6 +303,14 @@ export const fileSchema = z.strictObject({
       ...(Object.fromEntries(PUBLISHED_LISTENERS.map((n) => [`${n}_port`, publishedPort.optional()])) as Record<`${PublishedListener}_port`, z.ZodOptional<typeof publishedPort>>),
     })
     .prefault({}),
+  admin: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      session_hours: positiveInt.max(24 * 7).default(8),
+      import_max_rows: positiveInt.max(100_000).default(5000),
+      dns_timeout_ms: positiveInt.max(60_000).default(5000),
+    })
+    .prefault({}),
 });
 
 export type FileConfig = z.output<typeof fileSchema>;
@@ -445,9 +453,13 @@ export const KEYS: Record<string, EnvKind> = {
   'autoconfig.display_name': 'string',
   'autoconfig.max_request_bytes': 'integer',
   ...Object.fromEntries(PUBLISHED_LISTENERS.map((n) => [`autoconfig.${n}_port`, 'integer' as const])),
+  'admin.enabled': 'boolean',
+  'admin.session_hours': 'integer',
+  'admin.import_max_rows': 'integer',
+  'admin.dns_timeout_ms': 'integer',
 };
 
-export const SECTIONS = ['server', 'listen', 'store', 'limits', 'tls', 'auth', 'smtp', 'pop3', 'monitor', 'sessions', 'snmp', 'dns', 'outbound', 'sieve', 'log', 'filter', 'acme', 'webmail', 'autoconfig'] as const;
+export const SECTIONS = ['server', 'listen', 'store', 'limits', 'tls', 'auth', 'smtp', 'pop3', 'monitor', 'sessions', 'snmp', 'dns', 'outbound', 'sieve', 'log', 'filter', 'acme', 'webmail', 'autoconfig', 'admin'] as const;
 
 /** The keys allowed inside `section` (or at the top level for ''), for error messages. */
 export function keysOf(section: string): string[] {

@@ -1,4 +1,5 @@
-// Serves the built webmail SPA (dist/webmail, produced by `vite build webmail`) at /.
+// Serves the built webmail SPA (dist/webmail, produced by `vite build webmail`) at /, and
+// the operator console (dist/admin, `vite build admin-ui`) at /admin, the same way.
 //
 // Rules this file keeps:
 // - Only the files present at start-up are served, from memory: a request path is looked
@@ -18,9 +19,11 @@ import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { HttpFeature } from './app.js';
+import type { Config } from '../config/index.js';
 
 /** dist/webmail from both src/http (tsx) and dist/http (compiled). */
 export const DEFAULT_WEBMAIL_DIR = fileURLToPath(new URL('../../dist/webmail/', import.meta.url));
+export const DEFAULT_ADMIN_DIR = fileURLToPath(new URL('../../dist/admin/', import.meta.url));
 
 export const APP_SHELL_CSP = [
   "default-src 'none'",
@@ -61,19 +64,19 @@ interface StaticFile {
   shell: boolean;
 }
 
-function loadFile(path: string, urlPath: string): StaticFile {
+function loadFile(path: string, urlPath: string, prefix: string): StaticFile {
   const body = readFileSync(path);
   const type = TYPES[extname(path).toLowerCase()] ?? 'application/octet-stream';
   const compressible = /^(text\/|application\/(json|manifest)|image\/svg)/.test(type);
   const gz = compressible && body.length > 512 ? gzipSync(body, { level: 9 }) : undefined;
-  const shell = urlPath === '/';
+  const shell = urlPath === `${prefix}/`;
   return {
     body,
     gzip: gz && gz.length < body.length ? gz : undefined,
     type,
     etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"`,
     // Hashed build output never changes under its name; anything else is revalidated.
-    cacheControl: urlPath.startsWith('/assets/') ? IMMUTABLE : 'no-cache',
+    cacheControl: urlPath.startsWith(`${prefix}/assets/`) ? IMMUTABLE : 'no-cache',
     shell,
   };
 }
@@ -93,12 +96,29 @@ export interface WebmailStaticOptions {
 }
 
 export function webmailStatic(options: WebmailStaticOptions = {}): HttpFeature {
-  const dir = options.dir ?? DEFAULT_WEBMAIL_DIR;
+  // [webmail] enabled = false turns off the API and, with it, the page that needs it.
+  return spaStatic({ name: 'webmail', dir: options.dir ?? DEFAULT_WEBMAIL_DIR, prefix: '', enabled: (c) => c.webmail.enabled });
+}
+
+/** The operator console's SPA at /admin (its shell also at /admin/), off with [admin] enabled = false. */
+export function adminStatic(options: WebmailStaticOptions = {}): HttpFeature {
+  return spaStatic({ name: 'admin console', dir: options.dir ?? DEFAULT_ADMIN_DIR, prefix: '/admin', enabled: (c) => c.admin.enabled });
+}
+
+interface SpaMount {
+  name: string;
+  dir: string;
+  /** '' (at /) or a path without a trailing slash. */
+  prefix: string;
+  enabled: (config: Config) => boolean;
+}
+
+function spaStatic(mount: SpaMount): HttpFeature {
+  const { dir, prefix, name } = mount;
   return (app, context) => {
-    // [webmail] enabled = false turns off the API and, with it, the page that needs it.
-    if (!context.config.webmail.enabled) return;
+    if (!mount.enabled(context.config)) return;
     if (!existsSync(join(dir, 'index.html'))) {
-      app.log.warn({ dir }, 'webmail: no built SPA (run `npm run build`); not serving it');
+      app.log.warn({ dir }, `${name}: no built SPA (run \`npm run build\`); not serving it`);
       return;
     }
     const files = new Map<string, StaticFile>();
@@ -106,8 +126,8 @@ export function webmailStatic(options: WebmailStaticOptions = {}): HttpFeature {
     walk(dir, paths);
     for (const path of paths) {
       const rel = relative(dir, path).split(sep).join('/');
-      const urlPath = rel === 'index.html' ? '/' : `/${rel}`;
-      files.set(urlPath, loadFile(path, urlPath));
+      const urlPath = rel === 'index.html' ? `${prefix}/` : `${prefix}/${rel}`;
+      files.set(urlPath, loadFile(path, urlPath, prefix));
     }
 
     const send = (request: FastifyRequest, reply: FastifyReply, file: StaticFile): FastifyReply => {
@@ -136,19 +156,24 @@ export function webmailStatic(options: WebmailStaticOptions = {}): HttpFeature {
     };
 
     const served: string[] = [];
-    for (const [urlPath, file] of files) {
-      if (urlPath.startsWith('/assets/')) continue;
+    const serve = (urlPath: string, file: StaticFile): void => {
       if (app.hasRoute({ method: 'GET', url: urlPath })) {
-        app.log.warn({ path: urlPath }, 'webmail: the path is taken by another route; not serving this file');
-        continue;
+        app.log.warn({ path: urlPath }, `${name}: the path is taken by another route; not serving this file`);
+        return;
       }
       app.get(urlPath, (request, reply) => send(request, reply, file));
       served.push(urlPath);
+    };
+    for (const [urlPath, file] of files) {
+      if (urlPath.startsWith(`${prefix}/assets/`)) continue;
+      serve(urlPath, file);
+      // /admin as well as /admin/ (the SPA's relative asset paths are absolute, so both work).
+      if (file.shell && prefix !== '') serve(prefix, file);
     }
-    if (app.hasRoute({ method: 'GET', url: '/assets/*' })) {
-      app.log.warn('webmail: /assets/ is taken by another route; not serving the SPA assets');
+    if (app.hasRoute({ method: 'GET', url: `${prefix}/assets/*` })) {
+      app.log.warn(`${name}: ${prefix}/assets/ is taken by another route; not serving the SPA assets`);
     } else {
-      app.get('/assets/*', (request, reply) => {
+      app.get(`${prefix}/assets/*`, (request, reply) => {
         const file = files.get(request.url.split('?')[0] ?? '');
         if (!file || !file.cacheControl.startsWith('public')) {
           return reply.code(404).header('Cache-Control', 'no-store').type('text/plain; charset=utf-8').send('Not found\n');
@@ -156,6 +181,6 @@ export function webmailStatic(options: WebmailStaticOptions = {}): HttpFeature {
         return send(request, reply, file);
       });
     }
-    app.log.debug({ dir, files: files.size, pages: served }, 'webmail: serving the SPA');
+    app.log.debug({ dir, files: files.size, pages: served }, `${name}: serving the SPA`);
   };
 }

@@ -49,6 +49,7 @@ import type { BlobStore } from './blobs/blob-store.js';
 import type { MonitoringStore } from './sql/monitoring.js';
 import type { SessionStore } from './sql/sessions.js';
 import type { WebmailStore } from './webmail.js';
+import type { AdminStore } from './admin.js';
 
 export interface MailboxEvent {
   accountId: number;
@@ -165,6 +166,18 @@ export interface AccountSnapshot {
   mailboxes: Array<{ mailbox: Mailbox; firstRecentUid: number; messages: Array<Omit<MessageMeta, 'structure'>> }>;
 }
 
+export interface AuditQuery {
+  accountId?: number;
+  limit?: number;
+  since?: Date;
+  /** Only entries older than this id (paging backwards). */
+  beforeId?: number;
+  /** Exact actor, e.g. `admin:root` or `token:k3j4…`. */
+  actor?: string;
+  /** Exact action, or a prefix ending in `.` (`account.` matches every account action). */
+  action?: string;
+}
+
 export interface StoreStats {
   domains: number;
   accounts: number;
@@ -178,6 +191,8 @@ export interface Store {
   readonly bus: ChangeBus;
   /** Sessions, settings, uploads and paged message queries of the webmail API. */
   readonly webmail: WebmailStore;
+  /** Admin accounts, API tokens, admin sessions and hourly traffic of the operator console. */
+  readonly admin: AdminStore;
 
   // Domains
   createDomain(name: string): Promise<Domain>;
@@ -319,7 +334,8 @@ export interface Store {
 
   // Audit log of removals and administrative actions
   audit(entry: Omit<AuditEntry, 'id' | 'at'>): Promise<void>;
-  listAudit(options?: { accountId?: number; limit?: number; since?: Date }): Promise<AuditEntry[]>;
+  /** Newest first. */
+  listAudit(options?: AuditQuery): Promise<AuditEntry[]>;
 
   // Leases: cross-process / cross-node exclusive holds (POP3 maildrop, queue claims)
   acquireLease(key: string, holder: string, ttlMs: number): Promise<boolean>;

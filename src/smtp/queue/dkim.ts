@@ -67,3 +67,9 @@ export async function generateDkimKey(dataDir: string, domain: string, selector 
   }
   return { path, created, ...dkimRecord(pem, domain, selector) };
 }
+
+/** The DNS record of the domain's existing key; undefined when it has none. */
+export async function existingDkimRecord(dataDir: string, domain: string, selector = DEFAULT_DKIM_SELECTOR): Promise<{ name: string; value: string } | undefined> {
+  const pem = await readKey(dataDir, domain);
+  return pem === undefined ? undefined : dkimRecord(pem, domain, selector);
+}

@@ -10,6 +10,7 @@ import { openStore } from '../open.js';
 import { runStoreContract } from './suite.js';
 import { assertConcurrentProcessAppends } from './concurrent-processes.js';
 import { runSearchIndexContract } from './search-suite.js';
+import { runAdminContract } from './admin-suite.js';
 import { createTestDatabase, PG_ADMIN_URL } from './pg-test-db.js';
 import pg from 'pg';
 import { StoreUnavailable } from '../errors.js';
@@ -19,6 +20,22 @@ runStoreContract({
   async open() {
     const db = await createTestDatabase();
     const dir = await mkdtemp(join(tmpdir(), 'steadymail-pgstore-'));
+    const store = await openStore({ driver: 'postgres', url: db.url, dataDir: dir });
+    return {
+      store,
+      cleanup: async () => {
+        await db.drop();
+        await rm(dir, { recursive: true, force: true });
+      },
+    };
+  },
+});
+
+runAdminContract({
+  name: 'postgres',
+  async open() {
+    const db = await createTestDatabase();
+    const dir = await mkdtemp(join(tmpdir(), 'steadymail-pgadmin-'));
     const store = await openStore({ driver: 'postgres', url: db.url, dataDir: dir });
     return {
       store,

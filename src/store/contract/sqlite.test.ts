@@ -9,11 +9,21 @@ import { openStore } from '../open.js';
 import { runStoreContract } from './suite.js';
 import { assertConcurrentProcessAppends } from './concurrent-processes.js';
 import { runSearchIndexContract } from './search-suite.js';
+import { runAdminContract } from './admin-suite.js';
 
 runStoreContract({
   name: 'sqlite',
   async open() {
     const dir = await mkdtemp(join(tmpdir(), 'steadymail-store-'));
+    const store = await openStore({ driver: 'sqlite', dataDir: dir });
+    return { store, cleanup: () => rm(dir, { recursive: true, force: true }) };
+  },
+});
+
+runAdminContract({
+  name: 'sqlite',
+  async open() {
+    const dir = await mkdtemp(join(tmpdir(), 'steadymail-admin-'));
     const store = await openStore({ driver: 'sqlite', dataDir: dir });
     return { store, cleanup: () => rm(dir, { recursive: true, force: true }) };
   },

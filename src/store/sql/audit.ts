@@ -1,7 +1,9 @@
 // The audit log: who removed what, why and when.
 
+import { sql } from 'kysely';
 import type { Tx } from './write-batch.js';
 import type { AuditEntry } from '../types.js';
+import type { AuditQuery } from '../store.js';
 
 export interface AuditWrite {
   actor: string;
@@ -27,10 +29,17 @@ export async function writeAudit(tx: Tx, e: AuditWrite): Promise<void> {
     .execute();
 }
 
-export async function listAudit(tx: Tx, options: { accountId?: number; limit?: number; since?: Date }): Promise<AuditEntry[]> {
+export async function listAudit(tx: Tx, options: AuditQuery): Promise<AuditEntry[]> {
   let q = tx.selectFrom('audit_log').selectAll().orderBy('id', 'desc').limit(options.limit ?? 100);
   if (options.accountId !== undefined) q = q.where('account_id', '=', options.accountId);
   if (options.since) q = q.where('at', '>=', options.since.getTime());
+  if (options.beforeId !== undefined) q = q.where('id', '<', options.beforeId);
+  if (options.actor !== undefined) q = q.where('actor', '=', options.actor);
+  if (options.action !== undefined) {
+    // A prefix match without LIKE (no wildcards to escape, no collation to depend on).
+    const action = options.action;
+    q = action.endsWith('.') ? q.where(sql<string>`substr(action, 1, ${action.length})`, '=', action) : q.where('action', '=', action);
+  }
   const rows = await q.execute();
   return rows.map((r) => ({
     id: Number(r.id),

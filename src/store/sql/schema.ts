@@ -348,11 +348,50 @@ export interface TraceLinesTable {
   line: string;
 }
 
+export interface AdminAccountsTable {
+  id: Generated<number>;
+  name: string;
+  password_hash: string;
+  created_at: number;
+}
+
+export interface AdminTokensTable {
+  id: string;
+  label: string;
+  token_hash: string;
+  created_by: string;
+  created_at: number;
+  last_used_at: number | null;
+  revoked_at: number | null;
+}
+
+export interface AdminSessionsTable {
+  id: Generated<number>;
+  token_hash: string;
+  admin_id: number;
+  csrf_token: string;
+  created_at: number;
+  expires_at: number;
+  remote_address: string;
+}
+
+export interface TrafficHourlyTable {
+  hour: number;
+  received: number;
+  delivered_local: number;
+  transmitted: number;
+  failed: number;
+}
+
 export interface Database {
   session_history: SessionHistoryTable;
   live_sessions: LiveSessionsTable;
   trace_switches: TraceSwitchesTable;
   trace_lines: TraceLinesTable;
+  admin_accounts: AdminAccountsTable;
+  admin_tokens: AdminTokensTable;
+  admin_sessions: AdminSessionsTable;
+  traffic_hourly: TrafficHourlyTable;
   domains: DomainsTable;
   accounts: AccountsTable;
   aliases: AliasesTable;

@@ -21,7 +21,9 @@ import * as searchIndex from './search-index.js';
 import * as metadata from './metadata.js';
 import { createHash } from 'node:crypto';
 import { listAudit, writeAudit } from './audit.js';
+import type { AuditQuery } from '../store.js';
 import { SqlWebmailStore } from './webmail.js';
+import { SqlAdminStore } from './admin.js';
 import { readAccountSnapshot } from './account-snapshot.js';
 import { toAccount, toDomain, toMailbox } from './rows.js';
 import { NotFound, OverQuota } from '../errors.js';
@@ -58,6 +60,7 @@ export class SqlStore implements Store {
   readonly bus: ChangeBus;
   readonly writes: WriteBatcher;
   readonly webmail: SqlWebmailStore;
+  readonly admin: SqlAdminStore;
   private readonly db: Kysely<Database>;
   private readonly onClose: (() => Promise<void>) | undefined;
   private closed = false;
@@ -78,6 +81,7 @@ export class SqlStore implements Store {
     this.monitoring = createMonitoringStore(o.db, this.writes);
     this.sessions = createSessionStore(o.db, this.writes);
     this.webmail = new SqlWebmailStore(o.db, this.writes, o.dialect);
+    this.admin = new SqlAdminStore(o.db, this.writes);
   }
 
   // Domains
@@ -396,7 +400,7 @@ export class SqlStore implements Store {
   async audit(entry: Omit<AuditEntry, 'id' | 'at'>) {
     await this.writes.run((tx) => writeAudit(tx, entry));
   }
-  listAudit(options: { accountId?: number; limit?: number; since?: Date } = {}) {
+  listAudit(options: AuditQuery = {}) {
     return listAudit(this.db, options);
   }
 
