@@ -7,6 +7,7 @@ import { searchTextExtractor } from './mime/search-text.js';
 import type { SearchTextExtractor } from './store/types.js';
 import type { Store } from './store/store.js';
 import type { FilterService } from './filter/index.js';
+import type { MessageCounters } from './monitor/counters.js';
 import type { ServerCertificate } from './tls/index.js';
 import type { CertificateStore } from './tls/cert-store.js';
 
@@ -32,6 +33,8 @@ export interface ServerContext {
   httpFeatures?: HttpFeature[];
   /** Inbound spam/virus filtering and Junk learning ([filter]); absent when disabled. */
   filter?: FilterService;
+  /** Message and outbound delivery figures of this process, for /metrics. */
+  counters?: MessageCounters;
 }
 
 /** A listener could not bind its address (in use, not permitted, no such address). */

@@ -188,7 +188,7 @@ export async function startServer(options: StartServerOptions): Promise<ServerHa
       webmailApi(webmailSubmission({ config, store, logger }), learner ? (t) => learner.transferred(t) : undefined),
       webmailStatic(),
     ];
-    const context: ServerContext = { config, logger, store, certificate, certificates, httpFeatures, ...(filter ? { filter } : {}) };
+    const context: ServerContext = { config, logger, store, certificate, certificates, httpFeatures, counters, ...(filter ? { filter } : {}) };
     // Without acme.enabled the node still serves what other nodes obtained (a farm may order on a few nodes only).
     acme = createAcmeManager({
       order: config.acme.enabled,

@@ -12,6 +12,7 @@ import { migration0004 } from './migrations/0004_webmail.js';
 import { migration0005 } from './migrations/0005_sieve.js';
 import { migration0006 } from './migrations/0006_filter.js';
 import { migration0010 } from './migrations/0010_auth_failures.js';
+import { migration0013 } from './migrations/0013_mta_sts.js';
 import { migration0009 } from './migrations/0009_certificates.js';
 import { migration0007 } from './migrations/0007_monitoring.js';
 import { migration0008 } from './migrations/0008_imap_search.js';
@@ -24,7 +25,7 @@ export interface Migration {
   up(db: Kysely<unknown>, dialect: Dialect): Promise<void>;
 }
 
-export const MIGRATIONS: readonly Migration[] = [migration0001, migration0002, migration0003, migration0004, migration0005, migration0006, migration0007, migration0008, migration0009, migration0010];
+export const MIGRATIONS: readonly Migration[] = [migration0001, migration0002, migration0003, migration0004, migration0005, migration0006, migration0007, migration0008, migration0009, migration0010, migration0013];
 /** The newest version: numbers are assigned per feature, so the list may have gaps. */
 export const SCHEMA_VERSION = Math.max(...MIGRATIONS.map((m) => m.version));
 
