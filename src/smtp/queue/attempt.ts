@@ -137,7 +137,7 @@ export async function attemptDelivery(
         continue;
       }
       if (err.kind === 'permanent') return all(err);
-      last = err;
+      last = policy?.mode === 'enforce' && err.status === '4.7.5' ? temporary('4.7.5', `MTA-STS policy of ${policy.domain} (enforce) requires verified TLS: ${err.message}`, err.remoteMta, err) : err;
     }
   }
   if (policy?.mode === 'enforce' && last.status === '4.7.5') deps.onMtaStsFailure?.({ domain: policy.domain, mode: 'enforce', reason: 'tls', detail: last.message });

@@ -21,7 +21,7 @@ import { permanent } from './errors.js';
 
 const MAX_DEPTH = 32;
 const UNSTRUCTURED = new Set(['subject', 'comments']);
-const NON_ASCII = /[^\x00-\x7f]/;
+const NON_ASCII = /[^\p{ASCII}]/u;
 
 export interface MessageNeeds {
   /** Non-ASCII in an envelope address local part or in a header field. */

@@ -89,8 +89,15 @@ function forceSmtpUtf8(conn: SMTPConnection, on: boolean): void {
   c._sendCommand = (str, logStr) => original(c.steadymailUtf8 && /^MAIL FROM:/i.test(str) && !/ SMTPUTF8\b/i.test(str) ? `${str} SMTPUTF8` : str, logStr);
 }
 
+/** A refused STARTTLS (any reply code), or a TLS handshake or certificate check that failed. */
+function isTlsFailure(err: SmtpError): boolean {
+  if (err.code === 'ETLS') return true;
+  // Node reports handshake failures with OpenSSL's text and certificate failures with their check.
+  return err.code === 'ESOCKET' && err.responseCode === undefined && /SSL routines|certificate|self.signed|altnames|issuer/i.test(err.message);
+}
+
 function classify(err: SmtpError, host: string, tls: TlsMode): DeliveryError {
-  if (tls === 'verified' && (err.code === 'ETLS' || err.code === 'ESOCKET') && err.responseCode === undefined && /tls|certificate|self.signed|altname|STARTTLS|issuer/i.test(err.message)) {
+  if (tls === 'verified' && isTlsFailure(err)) {
     // RFC 8461 5: a policy failure is a temporary failure; RFC 3463 4.7.5 cryptographic failure.
     return temporary('4.7.5', `TLS with ${host} could not be verified: ${err.message}`, host, err);
   }
@@ -196,7 +203,7 @@ export class SmtpClient {
     } catch (e) {
       const err = e as SmtpError;
       // RFC 7435: opportunistic TLS that fails in the handshake falls back to plaintext.
-      if (target.tls === 'opportunistic' && err.code === 'ETLS') return this.open(target, true);
+      if (target.tls === 'opportunistic' && isTlsFailure(err)) return this.open(target, true);
       throw err;
     }
   }
