@@ -8,6 +8,7 @@ import { benchAppend } from './store-append.js';
 import { benchSmtp } from './smtp.js';
 import { benchPop3, pop3Section } from './pop3.js';
 import { benchServe, benchWorkers, nodesSection, workersSection } from './workers.js';
+import { benchOutbound, outboundSection } from './outbound.js';
 import { startRspamd } from '../test/filter/engines.js';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 5);
@@ -77,5 +78,6 @@ lines.push(
     seconds,
   ),
 );
+lines.push(...outboundSection([await benchOutbound(1), await benchOutbound(10)]));
 await writeFile(new URL('../docs/benchmarks.md', import.meta.url), lines.join('\n'));
 console.log(`speed-up 20 vs 1: ${speedup.toFixed(1)}×; written to docs/benchmarks.md`);
