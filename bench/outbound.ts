@@ -104,7 +104,7 @@ export async function benchOutbound(domains: number): Promise<OutboundResult> {
 export function outboundSection(results: OutboundResult[]): string[] {
   const lines = ['## Outbound delivery to a local sink', '', `Machine: ${machineLine()}`, ''];
   lines.push(
-    `${MESSAGES} queued messages (10 KiB, one recipient each) delivered by the queue worker with the default limits (16 deliveries at once, 4 per destination, connection reuse, MTA-STS lookups on): claim with a lease, MX and TXT lookups against a dns2 server on loopback, SMTP to an smtp-server sink in its own process, the entry marked delivered. With one domain the per-destination limit allows 4 connections at once; with 10 domains the overall limit of 16 applies. A connection is replaced after 100 messages (`max_messages_per_connection`), hence the connections opened.`,
+    `${MESSAGES} queued messages (10 KiB, one recipient each) delivered by the queue worker with the default limits (16 deliveries at once, 4 per destination, connection reuse, MTA-STS lookups on): claim with a lease, MX and TXT lookups against a dns2 server on loopback, SMTP to an smtp-server sink in its own process, the entry marked delivered. With one domain the per-destination limit allows 4 connections at once; with 10 domains the overall limit of 16 applies. A connection is replaced after 100 messages (\`max_messages_per_connection\`), hence the connections opened.`,
     '',
     '| domains | messages | seconds | messages/s | connections opened | reused |',
     '|---:|---:|---:|---:|---:|---:|',
