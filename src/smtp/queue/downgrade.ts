@@ -85,7 +85,8 @@ function downgradeHeader(header: Buffer): Buffer {
     if (!UNSTRUCTURED.has(f.name)) throw permanent('5.6.7', `the ${f.name || 'header'} field holds UTF-8 and the receiving server does not support SMTPUTF8 (RFC 6531)`);
     const colon = f.raw.indexOf(':');
     const value = f.raw.slice(colon + 1).replace(/\r?\n[ \t]/g, ' ').trim();
-    out.push(`${f.raw.slice(0, colon)}: ${encodeWords(value, 'Q', 52)}\r\n`);
+    // Folded before each encoded word, so no line grows past the RFC 5322 2.1.1 limits.
+    out.push(`${f.raw.slice(0, colon)}: ${encodeWords(value, 'Q', 52).replace(/ (?==\?)/g, '\r\n ')}\r\n`);
   }
   return Buffer.from(out.join(''), 'latin1');
 }
@@ -121,13 +122,19 @@ function toSevenBit(entity: Buffer, depth: number): Buffer {
   if (type.startsWith('multipart/')) {
     const boundary = boundaryOf(headerValue(fields, 'content-type') ?? '');
     if (!boundary) return reencode(fields, body, 'base64');
-    return Buffer.concat([entity.subarray(0, bodyStart), convertMultipart(body, boundary, depth)]);
+    return Buffer.concat([sevenBitHeader(fields), convertMultipart(body, boundary, depth)]);
   }
   if (type === 'message/rfc822' || type === 'message/global') {
-    return Buffer.concat([entity.subarray(0, bodyStart), toSevenBit(body, depth + 1)]);
+    return Buffer.concat([sevenBitHeader(fields), toSevenBit(body, depth + 1)]);
   }
   if (!hasNonAscii(body)) return entity;
   return reencode(fields, body, type.startsWith('text/') ? 'quoted-printable' : 'base64');
+}
+
+/** A composite entity's header, its "8bit"/"binary" encoding now "7bit" (RFC 2046 5.1, 5.2.1). */
+function sevenBitHeader(fields: Field[]): Buffer {
+  const out = fields.filter((f) => f.raw.trim() !== '').map((f) => (f.name === 'content-transfer-encoding' ? 'Content-Transfer-Encoding: 7bit\r\n' : f.raw.replace(/\r?\n/g, '\r\n')));
+  return Buffer.from(`${out.join('')}\r\n`, 'latin1');
 }
 
 function reencode(fields: Field[], body: Buffer, encoding: 'quoted-printable' | 'base64'): Buffer {
