@@ -11,6 +11,7 @@ import { benchAppend } from './store-append.js';
 import { benchSmtp } from './smtp.js';
 import { benchPop3, pop3Section } from './pop3.js';
 import { benchServe, benchWorkers, nodesSection, workersSection } from './workers.js';
+import { benchOutbound, outboundSection } from './outbound.js';
 import { startRspamd } from '../test/filter/engines.js';
 import { benchImapSearch, searchSection } from './imap-search.js';
 import { benchImapIdle, idleSection } from './imap-idle.js';
@@ -172,6 +173,14 @@ const SECTIONS: Section[] = [
     async run() {
       // webmailSection writes its own heading.
       return [`Machine: ${machineLine()} · ${loadLine()}`, '', ...webmailSection(await benchWebmailApi()).slice(2)];
+    },
+  },
+  {
+    id: 'outbound',
+    heading: 'Outbound delivery to a local sink',
+    async run() {
+      // outboundSection writes its own heading.
+      return outboundSection([await benchOutbound(1), await benchOutbound(10)]).slice(2);
     },
   },
 ];

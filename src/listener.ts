@@ -7,6 +7,7 @@ import { searchTextExtractor } from './mime/search-text.js';
 import type { SearchTextExtractor } from './store/types.js';
 import type { Store } from './store/store.js';
 import type { FilterService } from './filter/index.js';
+import type { MessageCounters } from './monitor/counters.js';
 import type { ServerCertificate } from './tls/index.js';
 import type { CertificateStore } from './tls/cert-store.js';
 import type { SessionRecorder } from './sessions/recorder.js';
@@ -37,6 +38,8 @@ export interface ServerContext {
   filter?: FilterService;
   /** Session history, traces and protocol counters shared by every listener of the process. */
   sessions?: SessionRecorder;
+  /** Message and outbound delivery figures of this process, for /metrics. */
+  counters?: MessageCounters;
 }
 
 /** A listener could not bind its address (in use, not permitted, no such address). */

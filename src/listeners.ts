@@ -2,6 +2,7 @@
 // both the Config shape and every protocol's options. Protocol folders never
 // import each other or the config; they take what they need by injection.
 
+import { readFileSync } from 'node:fs';
 import type { ListenAddress, ListenerName } from './config/index.js';
 import { formatAddress, plaintextAllowed } from './config/index.js';
 import type { Listener, ServerContext } from './listener.js';
@@ -205,6 +206,11 @@ export function createOutbound(context: ServerContext): OutboundQueue | null {
     concurrency: o.concurrency,
     leaseMs: o.leaseSeconds * 1000,
     maxPerDestination: o.maxPerDestination,
+    idleConnectionMs: o.idleConnectionSeconds * 1000,
+    maxMessagesPerConnection: o.maxMessagesPerConnection,
+    ...(o.tlsCaFile ? { extraCa: readFileSync(o.tlsCaFile, 'utf8') } : {}),
+    ...(o.mtaSts ? { mtaSts: { port: o.mtaSts.port, timeoutMs: o.mtaSts.timeoutSeconds * 1000, maxBytes: o.mtaSts.maxPolicyBytes } } : {}),
+    ...(context.counters ? { observer: context.counters.outbound } : {}),
   });
 }
 

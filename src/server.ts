@@ -216,7 +216,7 @@ export async function startServer(options: StartServerOptions): Promise<ServerHa
       adminStatic(),
       webmailStatic(),
     ];
-    const context: ServerContext = { config, logger, store, certificate, certificates, httpFeatures, boundAddresses: () => addresses, sessions, ...(filter ? { filter } : {}) };
+    const context: ServerContext = { config, logger, store, certificate, certificates, httpFeatures, boundAddresses: () => addresses, sessions, counters, ...(filter ? { filter } : {}) };
     // Without acme.enabled the node still serves what other nodes obtained (a farm may order on a few nodes only).
     acme = createAcmeManager({
       order: config.acme.enabled,

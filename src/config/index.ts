@@ -117,6 +117,12 @@ export interface Config {
     concurrency: number;
     maxPerDestination: number;
     dkimSelector: string;
+    /** Extra trusted CA certificates (PEM file) for verified outbound TLS and MTA-STS fetches. */
+    tlsCaFile: string | null;
+    idleConnectionSeconds: number;
+    maxMessagesPerConnection: number;
+    /** MTA-STS (RFC 8461); null: not applied. */
+    mtaSts: { port: number; timeoutSeconds: number; maxPolicyBytes: number } | null;
   };
   /** Sieve filtering and ManageSieve limits. */
   sieve: {
@@ -466,6 +472,10 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
       concurrency: raw.outbound.concurrency,
       maxPerDestination: raw.outbound.max_per_destination,
       dkimSelector: raw.outbound.dkim_selector,
+      tlsCaFile: raw.outbound.tls_ca_file === undefined ? null : resolve(cwd, raw.outbound.tls_ca_file),
+      idleConnectionSeconds: raw.outbound.idle_connection_seconds,
+      maxMessagesPerConnection: raw.outbound.max_messages_per_connection,
+      mtaSts: raw.outbound.mta_sts ? { port: raw.outbound.mta_sts_port, timeoutSeconds: raw.outbound.mta_sts_timeout_seconds, maxPolicyBytes: raw.outbound.mta_sts_max_policy_bytes } : null,
     },
     sieve: {
       maxScriptBytes: raw.sieve.max_script_bytes,

@@ -5,7 +5,43 @@
 //   - enqueueOutbound: a message accepted for remote recipients (one per call)
 //   - completeQueueEntry / failQueueEntry / deferQueueEntry: a remote delivery's outcome
 // IMAP APPEND (appendMessage) is a client storing its own copy, not mail received.
+import { Counter, Histogram } from 'prom-client';
 import type { Store } from '../store/store.js';
+import type { DeliveryResult, MtaStsReport, OutboundObserver } from '../smtp/queue/index.js';
+
+/**
+ * The outbound queue's figures (it calls these as it works). prom-client metrics that
+ * belong to no registry until createMetrics() registers them, so that two servers in
+ * one process (tests) keep apart.
+ */
+export class OutboundMetrics implements OutboundObserver {
+  readonly deliveries = new Counter({ name: 'steadymail_outbound_deliveries_total', help: 'Outbound delivery attempts by result: delivered, deferred (retried later), bounced (failed for good)', labelNames: ['result'], registers: [] });
+  readonly latency = new Histogram({
+    name: 'steadymail_outbound_delivery_seconds',
+    help: 'Time from queueing to the final outcome of a queue entry (delivered or bounced)',
+    labelNames: ['result'],
+    buckets: [0.1, 0.5, 1, 5, 30, 60, 300, 900, 3600, 4 * 3600, 24 * 3600, 5 * 24 * 3600],
+    registers: [],
+  });
+  readonly mtaStsFailures = new Counter({ name: 'steadymail_outbound_mta_sts_failures_total', help: 'MTA-STS failures by policy mode and reason (fetch, mx_mismatch, tls)', labelNames: ['mode', 'reason'], registers: [] });
+  readonly connections = new Counter({ name: 'steadymail_outbound_connections_total', help: 'SMTP connections used for outbound delivery: opened anew or reused', labelNames: ['kind'], registers: [] });
+
+  constructor() {
+    for (const result of ['delivered', 'deferred', 'bounced']) this.deliveries.inc({ result }, 0);
+    for (const kind of ['opened', 'reused']) this.connections.inc({ kind }, 0);
+  }
+
+  delivery(result: DeliveryResult, seconds: number): void {
+    this.deliveries.inc({ result });
+    if (result !== 'deferred') this.latency.observe({ result }, seconds);
+  }
+  mtaStsFailure(report: MtaStsReport): void {
+    this.mtaStsFailures.inc({ mode: report.mode, reason: report.reason });
+  }
+  connection(reused: boolean): void {
+    this.connections.inc({ kind: reused ? 'reused' : 'opened' });
+  }
+}
 
 export interface MessageCounts {
   /** Messages accepted: delivered locally or queued for remote recipients. */
@@ -36,6 +72,7 @@ export class MessageCounters {
     failed: 0,
     deferred: 0,
   };
+  readonly outbound = new OutboundMetrics();
 }
 
 /** The store, counting the messages that pass through it into `counters`. */

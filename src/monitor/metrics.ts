@@ -149,6 +149,11 @@ export function createMetrics(store: Store, counters?: MessageCounters, sessionC
   });
 
   if (counters) {
+    const o = counters.outbound;
+    registry.registerMetric(o.deliveries);
+    registry.registerMetric(o.latency);
+    registry.registerMetric(o.mtaStsFailures);
+    registry.registerMetric(o.connections);
     const counter = (name: string, help: string, value: (c: MessageCounts) => number, labels?: Record<string, string>) => ({ name, help, value, labels });
     const families: Array<{ name: string; help: string; series: Array<ReturnType<typeof counter>> }> = [
       {

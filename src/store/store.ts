@@ -26,6 +26,7 @@ import type {
   NewMessage,
   NewOutbound,
   QueueEntry,
+  MtaStsPolicy,
   QueueState,
   AccountFilterSettings,
   FilterListKind,
@@ -353,6 +354,11 @@ export interface Store {
   clearAuthFailures(keys: string[]): Promise<void>;
   /** Drops counters whose window ended; returns how many. */
   pruneAuthFailures(windowMs: number): Promise<number>;
+
+  // MTA-STS policies the outbound queue fetched (RFC 8461 5.1), shared by every node.
+  getMtaStsPolicy(domain: string): Promise<MtaStsPolicy | undefined>;
+  /** Stores (or replaces) the cached policy of `policy.domain`. */
+  putMtaStsPolicy(policy: MtaStsPolicy): Promise<void>;
 
   // TLS certificates from ACME (src/tls/acme.ts), shared by every node
   getAcmeAccount(directoryUrl: string): Promise<AcmeAccount | undefined>;

@@ -173,6 +173,21 @@ export interface NewOutbound {
 }
 
 /** Greylisting (filter): how long an unknown triplet waits, and how long records live. */
+/** An MTA-STS policy (RFC 8461 3.2) as fetched for a recipient domain. */
+export interface MtaStsPolicy {
+  /** The recipient domain (A-label, lower case). */
+  domain: string;
+  /** The `id` of the _mta-sts TXT record the policy was fetched for. */
+  id: string;
+  mode: 'enforce' | 'testing' | 'none';
+  /** mx patterns: host names, or "*.example.net" for one leftmost label. */
+  mx: string[];
+  /** Seconds the policy may be cached. */
+  maxAge: number;
+  fetchedAt: Date;
+  expiresAt: Date;
+}
+
 export interface GreylistPolicy {
   /** A retry is accepted once this long has passed since the first attempt. */
   delayMs: number;

@@ -62,12 +62,12 @@ for (const driver of ['sqlite', 'postgres'] as const) {
         a: { 'mx.far.test': ['127.0.0.1'] },
         txt: {
           // Our forwarding domains publish SPF for the host the queue sends from.
-          'example.org': 'v=spf1 ip4:127.0.0.1 -all',
-          'fwd.example': 'v=spf1 ip4:127.0.0.1 -all',
+          'example.org': ['v=spf1 ip4:127.0.0.1 -all'],
+          'fwd.example': ['v=spf1 ip4:127.0.0.1 -all'],
           // The original sender's domain authorises only its own server.
-          'origin.test': 'v=spf1 ip4:192.0.2.7 -all',
-          'bank.test': 'v=spf1 ip4:192.0.2.1 -all',
-          '_dmarc.bank.test': 'v=DMARC1; p=reject',
+          'origin.test': ['v=spf1 ip4:192.0.2.7 -all'],
+          'bank.test': ['v=spf1 ip4:192.0.2.1 -all'],
+          '_dmarc.bank.test': ['v=DMARC1; p=reject'],
         },
       });
       peer = await startMx();

@@ -23,8 +23,8 @@ const dns2 = createRequire(import.meta.url)('dns2') as Dns2;
 export interface DnsZone {
   mx?: Record<string, Array<{ exchange: string; priority: number }>>;
   a?: Record<string, string[]>;
-  /** SPF and DMARC records, for the verification of inbound mail. */
-  txt?: Record<string, string>;
+  /** SPF, DMARC and MTA-STS records; may be changed while the server runs (a new MTA-STS policy id). */
+  txt?: Record<string, string[]>;
 }
 
 export async function startDns(zone: DnsZone): Promise<{ server: string; close(): Promise<void> }> {
@@ -38,11 +38,10 @@ export async function startDns(zone: DnsZone): Promise<{ server: string; close()
       const known = name in (zone.mx ?? {}) || name in (zone.a ?? {}) || name in (zone.txt ?? {});
       if (q?.type === Packet.TYPE.MX) {
         for (const r of zone.mx?.[name] ?? []) response.answers.push({ name: q.name, type: Packet.TYPE.MX, class: Packet.CLASS.IN, ttl: 60, exchange: r.exchange, priority: r.priority });
+      } else if (q?.type === Packet.TYPE.TXT) {
+        for (const data of zone.txt?.[name] ?? []) response.answers.push({ name: q.name, type: Packet.TYPE.TXT, class: Packet.CLASS.IN, ttl: 60, data });
       } else if (q?.type === Packet.TYPE.A) {
         for (const address of zone.a?.[name] ?? []) response.answers.push({ name: q.name, type: Packet.TYPE.A, class: Packet.CLASS.IN, ttl: 60, address });
-      } else if (q?.type === Packet.TYPE.TXT) {
-        const txt = zone.txt?.[name];
-        if (txt !== undefined) response.answers.push({ name: q.name, type: Packet.TYPE.TXT, class: Packet.CLASS.IN, ttl: 60, data: [txt] });
       }
       if (!known) response.header.rcode = 3; // NXDOMAIN
       send(response);
@@ -61,6 +60,21 @@ export interface Received {
   from: string;
   to: string[];
   data: string;
+  /** The raw bytes of the message as the peer got them. */
+  raw: Buffer;
+  /** MAIL FROM parameters (SMTPUTF8, BODY), upper-case names. */
+  args: Record<string, string | true>;
+  /** The session ran over TLS (STARTTLS). */
+  secure: boolean;
+  /** Which connection (in order of arrival, from 1) carried it. */
+  connection: number;
+}
+
+export interface MxOptions {
+  /** STARTTLS: off (default), with smtp-server's own self-signed certificate, with this key and certificate, or offered and then failing in the handshake. */
+  starttls?: 'self-signed' | 'broken' | { key: string; cert: string };
+  hideSMTPUTF8?: boolean;
+  hide8BITMIME?: boolean;
 }
 
 /** Decides each RCPT: undefined accepts, otherwise the reply code and text. */
@@ -72,6 +86,11 @@ export interface TestMx {
   policy: RcptPolicy;
   /** Users that logged in with AUTH, in order. */
   logins: string[];
+  /** SMTP connections accepted so far. */
+  connections: number;
+  /** Connections open now, and the most open at once. */
+  open: number;
+  maxOpen: number;
   close(): Promise<void>;
 }
 
@@ -80,16 +99,30 @@ export interface TestMx {
  * With `holdData`, the reply to each message's final "." waits for the promise it
  * returns; a client gone meanwhile gets nothing recorded (it never saw a 250).
  */
-export async function startMx(credentials?: { user: string; pass: string }, holdData?: () => Promise<void>): Promise<TestMx> {
-  const mx: TestMx = { port: 0, received: [], policy: () => undefined, logins: [], close: async () => {} };
+export async function startMx(credentials?: { user: string; pass: string }, holdData?: (data: string) => Promise<void> | undefined, options: MxOptions = {}): Promise<TestMx> {
+  const mx: TestMx = { port: 0, received: [], policy: () => undefined, logins: [], connections: 0, open: 0, maxOpen: 0, close: async () => {} };
   const closed = new Set<string>();
+  const connectionOf = new Map<string, number>();
+  const tls = options.starttls;
   const server = new SMTPServer({
+    onConnect(session, callback) {
+      connectionOf.set(session.id, ++mx.connections);
+      mx.open++;
+      mx.maxOpen = Math.max(mx.maxOpen, mx.open);
+      callback();
+    },
     onClose(session) {
       closed.add(session.id);
+      if (connectionOf.has(session.id)) mx.open--;
     },
     authOptional: credentials === undefined,
     allowInsecureAuth: true,
-    disabledCommands: credentials ? ['STARTTLS'] : ['STARTTLS', 'AUTH'],
+    disabledCommands: [...(tls ? [] : ['STARTTLS']), ...(credentials ? [] : ['AUTH'])],
+    ...(typeof tls === 'object' ? { key: tls.key, cert: tls.cert } : {}),
+    // A handshake that fails: the peer speaks only TLS 1.0, which no current client accepts.
+    ...(tls === 'broken' ? { minVersion: 'TLSv1' as const, maxVersion: 'TLSv1' as const } : {}),
+    ...(options.hideSMTPUTF8 ? { hideSMTPUTF8: true } : {}),
+    ...(options.hide8BITMIME ? { hide8BITMIME: true } : {}),
     authMethods: ['PLAIN', 'LOGIN'],
     logger: false,
     onAuth(auth, _session, callback) {
@@ -107,18 +140,24 @@ export async function startMx(credentials?: { user: string; pass: string }, hold
       stream.on('data', (c: Buffer) => chunks.push(c));
       stream.on('end', () => {
         const from = session.envelope.mailFrom === false ? '' : session.envelope.mailFrom.address;
+        const raw = Buffer.concat(chunks);
+        const mailFrom = session.envelope.mailFrom;
+        const args = mailFrom === false ? {} : (mailFrom as { args?: Record<string, string | true> | false }).args || {};
         const record = () => {
-          mx.received.push({ from, to: session.envelope.rcptTo.map((r) => r.address), data: Buffer.concat(chunks).toString() });
+          mx.received.push({ from, to: session.envelope.rcptTo.map((r) => r.address), data: raw.toString(), raw, args, secure: session.secure, connection: connectionOf.get(session.id) ?? 0 });
           callback();
         };
-        if (!holdData) return record();
-        void holdData().then(() => {
+        const hold = holdData?.(raw.toString());
+        if (!hold) return record();
+        void hold.then(() => {
           if (closed.has(session.id)) return callback(new Error('client gone'));
           record();
         });
       });
     },
   });
+  // Failed handshakes and dropped clients are reported here; the peer carries on.
+  server.on('error', () => {});
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   mx.port = (server.server.address() as AddressInfo).port;
   mx.close = () => new Promise<void>((resolve) => server.close(() => resolve()));

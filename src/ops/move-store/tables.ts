@@ -51,6 +51,7 @@ export const TABLE_ROLES: Readonly<Record<string, TableRole>> = {
   admin_tokens: 'copy',
   admin_sessions: 'copy',
   traffic_hourly: 'copy',
+  mta_sts_policies: 'copy',
   blobs: 'blobs',
   blob_chunks: 'blobs',
   search_docs: 'derived',

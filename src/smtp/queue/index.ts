@@ -9,20 +9,26 @@
 // - The DSN is written before the entry is marked failed, for the same reason.
 // - Concurrency is bounded overall (`concurrency`) and per destination.
 // - Nothing thrown by one entry may reach the timer or another entry.
+// - The bytes on the wire are shaped for the peer that takes them (downgrade.ts: 7-bit
+//   for a peer without 8BITMIME, encoded words for one without SMTPUTF8) and DKIM-signed
+//   after that, so the signature covers what the recipient receives.
 
 import { randomBytes } from 'node:crypto';
 import type { Store } from '../../store/store.js';
 import type { QueueEntry } from '../../store/types.js';
 import type { Logger } from '../deliver.js';
-import { attemptDelivery, type Relay } from './attempt.js';
+import { attemptDelivery, type MtaStsReport, type Relay } from './attempt.js';
 import { returnToSender } from './bounce.js';
 import type { Srs } from '../../sieve/srs.js';
 import { DEFAULT_DKIM_SELECTOR, signMessage } from './dkim.js';
+import { downgrade8Bit, downgradeUtf8, messageNeeds } from './downgrade.js';
 import { DestinationLimiter } from './limiter.js';
+import { MtaStsPolicies } from './mta-sts.js';
 import { createResolver, type MxResolver } from './mx.js';
 import { DEFAULT_MAX_AGE_MS, nextAttempt } from './retry.js';
+import { SmtpClient, type PeerFeatures, type PreparedMessage } from './smtp-client.js';
 
-export type { Relay } from './attempt.js';
+export type { Relay, MtaStsReport } from './attempt.js';
 export { generateDkimKey, dkimRecord, DEFAULT_DKIM_SELECTOR } from './dkim.js';
 export { DEFAULT_MAX_AGE_MS } from './retry.js';
 
@@ -57,6 +63,24 @@ export interface OutboundQueueOptions {
   holder?: string;
   /** Bounces of forwarded copies (SRS senders) go to the original sender. */
   srs?: Srs;
+  /** How long a connection waits for the next message to its host; 0 closes at once. */
+  idleConnectionMs?: number;
+  maxMessagesPerConnection?: number;
+  /** Extra trusted CA certificates (PEM) for verified TLS and MTA-STS policy fetches. */
+  extraCa?: string;
+  /** MTA-STS (RFC 8461); absent: not applied. */
+  mtaSts?: { port: number; timeoutMs: number; maxBytes: number };
+  /** Figures for /metrics (src/monitor/counters.ts implements it). */
+  observer?: OutboundObserver;
+}
+
+export type DeliveryResult = 'delivered' | 'deferred' | 'bounced';
+
+export interface OutboundObserver {
+  /** One attempt's outcome for a queue entry; seconds since the entry was queued. */
+  delivery(result: DeliveryResult, seconds: number): void;
+  mtaStsFailure(report: MtaStsReport): void;
+  connection(reused: boolean): void;
 }
 
 export interface OutboundQueue {
@@ -77,7 +101,40 @@ export function createOutboundQueue(o: OutboundQueueOptions): OutboundQueue {
   const maxAgeMs = o.maxAgeMs ?? DEFAULT_MAX_AGE_MS;
   const holder = o.holder ?? `${o.hostname}:${process.pid}:${randomBytes(4).toString('hex')}`;
   const limiter = new DestinationLimiter(o.maxPerDestination ?? 4);
-  const attemptDeps = { hostname: o.hostname, resolver, port: o.port ?? 25, timeoutMs: o.timeoutMs ?? 60_000, ...(o.relay ? { relay: o.relay } : {}) };
+  const client = new SmtpClient({
+    hostname: o.hostname,
+    timeoutMs: o.timeoutMs ?? 60_000,
+    idleMs: o.idleConnectionMs ?? 5_000,
+    maxMessagesPerConnection: o.maxMessagesPerConnection ?? 100,
+    ...(o.extraCa ? { extraCa: o.extraCa } : {}),
+    onConnection: (reused) => o.observer?.connection(reused),
+  });
+  const mtaSts = o.mtaSts ? new MtaStsPolicies({ store: o.store, resolver, ...o.mtaSts, ...(o.extraCa ? { extraCa: o.extraCa } : {}) }) : undefined;
+  const attemptDeps = {
+    hostname: o.hostname,
+    resolver,
+    port: o.port ?? 25,
+    client,
+    ...(o.relay ? { relay: o.relay } : {}),
+    ...(mtaSts ? { mtaSts } : {}),
+    onMtaStsFailure: (r: MtaStsReport) => {
+      o.observer?.mtaStsFailure(r);
+      o.logger.warn({ domain: r.domain, mode: r.mode, reason: r.reason, error: r.detail }, 'MTA-STS failure');
+    },
+  };
+
+  /** The message as this peer can take it, then signed (RFC 6531, RFC 6152, RFC 6376). */
+  async function prepare(entry: QueueEntry, original: Buffer, peer: PeerFeatures): Promise<PreparedMessage> {
+    const envelope = { from: entry.mailFrom, to: entry.recipients };
+    const needs = messageNeeds(envelope, original);
+    let message = original;
+    if (needs.smtputf8 && !peer.smtputf8) message = downgradeUtf8(envelope, message);
+    const eightBit = messageNeeds(envelope, message).eightBit;
+    if (eightBit && !peer.eightBitMime) message = downgrade8Bit(message);
+    const signDomain = entry.mailFrom.slice(entry.mailFrom.lastIndexOf('@') + 1).toLowerCase();
+    const signed = o.dataDir && entry.mailFrom !== '' ? await signMessage(o.dataDir, o.dkimSelector ?? DEFAULT_DKIM_SELECTOR, signDomain, message) : message;
+    return { message: signed, smtputf8: needs.smtputf8 && peer.smtputf8, eightBit: eightBit && peer.eightBitMime };
+  }
   const inFlight = new Set<Promise<void>>();
   let timer: NodeJS.Timeout | undefined;
   let stopped = true;
@@ -86,9 +143,8 @@ export function createOutboundQueue(o: OutboundQueueOptions): OutboundQueue {
   async function work(entry: QueueEntry): Promise<void> {
     const started = Date.now();
     const original = await o.store.blobs.get(entry.blobId);
-    const signDomain = entry.mailFrom.slice(entry.mailFrom.lastIndexOf('@') + 1).toLowerCase();
-    const message = o.dataDir && entry.mailFrom !== '' ? await signMessage(o.dataDir, o.dkimSelector ?? DEFAULT_DKIM_SELECTOR, signDomain, original) : original;
-    const outcome = await limiter.run(o.relay ? 'relay' : entry.domain, () => attemptDelivery(attemptDeps, entry, message));
+    const outcome = await limiter.run(o.relay ? 'relay' : entry.domain, () => attemptDelivery(attemptDeps, entry, (peer) => prepare(entry, original, peer)));
+    const age = (Date.now() - entry.createdAt.getTime()) / 1000;
     const log = { id: entry.id, domain: entry.domain, attempt: entry.attempts + 1, ms: Date.now() - started };
     const failed = [...outcome.failed];
     if (outcome.deferred.length > 0) {
@@ -104,6 +160,7 @@ export function createOutboundQueue(o: OutboundQueueOptions): OutboundQueue {
           await returnToSender(o, { mailFrom: entry.mailFrom, createdAt: entry.createdAt, message: original }, late, { willRetryUntil: new Date(entry.createdAt.getTime() + maxAgeMs) });
         }
         await o.store.deferQueueEntry(entry.id, error.message, next);
+        o.observer?.delivery('deferred', age);
         o.logger.info({ ...log, next: next.toISOString(), error: error.message }, 'outbound delivery deferred');
         return;
       } else {
@@ -119,9 +176,11 @@ export function createOutboundQueue(o: OutboundQueueOptions): OutboundQueue {
     }
     if (outcome.delivered.length === 0 && failed.length > 0) {
       await o.store.failQueueEntry(entry.id, failed[0]!.diagnostic);
+      o.observer?.delivery('bounced', age);
       o.logger.warn({ ...log, failed: failed.map((f) => `${f.recipient} ${f.status}`) }, 'outbound delivery failed');
     } else {
       await o.store.completeQueueEntry(entry.id);
+      o.observer?.delivery('delivered', age);
       o.logger.info({ ...log, delivered: outcome.delivered, failed: failed.map((f) => f.recipient) }, 'outbound delivery done');
     }
   }
@@ -175,6 +234,7 @@ export function createOutboundQueue(o: OutboundQueueOptions): OutboundQueue {
       let t: NodeJS.Timeout | undefined;
       await Promise.race([Promise.all([...inFlight]), new Promise((r) => (t = setTimeout(r, graceMs)))]);
       clearTimeout(t);
+      client.closeIdle();
     },
     runOnce,
   };

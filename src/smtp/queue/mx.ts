@@ -22,6 +22,8 @@ export interface MxResolver {
   resolveMx(domain: string): Promise<Array<{ exchange: string; priority: number }>>;
   resolve4(name: string): Promise<string[]>;
   resolve6(name: string): Promise<string[]>;
+  /** TXT records, each as its character strings (MTA-STS, RFC 8461 3.1). */
+  resolveTxt(name: string): Promise<string[][]>;
 }
 
 /** A resolver using `servers` ("ip" or "ip:port"), or the system's when empty. */

@@ -412,6 +412,18 @@ export function runStoreContract(backend: ContractBackend): void {
       assert.equal(await store.acquireLease('pop3:1', 'node-c', 60_000), true, 'an expired lease can be taken over');
     });
 
+    test('MTA-STS policies are cached per domain and replaced by a newer one', async () => {
+      assert.equal(await store.getMtaStsPolicy('example.net'), undefined);
+      const fetchedAt = new Date(Date.UTC(2026, 0, 1));
+      const first = { domain: 'example.net', id: '20260101', mode: 'enforce' as const, mx: ['mx1.example.net', '*.example.net'], maxAge: 86400, fetchedAt, expiresAt: new Date(fetchedAt.getTime() + 86400_000) };
+      await store.putMtaStsPolicy(first);
+      assert.deepEqual(await store.getMtaStsPolicy('example.net'), first);
+      const second = { ...first, id: '20260102', mode: 'testing' as const, mx: ['mx.example.net'], maxAge: 604800, expiresAt: new Date(fetchedAt.getTime() + 604800_000) };
+      await store.putMtaStsPolicy(second);
+      assert.deepEqual(await store.getMtaStsPolicy('example.net'), second);
+      assert.equal(await store.getMtaStsPolicy('example.com'), undefined);
+    });
+
     test('failed-login counters count within their window, concurrently, and clear', async () => {
       const keys = ['ip:192.0.2.1', 'login:alice@example.org'];
       assert.deepEqual(await store.countAuthFailures(keys, 60_000), [0, 0]);

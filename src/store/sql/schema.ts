@@ -141,6 +141,17 @@ export interface AuthFailuresTable {
   first_at: number;
 }
 
+export interface MtaStsPoliciesTable {
+  domain: string;
+  policy_id: string;
+  mode: string;
+  /** JSON array of the policy's mx patterns. */
+  mx: string;
+  max_age: number;
+  fetched_at: number;
+  expires_at: number;
+}
+
 export interface SieveScriptsTable {
   id: Generated<number>;
   account_id: number;
@@ -406,6 +417,7 @@ export interface Database {
   filter_lists: FilterListsTable;
   filter_senders: FilterSendersTable;
   auth_failures: AuthFailuresTable;
+  mta_sts_policies: MtaStsPoliciesTable;
   sieve_scripts: SieveScriptsTable;
   sieve_replies: SieveRepliesTable;
   monitor_probes: MonitorProbesTable;

@@ -12,6 +12,7 @@ import * as queue from './queue.js';
 import * as outbound from './outbound.js';
 import * as integrity from './integrity.js';
 import * as authFailures from './auth-failures.js';
+import * as mtaSts from './mta-sts.js';
 import * as filter from './filter.js';
 import * as sieve from './sieve.js';
 import * as certificates from './certificates.js';
@@ -29,7 +30,7 @@ import { toAccount, toDomain, toMailbox } from './rows.js';
 import { NotFound, OverQuota } from '../errors.js';
 import type { BlobStore } from '../blobs/blob-store.js';
 import type { AccountUpdate, ChangeBus, FlagUpdate, IntegrityCheckOptions, IntegrityProblem, ListMessagesOptions, NewAccount, Store, StoreStats } from '../store.js';
-import type { AuditContext, AuditEntry, NewMessage, StoredStructure, NewOutbound, QueueState, SpecialUse, AppendResult, FilterListKind, GreylistPolicy, AcmeAccount, SearchText, SearchTextExtractor, TextFilter } from '../types.js';
+import type { AuditContext, AuditEntry, NewMessage, StoredStructure, NewOutbound, QueueState, SpecialUse, AppendResult, FilterListKind, GreylistPolicy, AcmeAccount, MtaStsPolicy, SearchText, SearchTextExtractor, TextFilter } from '../types.js';
 
 /** Blobs unreferenced for less than this are a delivery in flight, not garbage. */
 export const DEFAULT_BLOB_GRACE_MS = 24 * 3600_000;
@@ -475,6 +476,14 @@ export class SqlStore implements Store {
   }
   pruneAuthFailures(windowMs: number) {
     return this.writes.run((tx) => authFailures.pruneFailures(tx, windowMs, Date.now()));
+  }
+
+  // MTA-STS policy cache
+  getMtaStsPolicy(domain: string) {
+    return mtaSts.getPolicy(this.db, domain);
+  }
+  async putMtaStsPolicy(policy: MtaStsPolicy) {
+    await this.writes.run((tx) => mtaSts.putPolicy(tx, policy));
   }
 
   // Maintenance
