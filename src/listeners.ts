@@ -171,6 +171,7 @@ function manageSieveFactory(context: ServerContext, address: ListenAddress): Lis
       commandTimeoutMs: config.limits.commandTimeoutSeconds * 1000,
       maxLineBytes: Math.min(config.limits.maxLineBytes, 8192),
       maxConnectionsPerIp: config.limits.maxConnectionsPerIp,
+      ...(context.sessions ? { sessions: context.sessions } : {}),
     }),
   );
 }

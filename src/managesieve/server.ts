@@ -16,6 +16,8 @@ import { LineParser, type ParsedLine } from './parser.js';
 import { ConnectionsPerIp } from '../net/per-ip.js';
 import { LineDeadline } from '../net/line-deadline.js';
 import { ManageSieveSession, type SessionConfig } from './session.js';
+import { describeManageSieve, describeManageSieveReply } from '../sessions/mask.js';
+import type { SessionObserver, SessionRecorder } from '../sessions/recorder.js';
 
 export interface ListenerConfig extends SessionConfig {
   tls?: { key: string | Buffer; cert: string | Buffer };
@@ -24,6 +26,8 @@ export interface ListenerConfig extends SessionConfig {
   commandTimeoutMs?: number;
   maxLineBytes: number;
   maxConnectionsPerIp: number;
+  /** Session history, traces and protocol counters (src/sessions). */
+  sessions?: SessionRecorder;
 }
 
 const MAX_BAD_COMMANDS = 20;
@@ -102,6 +106,7 @@ class Connection {
   private readonly onData = (chunk: Buffer): void => this.received(chunk);
   private readonly onClose = (): void => this.cleanup();
   private readonly deadline: LineDeadline | undefined;
+  private readonly observer: SessionObserver | undefined;
 
   constructor(
     private readonly listener: ManageSieveListener,
@@ -117,9 +122,21 @@ class Connection {
       c.commandTimeoutMs === undefined
         ? undefined
         : new LineDeadline(c.commandTimeoutMs, () => {
-            this.write('BYE "Command not completed in time"\r\n');
+            this.observer?.hint('timeout');
+            this.notice('BYE "Command not completed in time"');
             this.end();
           });
+    const raw = socket;
+    this.observer = c.sessions?.open('managesieve', {
+      clientIp: ip,
+      tls: null,
+      bytes: () => ({ in: raw.bytesRead, out: raw.bytesWritten }),
+      onKill: () => {
+        this.notice('BYE "Session ended by the administrator"');
+        this.end();
+      },
+    });
+    this.session.observer = this.observer;
   }
 
   private get log() {
@@ -128,14 +145,15 @@ class Connection {
 
   start(): void {
     this.attach(this.socket);
-    this.write(this.session.greeting());
+    this.reply(this.session.greeting());
     this.armIdle();
   }
 
   shutdown(): void {
     this.shuttingDown = true;
+    this.observer?.hint('shutdown');
     if (!this.busy && !this.closed) {
-      this.write('BYE (TRYLATER) "Server shutting down"\r\n');
+      this.notice('BYE (TRYLATER) "Server shutting down"');
       this.end();
     }
   }
@@ -173,7 +191,8 @@ class Connection {
       }
     } catch (err) {
       this.log.warn({ session: this.session.conn.id, remote: this.ip, err }, 'ManageSieve session failed; closing it');
-      this.write('BYE "Internal server error"\r\n');
+      this.observer?.hint('error');
+      this.notice('BYE "Internal server error"');
       this.end();
     } finally {
       this.busy = false;
@@ -184,22 +203,36 @@ class Connection {
   }
 
   private async handle(item: ParsedLine): Promise<void> {
+    const obs = this.observer;
     if (item.kind === 'bad') {
       this.session.badCommands++;
-      this.write(`NO "${item.message}"\r\n`);
+      obs?.command('other', () => `[malformed line: ${item.message}]`);
+      this.reply(`NO "${item.message}"\r\n`);
     } else if (item.kind === 'too-large') {
       this.session.badCommands++;
-      this.write(`NO (QUOTA/MAXSIZE) "A literal of ${item.size} bytes is over the limit of ${this.listener.config.maxScriptBytes} bytes"\r\n`);
+      obs?.command(item.command ?? 'other', () => `${item.command ?? '[command]'} [a literal of ${item.size} bytes over the limit, skipped]`);
+      this.reply(`NO (QUOTA/MAXSIZE) "A literal of ${item.size} bytes is over the limit of ${this.listener.config.maxScriptBytes} bytes"\r\n`);
     } else {
+      const state = this.session.state;
+      const inSasl = state.kind === 'unauthenticated' && state.sasl !== undefined;
+      const first = item.tokens[0];
+      const name = first?.kind === 'atom' ? first.value.toUpperCase() : 'other';
+      if (obs) {
+        const tokens = item.tokens;
+        if (inSasl) obs.clientLine(() => describeManageSieve(tokens, true, false));
+        else obs.command(name, () => describeManageSieve(tokens, false, obs.bodies));
+      }
       const r = await this.session.handle(item.tokens);
+      if (!inSasl && name === 'LOGOUT' && r.then === 'close') obs?.hint('quit');
       if (r.delayMs && r.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, r.delayMs));
       if (this.closed) return;
-      this.write(r.text);
+      this.reply(r.text);
       if (r.then === 'close') return this.end();
       if (r.then === 'starttls') return this.startTls();
     }
     if (this.session.badCommands >= MAX_BAD_COMMANDS) {
-      this.write('BYE "Too many bad commands"\r\n');
+      obs?.hint('error');
+      this.notice('BYE "Too many bad commands"');
       this.end();
     }
   }
@@ -223,10 +256,28 @@ class Connection {
       return;
     }
     this.session.tlsStarted();
+    this.observer?.setTls(secure.getProtocol());
     this.queue.length = 0;
     this.parser.reset();
     // RFC 5804 2.2: the capabilities again, now that TLS is up.
-    this.write(this.session.capabilities() + 'OK "TLS negotiation successful"\r\n');
+    this.reply(this.session.capabilities() + 'OK "TLS negotiation successful"\r\n');
+  }
+
+  /** A response (one or more lines, CRLF-terminated): counted and traced, then sent. */
+  private reply(text: string): void {
+    if (this.closed || this.socket.destroyed) return;
+    const obs = this.observer;
+    if (obs) {
+      // The status line is the last one; NO and BYE count as errors.
+      const status = /(?:^|\n)(NO|BYE)\b[^\n]*\r\n$/.exec(text)?.[1];
+      obs.reply(() => describeManageSieveReply(text, obs.bodies), status);
+    }
+    this.write(text);
+  }
+
+  /** A line of the connection itself (BYE on timeout, kill, shutdown): counted and traced, then sent. */
+  private notice(line: string): void {
+    this.reply(`${line}\r\n`);
   }
 
   private write(text: string): void {
@@ -247,7 +298,8 @@ class Connection {
     this.disarm();
     this.timer = setTimeout(() => {
       if (this.busy || this.closed) return;
-      this.write('BYE "Disconnected for inactivity"\r\n');
+      this.observer?.hint('timeout');
+      this.notice('BYE "Disconnected for inactivity"');
       this.end();
     }, this.listener.config.idleTimeoutMs);
   }
@@ -262,6 +314,7 @@ class Connection {
     this.disarm();
     this.deadline?.stop();
     this.session.state = { kind: 'closed' };
+    this.observer?.end('dropped');
     this.resolveDone();
   }
 }

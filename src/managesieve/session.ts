@@ -20,6 +20,7 @@ import { CAPABILITIES } from '../sieve/grammar.js';
 import { compileScript, validScriptName } from '../sieve/validator.js';
 import { SieveError } from '../sieve/errors.js';
 import { encodeString, type Token } from './parser.js';
+import type { SessionObserver } from '../sessions/recorder.js';
 
 export interface SessionLogger {
   info(o: object, msg?: string): void;
@@ -60,6 +61,8 @@ const no = (text: string, code?: string): Response => ({ text: `NO${code ? ` (${
 export class ManageSieveSession {
   state: State = { kind: 'unauthenticated' };
   badCommands = 0;
+  /** Session history, traces and protocol counters (src/sessions); set by the connection. */
+  observer: SessionObserver | undefined;
 
   constructor(
     readonly config: SessionConfig,
@@ -285,6 +288,7 @@ export class ManageSieveSession {
   private async login(username: string, password: string): Promise<Response> {
     const { store, logger } = this.config;
     const r = await authenticate(store, username, password, this.conn.remoteAddress, this.config.throttle ? { throttle: this.config.throttle } : {});
+    this.observer?.login(r.ok ? r.account.address : username, r.ok);
     if (!r.ok) {
       logger.info({ session: this.conn.id, remote: this.conn.remoteAddress, user: username, failure: r.failure }, 'ManageSieve login failed');
       const delayMs = Math.max(this.config.authFailureDelayMs ?? 0, r.delayMs);

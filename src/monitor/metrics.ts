@@ -25,7 +25,8 @@ export interface MonitorMetrics {
 }
 
 /** The protocols with a steadymail_<protocol>_commands_total family. */
-const COMMAND_FAMILIES = ['imap', 'pop3', 'smtp'] as const;
+const COMMAND_FAMILIES = ['imap', 'pop3', 'smtp', 'managesieve'] as const;
+const FAMILY_NAMES: Record<(typeof COMMAND_FAMILIES)[number], string> = { imap: 'IMAP', pop3: 'POP3', smtp: 'SMTP', managesieve: 'ManageSieve' };
 
 /**
  * Per-protocol session figures of this process (src/sessions), read at scrape time. They
@@ -36,7 +37,7 @@ function registerSessionCounters(registry: Registry, c: SessionCounters): void {
   for (const protocol of COMMAND_FAMILIES) {
     new Counter({
       name: `steadymail_${protocol}_commands_total`,
-      help: `${protocol.toUpperCase()} commands received, by command ("other": not a known command)`,
+      help: `${FAMILY_NAMES[protocol]} commands received, by command ("other": not a known command)`,
       labelNames: ['command'],
       registers: [registry],
       collect() {
@@ -47,7 +48,7 @@ function registerSessionCounters(registry: Registry, c: SessionCounters): void {
   }
   new Counter({
     name: 'steadymail_command_errors_total',
-    help: 'Error replies per protocol: IMAP NO/BAD, POP3 -ERR, SMTP 4xx/5xx, webmail sign-in refused (4xx)',
+    help: 'Error replies per protocol: IMAP NO/BAD, POP3 -ERR, SMTP 4xx/5xx, ManageSieve NO/BYE, webmail sign-in refused (4xx)',
     labelNames: ['protocol', 'kind'],
     registers: [registry],
     collect() {

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { maskImap, maskManageSieve, maskPop3, maskSmtp, summariseBody } from './mask.js';
+import { describeManageSieve, describeManageSieveReply, maskImap, maskManageSieve, maskPop3, maskSmtp, summariseBody } from './mask.js';
 
 const sha = (s: string) => createHash('sha256').update(s).digest('hex');
 
@@ -35,4 +35,20 @@ test('POP3, SMTP and ManageSieve credentials are masked; SASL lines entirely', (
   assert.equal(maskSmtp('cGFzc3dvcmQ=', true), '***');
   assert.equal(maskManageSieve('AUTHENTICATE "PLAIN" "AGFsaWNlAHg="', false), 'AUTHENTICATE "PLAIN" ***');
   assert.equal(summariseBody('abc'), `[3 bytes sha256 ${sha('abc')}]`);
+});
+
+test('ManageSieve commands: AUTHENTICATE keeps the mechanism only, scripts and large literals are size and hash', () => {
+  const atom = (value: string) => ({ kind: 'atom' as const, value });
+  const str = (value: string, literal = false) => ({ kind: 'string' as const, value, literal });
+  assert.equal(describeManageSieve([atom('AUTHENTICATE'), str('PLAIN'), str('AGFsaWNlAHMzY3JldA==')], false, false), 'AUTHENTICATE "PLAIN" ***');
+  assert.equal(describeManageSieve([atom('Authenticate'), str('PLAIN'), str('AGFsaWNlAHMzY3JldA==', true)], false, true), 'Authenticate "PLAIN" ***');
+  assert.equal(describeManageSieve([atom('AUTHENTICATE'), str('LOGIN')], false, false), 'AUTHENTICATE "LOGIN"');
+  assert.equal(describeManageSieve([str('czNjcmV0')], true, true), '***');
+  const script = 'keep;\r\n';
+  assert.equal(describeManageSieve([atom('PUTSCRIPT'), str('home'), str(script, true)], false, false), `PUTSCRIPT "home" {7+} [7 bytes sha256 ${sha(script)}]`);
+  assert.equal(describeManageSieve([atom('PUTSCRIPT'), str('home'), str(script, true)], false, true), `PUTSCRIPT "home" {7+} ${JSON.stringify(script)}`);
+  assert.equal(describeManageSieve([atom('CHECKSCRIPT'), str('keep;')], false, false), `CHECKSCRIPT [5 bytes sha256 ${sha('keep;')}]`);
+  assert.equal(describeManageSieve([atom('HAVESPACE'), str('a "b"'), { kind: 'number', value: 120 }], false, false), 'HAVESPACE "a \\"b\\"" 120');
+  assert.equal(describeManageSieveReply(`{7}\r\n${script}\r\nOK "Getscript completed"\r\n`, false), `{7} [7 bytes sha256 ${sha(script)}] OK "Getscript completed"`);
+  assert.equal(describeManageSieveReply('"home" ACTIVE\r\nOK "Listscripts completed"\r\n', false), '"home" ACTIVE | OK "Listscripts completed"');
 });

@@ -41,6 +41,44 @@ export function maskManageSieve(line: string, inSasl: boolean): string {
   return m ? (line.length > m[1]!.length ? `${m[1]!} ${MASK}` : line) : line;
 }
 
+/** A ManageSieve token as the framing gives it (src/managesieve/parser.ts). */
+export type ManageSieveToken = { kind: 'atom'; value: string } | { kind: 'number'; value: number } | { kind: 'string'; value: string; literal: boolean };
+
+/**
+ * ManageSieve: one command as the framing parsed it, as a trace shows it. AUTHENTICATE
+ * keeps its mechanism only (maskManageSieve), a SASL line is masked whole; a script
+ * (PUTSCRIPT, CHECKSCRIPT) and any literal over 256 bytes is size and hash unless `bodies`.
+ */
+export function describeManageSieve(tokens: readonly ManageSieveToken[], inSasl: boolean, bodies: boolean): string {
+  if (inSasl) return maskManageSieve('', true);
+  const command = tokens[0]?.kind === 'atom' ? tokens[0].value.toUpperCase() : '';
+  if (command === 'AUTHENTICATE') {
+    const mech = tokens[1]?.kind === 'string' ? tokens[1].value : '';
+    return maskManageSieve(`${tokens[0]!.value} "${mech.replace(/["\\]/g, '')}"${tokens.length > 2 ? ' <response>' : ''}`, false);
+  }
+  const script = command === 'PUTSCRIPT' ? 2 : command === 'CHECKSCRIPT' ? 1 : -1;
+  return tokens
+    .map((t, i) => {
+      if (t.kind !== 'string') return String(t.value);
+      const size = Buffer.byteLength(t.value, 'utf8');
+      const shown = !bodies && (i === script || size > 256) ? summariseBody(Buffer.from(t.value, 'utf8')) : JSON.stringify(t.value);
+      return t.literal ? `{${size}+} ${shown}` : shown;
+    })
+    .join(' ');
+}
+
+/** A ManageSieve reply as a trace shows it: one line; GETSCRIPT's script as size and hash unless `bodies`. */
+export function describeManageSieveReply(text: string, bodies: boolean): string {
+  const lit = /^\{(\d+)\}\r\n/.exec(text);
+  if (lit) {
+    const data = Buffer.from(text.slice(lit[0].length), 'utf8').subarray(0, Number(lit[1]));
+    const rest = Buffer.from(text.slice(lit[0].length), 'utf8').subarray(data.length).toString('utf8');
+    const shown = bodies ? JSON.stringify(data.toString('utf8')) : summariseBody(data);
+    return `${lit[0].trim()} ${shown}${rest.replace(/\r\n/g, ' ').trimEnd()}`;
+  }
+  return text.replace(/\r\n$/, '').replace(/\r\n/g, ' | ');
+}
+
 /**
  * IMAP (RFC 9051): LOGIN's password (quoted, atom or literal), AUTHENTICATE's initial
  * response; literals of APPEND summarised unless `bodies`. `raw` is a whole command as
