@@ -96,8 +96,14 @@ export async function benchWebmailApi(messages = 100_000, runs = 7): Promise<Web
         return median(times);
       };
       const list = `/api/folders/${inbox}/messages?limit=50`;
+      // The uncached threaded request also as CPU time of this process (server and client):
+      // unlike its wall time, that does not grow when other work shares the machine.
+      const cpu = process.cpuUsage();
+      const uncached = await get(`${list}&threads=1&order=asc`);
+      const used = process.cpuUsage(cpu);
       const ms: Record<string, number> = {
-        'threading the whole folder (one uncached threaded request)': await get(`${list}&threads=1&order=asc`),
+        'threading the whole folder (one uncached threaded request)': uncached,
+        'the same request, CPU time (server and client)': (used.user + used.system) / 1000,
         'first page, by date': await measure(list),
         'first page, by subject': await measure(`${list}&sort=subject&order=asc`),
         'first page, by sender': await measure(`${list}&sort=from&order=asc`),
@@ -125,7 +131,7 @@ export function webmailSection(r: WebmailBenchResult): string[] {
   return [
     `## Webmail API: a folder of ${r.messages.toLocaleString('en')} messages (SQLite)`,
     '',
-    'Median of 7 requests after one warm-up, over HTTP on loopback, client in the same process. Pages are 50 messages. The first threaded page threads the whole folder by Message-ID, In-Reply-To and References; the warm-up request pays that once and the order is kept until the folder changes (the first row is one such uncached request). Body searches go through the store\'s full-text index.',
+    'Median of 7 requests after one warm-up, over HTTP on loopback, client in the same process. Pages are 50 messages. The first threaded page threads the whole folder by Message-ID, In-Reply-To and References; the warm-up request pays that once and the order is kept until the folder changes (the first row is one such uncached request, the second its CPU time, which unlike wall time does not grow when other work shares the machine). Body searches go through the store\'s full-text index.',
     '',
     '| request | time |',
     '|---|---:|',

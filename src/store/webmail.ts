@@ -73,6 +73,22 @@ export interface MessageFilter {
   flagged?: boolean;
 }
 
+/** What threading a folder needs of one message (read from its cached MIME index). */
+export interface ThreadHeaders {
+  uid: number;
+  /** The cached index's format version (null when it has none): the caller decides whether it can use the rest. */
+  indexVersion: number | null;
+  /** Internal date, milliseconds since the epoch. */
+  internalDate: number;
+  size: number;
+  /** The index's sort keys (RFC 5256 base subject; first sender); '' when absent. */
+  subject: string;
+  from: string;
+  messageId: string | null;
+  inReplyTo: string | null;
+  references: string[];
+}
+
 export interface WebmailStore {
   createSession(session: NewWebmailSession): Promise<WebmailSession>;
   /** The unexpired session with this token hash. */
@@ -103,6 +119,12 @@ export interface WebmailStore {
    * applied; `total` is the number of matches, counted up to `maxMatches` (default 10,000).
    */
   filterMessages(mailboxIds: number[], filter: MessageFilter, offset: number, limit: number, maxMatches?: number): Promise<{ messages: MessageMeta[]; total: number }>;
+  /**
+   * The threading headers of every message in the mailbox (unread / flagged only when
+   * asked), by uid, extracted from the cached structures in the database: no structure
+   * is carried whole or parsed in the process.
+   */
+  threadHeaders(mailboxId: number, only?: { unread?: boolean; flagged?: boolean }): Promise<ThreadHeaders[]>;
   /** Like filterMessages, but yields candidates newest first in batches (for body search). */
   scanMessages(mailboxIds: number[], filter: MessageFilter, batchSize: number): AsyncIterable<MessageMeta[]>;
 }

@@ -131,9 +131,7 @@ export function messageRoutes(api: FastifyInstance, ctx: ApiContext, cookieAuthO
     const key = `${box.id}:${box.highestModseq}:${sort}:${descending}:${unread}:${flagged}`;
     const hit = threadCache.get(key);
     if (hit) return hit;
-    const all = await store.listMessages(box.id);
-    const chosen = all.filter((m) => (!unread || !m.flags.includes('\\Seen')) && (!flagged || m.flags.includes('\\Flagged')));
-    const result = threadFolder(chosen, sort, descending);
+    const result = threadFolder(await store.webmail.threadHeaders(box.id, { unread, flagged }), sort, descending);
     if (threadCache.size >= THREAD_CACHE_ENTRIES) threadCache.delete(threadCache.keys().next().value as string);
     threadCache.set(key, result);
     return result;

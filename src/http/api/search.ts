@@ -93,7 +93,9 @@ export function searchRoutes(api: FastifyInstance, ctx: ApiContext): void {
       // Not indexed yet (the backlog indexer has not reached them): read them, newest first.
       const unindexed = [...found.unindexed].sort((a, b) => b - a);
       for (let i = 0; i < unindexed.length && scanned < max; i += BATCH) {
-        for (const meta of await store.getMessages(mailboxId, unindexed.slice(i, i + BATCH))) {
+        // getMessages answers in uid order: newest first here too, or the limit would cut the newest.
+        const batch = (await store.getMessages(mailboxId, unindexed.slice(i, i + BATCH))).sort((a, b) => b.uid - a.uid);
+        for (const meta of batch) {
           if (scanned >= max) break;
           if (!matchesFilter(meta, filter)) continue;
           scanned++;

@@ -4,13 +4,14 @@
 // and the folder is listed thread by thread so that paging never splits the grouping.
 //
 // Rules:
-// - Pure over the stored MIME index (no blob reads), as IMAP THREAD is.
+// - Pure over the headers the store extracts from the cached MIME index (no blob reads,
+//   no structure parsed here), as IMAP THREAD is.
 // - Thread order: by the thread's newest message for the date sort, else by its first
 //   message's sort key; inside a thread, oldest first, a reply one level deeper than
 //   the message it answers (capped at MAX_DEPTH).
 
-import { readMessageIndex } from '../../mime/index.js';
-import type { MessageMeta } from '../../store/types.js';
+import { MESSAGE_INDEX_VERSION } from '../../mime/index.js';
+import type { ThreadHeaders } from '../../store/webmail.js';
 import type { SortField } from './types.js';
 
 const MAX_DEPTH = 8;
@@ -52,19 +53,19 @@ function find(parent: number[], i: number): number {
   return r;
 }
 
-export function threadFolder(messages: MessageMeta[], sort: SortField, descending: boolean): ThreadedFolder {
+export function threadFolder(messages: ThreadHeaders[], sort: SortField, descending: boolean): ThreadedFolder {
   const items: Item[] = messages.map((m) => {
-    const index = readMessageIndex(m.structure);
-    const d = index?.decoded;
-    const refs = d ? (d.references.length > 0 ? d.references : d.inReplyTo ? [d.inReplyTo] : []) : [];
+    // A structure of another index version is read as having no headers (it is recomputed elsewhere).
+    const h = m.indexVersion === MESSAGE_INDEX_VERSION ? m : null;
+    const refs = h ? (h.references.length > 0 ? h.references : h.inReplyTo ? [h.inReplyTo] : []) : [];
     return {
       uid: m.uid,
-      date: m.internalDate.getTime(),
+      date: m.internalDate,
       size: m.size,
-      subject: index?.sort.subject ?? '',
-      from: index?.sort.from ?? '',
-      messageId: d?.messageId ?? null,
-      refs: d?.inReplyTo && !refs.includes(d.inReplyTo) ? [...refs, d.inReplyTo] : refs,
+      subject: h?.subject ?? '',
+      from: h?.from ?? '',
+      messageId: h?.messageId ?? null,
+      refs: h?.inReplyTo && !refs.includes(h.inReplyTo) ? [...refs, h.inReplyTo] : refs,
     };
   });
   const parent = items.map((_, i) => i);

@@ -441,6 +441,39 @@ export function runStoreContract(backend: ContractBackend): void {
       assert.deepEqual(await store.countAuthFailures(keys, 60_000), [0, 0]);
     });
 
+    test('webmail threadHeaders: the threading headers of a mailbox, by uid, without the whole structure', async () => {
+      const indexed = (subject: string, from: string, messageId: string | null, inReplyTo: string | null, references: string[]) => ({
+        version: 1,
+        root: { children: [] },
+        sort: { subject, from, to: '' },
+        decoded: { subject, messageId, inReplyTo, references, from: [] },
+      });
+      const root = await store.appendMessage(
+        inbox,
+        await storeMessage(store, 'one', { internalDate: new Date(1_000_000), flags: ['\\Seen'], structure: indexed('HELLO "WORLD"', 'ann@example.org', '<a@x>', null, []) }),
+      );
+      const reply = await store.appendMessage(
+        inbox,
+        await storeMessage(store, 'two!', { internalDate: new Date(2_000_000), flags: ['\\Flagged'], structure: indexed('HÉLLO', '', '<b@x>', '<a@x>', ['<r@x>', '<a@x>']) }),
+      );
+      const legacy = await store.appendMessage(inbox, await storeMessage(store, 'three', { internalDate: new Date(3_000_000) }));
+      await store.appendMessage((await store.getMailbox(alice.id, 'Sent'))!.id, await storeMessage(store, 'elsewhere', { structure: indexed('S', '', '<s@x>', null, []) }));
+
+      const all = await store.webmail.threadHeaders(inbox);
+      assert.deepEqual(all, [
+        { uid: root.uid, indexVersion: 1, internalDate: 1_000_000, size: 3, subject: 'HELLO "WORLD"', from: 'ann@example.org', messageId: '<a@x>', inReplyTo: null, references: [] },
+        { uid: reply.uid, indexVersion: 1, internalDate: 2_000_000, size: 4, subject: 'HÉLLO', from: '', messageId: '<b@x>', inReplyTo: '<a@x>', references: ['<r@x>', '<a@x>'] },
+        // A structure without the index's fields: no headers, and no version to trust.
+        { uid: legacy.uid, indexVersion: null, internalDate: 3_000_000, size: 5, subject: '', from: '', messageId: null, inReplyTo: null, references: [] },
+      ]);
+      assert.deepEqual((await store.webmail.threadHeaders(inbox, { unread: true })).map((h) => h.uid), [reply.uid, legacy.uid]);
+      assert.deepEqual((await store.webmail.threadHeaders(inbox, { flagged: true })).map((h) => h.uid), [reply.uid]);
+      assert.deepEqual((await store.webmail.threadHeaders(inbox, { unread: true, flagged: true })).map((h) => h.uid), [reply.uid]);
+      await store.expungeMessages(inbox, [reply.uid]);
+      assert.deepEqual((await store.webmail.threadHeaders(inbox)).map((h) => h.uid), [root.uid, legacy.uid]);
+      assert.deepEqual(await store.webmail.threadHeaders(999_999), []);
+    });
+
     test('stats count what is stored', async () => {
       const msg = await storeMessage(store, '12345');
       await store.appendMessage(inbox, msg);

@@ -10,6 +10,7 @@ import type {
   MessageFilter,
   MessagePageQuery,
   NewWebmailSession,
+  ThreadHeaders,
   WebmailRecipient,
   WebmailSession,
   WebmailSettings,
@@ -31,6 +32,16 @@ const COLUMNS = ['mailbox_id', 'uid', 'message_id', 'modseq', 'flags', 'keywords
 const FLAGGED_BIT = FLAG_BITS['\\Flagged'];
 /** A header search counts at most this many matches (the total is then "at least"). */
 export const FILTER_MAX_MATCHES = 10_000;
+
+/** Where threadHeaders finds its values in a cached structure (mime/types MessageIndex). */
+const THREAD_PATHS = [['version'], ['sort', 'subject'], ['sort', 'from'], ['decoded', 'messageId'], ['decoded', 'inReplyTo'], ['decoded', 'references']] as const;
+
+interface ThreadRow {
+  uid: number | string;
+  internal_date: number | string;
+  size: number | string;
+  h: string;
+}
 
 function likePattern(s: string): string {
   return `%${s.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
@@ -207,6 +218,41 @@ export class SqlWebmailStore implements WebmailStore {
       total = Number(c?.n ?? 0);
     }
     return { messages, total };
+  }
+
+  async threadHeaders(mailboxId: number, only: { unread?: boolean; flagged?: boolean } = {}): Promise<ThreadHeaders[]> {
+    // The structure is parsed once per row inside the database, and only six small
+    // values come back (as one JSON array, in the order of THREAD_PATHS).
+    const where = sql.join(
+      [
+        sql`mailbox_id = ${mailboxId}`,
+        ...(only.unread ? [sql`(flags & ${SEEN_BIT}) = 0`] : []),
+        ...(only.flagged ? [sql`(flags & ${FLAGGED_BIT}) <> 0`] : []),
+      ],
+      sql` and `,
+    );
+    const query =
+      this.dialect === 'sqlite'
+        ? sql<ThreadRow>`select uid, internal_date, size, json_extract(structure, ${sql.join(THREAD_PATHS.map((p) => sql.lit('$.' + p.join('.'))))}) as h
+            from messages where ${where} order by uid`
+        : sql<ThreadRow>`select uid, internal_date, size, jsonb_build_array(${sql.join(THREAD_PATHS.map((p) => sql`s #> ${sql.lit('{' + p.join(',') + '}')}`))})::text as h
+            from (select uid, internal_date, size, structure::jsonb as s from messages where ${where} offset 0) m order by uid`;
+    const rows = (await query.execute(this.db)).rows;
+    return rows.map((r) => {
+      const h: unknown = JSON.parse(r.h);
+      const [version, subject, from, messageId, inReplyTo, references] = Array.isArray(h) ? (h as unknown[]) : [];
+      return {
+        uid: Number(r.uid),
+        indexVersion: typeof version === 'number' ? version : null,
+        internalDate: Number(r.internal_date),
+        size: Number(r.size),
+        subject: typeof subject === 'string' ? subject : '',
+        from: typeof from === 'string' ? from : '',
+        messageId: typeof messageId === 'string' ? messageId : null,
+        inReplyTo: typeof inReplyTo === 'string' ? inReplyTo : null,
+        references: Array.isArray(references) ? references.filter((x): x is string => typeof x === 'string') : [],
+      };
+    });
   }
 
   private filtered(mailboxIds: number[], f: MessageFilter) {
