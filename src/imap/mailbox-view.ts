@@ -5,7 +5,8 @@
 // - MSNs change only when this view reports it: EXPUNGE/VANISHED shrink the map,
 //   EXISTS grows it. Other sessions' changes arrive as "dirty" marks from the
 //   ChangeBus and are read back with changesSince() at the moments the session
-//   allows (sync()).
+//   allows (sync()). The read goes through the mailbox's MailboxFeed, shared by
+//   all sessions of this process that have the mailbox selected.
 // - EXPUNGE is never sent while answering FETCH, STORE or SEARCH: such expunges
 //   wait in `pendingExpunge`, the message keeps its MSN, and fetching it returns
 //   nothing until the next allowed moment.
@@ -16,6 +17,7 @@
 //   claiming; IMAP4rev2 sessions neither see nor claim them (RFC 9051 removed it).
 
 import type { Store } from '../store/store.js';
+import { acquireFeed, type MailboxFeed } from './mailbox-feed.js';
 import type { Mailbox, MessageMeta, SystemFlag } from '../store/types.js';
 import { hasNumberAbove, resolveSequenceSet, type SequenceSet } from './parser/index.js';
 import { bad } from './errors.js';
@@ -57,6 +59,10 @@ export class MailboxView {
   private readonly pendingExpunge = new Set<number>();
   readonly keywords = new Set<string>();
   private dirty = false;
+  /** The feed generation of the last change event this view heard (reads must be at least this fresh). */
+  private dirtyGeneration = 0;
+  /** dirtyGeneration as it was when the running sync started. */
+  private dirtyGenerationOfSync = 0;
   /** The messages that are \Recent in this session. */
   readonly recent = new Set<number>();
   private recentMode: RecentMode = 'off';
@@ -69,6 +75,7 @@ export class MailboxView {
 
   private constructor(
     private readonly store: Store,
+    private readonly feed: MailboxFeed,
     mailbox: Mailbox,
     readOnly: boolean,
   ) {
@@ -82,11 +89,13 @@ export class MailboxView {
 
   /** Subscribes first, then reads: a change between the two is seen twice and deduplicated, never lost. */
   static async open(store: Store, mailbox: Mailbox, readOnly: boolean, onChange: () => void, recent: RecentMode = 'off'): Promise<MailboxView> {
-    const view = new MailboxView(store, mailbox, readOnly);
+    const feed = acquireFeed(store, mailbox.id);
+    const view = new MailboxView(store, feed, mailbox, readOnly);
     view.recentMode = recent;
-    view.unsubscribe = store.bus.subscribe(mailbox.accountId, (ev) => {
+    const unsubscribe = store.bus.subscribe(mailbox.accountId, (ev) => {
       if ('mailboxId' in ev) {
         if (ev.mailboxId !== view.mailboxId) return;
+        view.dirtyGeneration = feed.note(ev);
         view.dirty = true;
         onChange();
       } else if (ev.kind === 'mailbox-deleted' && ev.name === view.name) {
@@ -97,6 +106,10 @@ export class MailboxView {
         else if (view.name.startsWith(ev.name + '/')) view.name = ev.newName + view.name.slice(ev.name.length);
       }
     });
+    view.unsubscribe = () => {
+      unsubscribe();
+      feed.unref();
+    };
     try {
       const fresh = (await store.getMailboxById(mailbox.id)) ?? mailbox;
       view.modseq = fresh.highestModseq;
@@ -118,6 +131,7 @@ export class MailboxView {
 
   close(): void {
     this.unsubscribe();
+    this.unsubscribe = () => undefined;
   }
 
   get count(): number {
@@ -222,8 +236,8 @@ export class MailboxView {
     if (this.recentMode === 'claim' && uids.some((u) => u > this.claimedTo)) {
       // A read first: when many sessions have the mailbox selected, only the first
       // to arrive finds anything to take, and the others need no write.
-      const peek = await this.store.claimRecent(this.mailboxId, false);
-      const r = peek.from <= peek.to ? await this.store.claimRecent(this.mailboxId, true) : peek;
+      // The feed makes that read (and the claim) once per change for the whole process.
+      const r = await this.feed.claimRecent(this.dirtyGenerationOfSync);
       if (r.from <= r.to) {
         for (const uid of uids) if (uid >= r.from && uid <= r.to) this.recent.add(uid);
         this.claimedTo = Math.max(this.claimedTo, r.to);
@@ -291,7 +305,8 @@ export class MailboxView {
     const out: Buffer[] = [];
     if (this.dirty) {
       this.dirty = false;
-      const changes = await this.store.changesSince(this.mailboxId, this.modseq);
+      this.dirtyGenerationOfSync = this.dirtyGeneration;
+      const changes = await this.feed.changesSince(this.modseq, this.dirtyGeneration);
       for (const uid of changes.vanished) if (this.msnOf(uid) > 0) this.pendingExpunge.add(uid);
       const added: number[] = [];
       let newKeyword = false;
