@@ -1,13 +1,11 @@
 // IMAP benchmarks over real sockets (not tests: numbers for people to read).
-// `node --import tsx bench/imap.ts [messages] [idleConnections]`
-// Measures FETCH of headers and full bodies, SEARCH (full-text index), APPEND rate
-// and memory per IDLE connection. Results are printed as a Markdown table.
+// `node --import tsx bench/imap.ts [messages]`, or the `imap` section of `npm run bench`.
+// Measures FETCH of headers and full bodies, SEARCH (full-text index) and the APPEND
+// rate; memory per IDLE connection is the `imap-idle` section (bench/imap-idle.ts).
 
 import { indexMessage, toStoredStructure } from '../src/mime/index.js';
 import { RawClient, startServer } from '../test/imap/harness.js';
 
-const MESSAGES = Number(process.argv[2] ?? 1000);
-const IDLERS = Number(process.argv[3] ?? 1000);
 
 function message(i: number): Buffer {
   const body = Array.from({ length: 60 }, (_, l) => `Line ${l} of message ${i}: the quick brown fox jumps over the lazy dog.`).join('\r\n');
@@ -24,73 +22,65 @@ async function timed(label: string, fn: () => Promise<number>, rows: string[][])
   console.log(label, ms.toFixed(0), 'ms');
 }
 
-const h = await startServer({ limits: { maxLineBytes: 65536, maxLiteralBytes: 50 << 20, idleTimeoutMs: 600_000, maxConnectionsPerIp: IDLERS + 10, authFailureDelayMs: 0 } });
-const rows: string[][] = [];
-try {
-  const inbox = (await h.store.getMailbox(h.account.id, 'INBOX'))!;
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: 20 }, async () => {
-      while (next < MESSAGES) {
-        const raw = message(next++);
-        const blob = await h.store.blobs.put(raw);
-        await h.store.appendMessage(inbox.id, { blobId: blob.id, size: blob.size, internalDate: new Date(), structure: toStoredStructure(indexMessage(raw)) });
+/** Fills one mailbox with `messages` messages, then times FETCH, SEARCH and APPEND over one real connection. */
+export async function benchImap(messages = 1000): Promise<string[][]> {
+  const h = await startServer({ limits: { maxLineBytes: 65536, maxLiteralBytes: 50 << 20, idleTimeoutMs: 600_000, maxConnectionsPerIp: 20, authFailureDelayMs: 0 } });
+  const rows: string[][] = [];
+  try {
+    const inbox = (await h.store.getMailbox(h.account.id, 'INBOX'))!;
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: 20 }, async () => {
+        while (next < messages) {
+          const raw = message(next++);
+          const blob = await h.store.blobs.put(raw);
+          await h.store.appendMessage(inbox.id, { blobId: blob.id, size: blob.size, internalDate: new Date(), structure: toStoredStructure(indexMessage(raw)) });
+        }
+      }),
+    );
+    const c = await RawClient.connect(h.port);
+    await c.login();
+    await c.cmd('s', 'SELECT INBOX');
+    await timed(`FETCH ${messages} headers (FLAGS, HEADER.FIELDS)`, async () => {
+      await c.cmd('f', `FETCH 1:* (UID FLAGS BODY.PEEK[HEADER.FIELDS (FROM TO SUBJECT DATE)])`, 120_000);
+      return messages;
+    }, rows);
+    await timed(`FETCH ${messages} ENVELOPE + BODYSTRUCTURE`, async () => {
+      await c.cmd('e', `FETCH 1:* (ENVELOPE BODYSTRUCTURE)`, 120_000);
+      return messages;
+    }, rows);
+    await timed(`FETCH ${messages} full bodies (BODY.PEEK[])`, async () => {
+      await c.cmd('b', `FETCH 1:* (BODY.PEEK[])`, 120_000);
+      return messages;
+    }, rows);
+    await timed(`SEARCH BODY over ${messages} (index)`, async () => {
+      await c.cmd('x', 'SEARCH BODY needle', 120_000);
+      return messages;
+    }, rows);
+    await timed(`SEARCH FROM over ${messages} (index)`, async () => {
+      await c.cmd('y', 'SEARCH FROM s500', 120_000);
+      return messages;
+    }, rows);
+    const appendRaw = message(0).toString();
+    await timed('APPEND 200 messages, one client', async () => {
+      for (let i = 0; i < 200; i++) {
+        c.write(`a${i} APPEND INBOX {${Buffer.byteLength(appendRaw)}+}\r\n${appendRaw}\r\n`);
+        await c.until(`a${i}`);
       }
-    }),
-  );
-  const c = await RawClient.connect(h.port);
-  await c.login();
-  await c.cmd('s', 'SELECT INBOX');
-  await timed(`FETCH ${MESSAGES} headers (FLAGS, HEADER.FIELDS)`, async () => {
-    await c.cmd('f', `FETCH 1:* (UID FLAGS BODY.PEEK[HEADER.FIELDS (FROM TO SUBJECT DATE)])`, 120_000);
-    return MESSAGES;
-  }, rows);
-  await timed(`FETCH ${MESSAGES} ENVELOPE + BODYSTRUCTURE`, async () => {
-    await c.cmd('e', `FETCH 1:* (ENVELOPE BODYSTRUCTURE)`, 120_000);
-    return MESSAGES;
-  }, rows);
-  await timed(`FETCH ${MESSAGES} full bodies (BODY.PEEK[])`, async () => {
-    await c.cmd('b', `FETCH 1:* (BODY.PEEK[])`, 120_000);
-    return MESSAGES;
-  }, rows);
-  await timed(`SEARCH BODY over ${MESSAGES} (index)`, async () => {
-    await c.cmd('x', 'SEARCH BODY needle', 120_000);
-    return MESSAGES;
-  }, rows);
-  await timed(`SEARCH FROM over ${MESSAGES} (index)`, async () => {
-    await c.cmd('y', 'SEARCH FROM s500', 120_000);
-    return MESSAGES;
-  }, rows);
-  const appendRaw = message(0).toString();
-  await timed('APPEND 200 messages, one client', async () => {
-    for (let i = 0; i < 200; i++) {
-      c.write(`a${i} APPEND INBOX {${Buffer.byteLength(appendRaw)}+}\r\n${appendRaw}\r\n`);
-      await c.until(`a${i}`);
-    }
-    return 200;
-  }, rows);
-  c.close();
-
-  global.gc?.();
-  const before = process.memoryUsage();
-  const idlers: RawClient[] = [];
-  for (let i = 0; i < IDLERS; i++) {
-    const k = await RawClient.connect(h.port);
-    await k.login();
-    await k.cmd('s', 'SELECT INBOX');
-    k.write('i IDLE\r\n');
-    await k.next();
-    idlers.push(k);
+      return 200;
+    }, rows);
+    c.close();
+  } finally {
+    await h.close();
   }
-  global.gc?.();
-  const after = process.memoryUsage();
-  // Client sockets live in this process too; the figure is an upper bound.
-  const perConn = (after.rss - before.rss) / IDLERS;
-  rows.push([`${IDLERS} idle IDLE connections`, `${(perConn / 1024).toFixed(0)} KiB RSS each (client side included)`, '']);
-  console.log('rss per idle connection', (perConn / 1024).toFixed(0), 'KiB');
-  for (const k of idlers) k.close();
-} finally {
-  await h.close();
+  return rows;
 }
-console.log('\n| operation | time | rate |\n|---|---:|---:|');
-for (const r of rows) console.log(`| ${r.join(' | ')} |`);
+
+export function imapSection(rows: string[][]): string[] {
+  return ['| operation | time | rate |', '|---|---:|---:|', ...rows.map((r) => `| ${r.join(' | ')} |`)];
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const rows = await benchImap(Number(process.argv[2] ?? 1000));
+  console.log(imapSection(rows).join('\n'));
+}

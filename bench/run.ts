@@ -13,6 +13,7 @@ import { benchPop3, pop3Section } from './pop3.js';
 import { benchServe, benchWorkers, nodesSection, workersSection } from './workers.js';
 import { benchOutbound, outboundSection } from './outbound.js';
 import { startRspamd } from '../test/filter/engines.js';
+import { benchImap, imapSection } from './imap.js';
 import { benchImapSearch, searchSection } from './imap-search.js';
 import { benchImapIdle, idleSection } from './imap-idle.js';
 import { benchWebmailApi, webmailSection } from './webmail-api.js';
@@ -122,6 +123,19 @@ const SECTIONS: Section[] = [
         [await benchServe({ workers: 1, nodes: 1, store: 'postgres' }, seconds * 1000), await benchServe({ workers: 1, nodes: 2, store: 'postgres' }, seconds * 1000)],
         seconds,
       ).slice(2);
+    },
+  },
+  {
+    id: 'imap',
+    heading: 'IMAP: FETCH, SEARCH and APPEND over 1,000 messages (SQLite)',
+    async run() {
+      return [
+        `Machine: ${machineLine()} · ${loadLine()}`,
+        '',
+        'One mailbox of 1,000 ~4 KiB messages (appended through the store by 20 writers), then one client over a real socket: FETCH of the header fields a client shows in its list, ENVELOPE and BODYSTRUCTURE (from the structure cached at delivery), every full body, two SEARCHes through the full-text index, and 200 APPENDs in turn (each durable before its OK).',
+        '',
+        ...imapSection(await benchImap(1000)),
+      ];
     },
   },
   {

@@ -481,14 +481,15 @@ test('sort by subject, and threads group a reply under its message', async () =>
   await page.getByLabel('Sort by').selectOption('date');
 
   // Without threads, "Unrelated" sits between the two; with them the thread is one group
-  // (at its newest message), the other message indented under it.
-  const below = () =>
+  // (placed by its newest message), the original first and the reply indented under it.
+  const below = (subject: string) => () =>
     page.evaluate<string | null>(
-      `(() => { const r = [...document.querySelectorAll('.row')].find((r) => r.querySelector('.subject')?.textContent === 'Re: Plans'); const next = r && document.querySelector('[data-index="' + (Number(r.dataset.index) + 1) + '"]'); return next ? next.querySelector('.subject').textContent + '|' + next.querySelector('.row-main').style.paddingLeft : null; })()`,
+      `(() => { const r = [...document.querySelectorAll('.row')].find((r) => r.querySelector('.subject')?.textContent === ${JSON.stringify(subject)}); const next = r && document.querySelector('[data-index="' + (Number(r.dataset.index) + 1) + '"]'); return next ? next.querySelector('.subject').textContent + '|' + next.querySelector('.row-main').style.paddingLeft : null; })()`,
     );
-  await eventually(below, 'Unrelated|');
+  await eventually(below('Re: Plans'), 'Unrelated|');
   await page.getByLabel('Threads').check();
-  await eventually(below, 'Plans|14px');
+  await eventually(below('Plans'), 'Re: Plans|14px');
+  await eventually(below('Re: Plans'), 'Unrelated|');
   await page.getByLabel('Threads').uncheck();
 });
 
