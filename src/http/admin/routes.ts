@@ -10,6 +10,7 @@ import { addAlias, createAccount, importAccounts, listAccounts, removeAccount, r
 import { deleteQueueEntry, listQueue, retryQueueEntry, showQueueEntry } from './queue.js';
 import { listIncidents, openIncident, resolveIncident, updateIncident } from './incidents.js';
 import { listAuditLog } from './audit-log.js';
+import { setForwarding, showForwarding } from './forwarding.js';
 import { killSession, listLiveSessions, sessionHistory, showTrace, startTrace, stopTrace } from './sessions.js';
 
 export type AdminMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
@@ -55,6 +56,8 @@ export const ADMIN_ROUTES: readonly AdminRoute[] = [
   { method: 'GET', path: '/accounts/:address/trace', handle: showTrace },
   { method: 'POST', path: '/accounts/:address/trace', handle: startTrace },
   { method: 'DELETE', path: '/accounts/:address/trace', handle: stopTrace },
+  { method: 'GET', path: '/accounts/:address/forwarding', handle: showForwarding },
+  { method: 'PUT', path: '/accounts/:address/forwarding', handle: setForwarding },
   { method: 'POST', path: '/aliases', handle: addAlias },
   { method: 'DELETE', path: '/aliases/:source', handle: removeAlias },
 
