@@ -3,6 +3,7 @@ import { useState, type FormEvent } from 'react';
 import { call, enc, formatBytes } from './api.js';
 import { Meter } from './charts.js';
 import { useAction, useLoad } from './hooks.js';
+import { AccountForwarding } from './Forwarding.js';
 import { AccountSessions } from './Sessions.js';
 
 interface Rec {
@@ -217,6 +218,7 @@ export function Accounts() {
             </tbody>
           </table>
           <p>Aliases: {detail.aliases.length === 0 ? 'none' : detail.aliases.map((a) => `${a.source} → ${a.targets.join(', ')}`).join('; ')}</p>
+          <AccountForwarding key={`f-${detail.address}`} address={detail.address} />
           <AccountSessions key={detail.address} address={detail.address} />
         </section>
       )}

@@ -1,6 +1,8 @@
 // The operator console in a real browser (Debian's chromium through playwright-core)
 // against the real server: an admin signs in at /admin, sees the dashboard with its
 // charts, creates a domain and an account; that account then signs in to the webmail.
+// On the account's view: forwarding, the log-in history and the trace switch; the
+// Sessions page.
 // A screenshot of the dashboard is kept as a test artefact in .tmp/artifacts/admin-dashboard.png.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -102,7 +104,7 @@ test('the admin creates a domain and an account in the UI; the account signs in 
   assert.deepEqual(problems, [], 'no console errors or CSP violations');
 });
 
-test("an account's log-in history and trace on its view; the Sessions page lists open sessions", async () => {
+test("an account's forwarding, log-in history and trace on its view; the Sessions page lists open sessions", async () => {
   await page.getByRole('button', { name: 'Accounts' }).click();
   await page.getByRole('button', { name: 'new.user@ui.test' }).click();
   const history = page.getByRole('region', { name: 'Log-in history of new.user@ui.test' });
@@ -113,6 +115,14 @@ test("an account's log-in history and trace on its view; the Sessions page lists
     await page.getByRole('button', { name: 'new.user@ui.test' }).click();
   }
   assert.match(await history.innerText(), /webmail\s+127\.0\.0\.1\s+ok/);
+
+  const forwarding = page.getByRole('region', { name: 'Forwarding of new.user@ui.test' });
+  await forwarding.getByLabel('Forward mail').check();
+  await forwarding.getByLabel('To').fill('away@elsewhere.test');
+  await forwarding.getByRole('button', { name: 'Save forwarding' }).click();
+  for (let i = 0; i < 50 && (await env.store.listAudit({ action: 'account.forwarding' })).length === 0; i++) await page.waitForTimeout(100);
+  const account = (await env.store.getAccount('new.user@ui.test'))!;
+  assert.match((await env.store.getSieveScript(account.id, 'webmail'))?.content ?? '', /redirect :copy "away@elsewhere\.test";/);
 
   const trace = page.getByRole('region', { name: 'Trace of new.user@ui.test' });
   assert.match(await trace.innerText(), /No trace\./);
