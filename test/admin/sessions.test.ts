@@ -1,4 +1,4 @@
-// Sessions in the admin API over real HTTP on SQLite, with a real IMAP client (imapflow):
+// Sessions in the admin API over real HTTP on SQLite and PostgreSQL, with a real IMAP client (imapflow):
 // the live list shows an open session, ending it disconnects the client and leaves an
 // audit row, the account's log-in history has the row, and a trace switched on from the
 // console records the next log-in with its password masked until it is switched off.
@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { ImapFlow } from 'imapflow';
 import { AdminClient, startAdminServer, type AdminServer } from './harness.js';
 import type { HistoryInfo, LiveSessionInfo, TraceInfo } from '../../src/http/admin/sessions.js';
+import { createTestDatabase } from '../../src/store/contract/pg-test-db.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -20,17 +21,22 @@ async function until<T>(what: string, probe: () => Promise<T | undefined>, ms = 
   }
 }
 
-describe('admin API: sessions and traces', () => {
+for (const driver of ['sqlite', 'postgres'] as const) describe(`admin API: sessions and traces (${driver})`, () => {
   let s: AdminServer;
+  let db: { url: string; drop: () => Promise<void> } | null = null;
   let admin: AdminClient;
   let imapPort = 0;
 
   before(async () => {
-    s = await startAdminServer({ STEADYMAIL_LISTEN_IMAP: '127.0.0.1:0' });
+    db = driver === 'postgres' ? await createTestDatabase() : null;
+    s = await startAdminServer({ STEADYMAIL_LISTEN_IMAP: '127.0.0.1:0', ...(db ? { STEADYMAIL_STORE_DRIVER: 'postgres', STEADYMAIL_STORE_URL: db.url } : {}) });
     imapPort = s.server.addresses.get('imap')!.port;
     admin = await AdminClient.signIn(s.base, 'root', 'rootpw');
   });
-  after(() => s.close());
+  after(async () => {
+    await s?.close();
+    await db?.drop();
+  });
 
   const imap = () =>
     new ImapFlow({ host: '127.0.0.1', port: imapPort, secure: false, doSTARTTLS: false, auth: { user: 'user@mail.test', pass: 'userpw' }, clientInfo: { name: 'console-test' }, logger: false, tls: { rejectUnauthorized: false } });
