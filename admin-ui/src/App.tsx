@@ -4,13 +4,14 @@ import { useEffect, useState, type FormEvent } from 'react';
 import { AdminApiError, call, setCsrfToken, setUnauthenticatedHandler } from './api.js';
 import { Dashboard } from './Dashboard.js';
 import { Accounts, AuditLog, Domains, Incidents, Queue } from './pages.js';
+import { Sessions } from './Sessions.js';
 
 interface SessionInfo {
   name: string;
   csrfToken: string | null;
 }
 
-const PAGES = { dashboard: 'Dashboard', domains: 'Domains', accounts: 'Accounts', queue: 'Queue', incidents: 'Incidents', audit: 'Audit log' } as const;
+const PAGES = { dashboard: 'Dashboard', domains: 'Domains', accounts: 'Accounts', sessions: 'Sessions', queue: 'Queue', incidents: 'Incidents', audit: 'Audit log' } as const;
 type Page = keyof typeof PAGES;
 
 export function App() {
@@ -58,6 +59,7 @@ export function App() {
         {page === 'dashboard' && <Dashboard />}
         {page === 'domains' && <Domains />}
         {page === 'accounts' && <Accounts />}
+        {page === 'sessions' && <Sessions />}
         {page === 'queue' && <Queue />}
         {page === 'incidents' && <Incidents />}
         {page === 'audit' && <AuditLog />}

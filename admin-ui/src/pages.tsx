@@ -1,34 +1,10 @@
-// The console's pages besides the dashboard: domains, accounts, queue, incidents, audit log.
-import { useCallback, useEffect, useState, type FormEvent, type ReactNode } from 'react';
+// The console's pages besides the dashboard and sessions: domains, accounts, queue, incidents, audit log.
+import { useState, type FormEvent } from 'react';
 import { call, enc, formatBytes } from './api.js';
 import { Meter } from './charts.js';
-
-function useLoad<T>(path: string): { data: T | null; error: string; reload: () => void } {
-  const [data, setData] = useState<T | null>(null);
-  const [error, setError] = useState('');
-  const reload = useCallback(() => {
-    call<T>('GET', path)
-      .then((d) => {
-        setData(d);
-        setError('');
-      })
-      .catch((e: unknown) => setError(e instanceof Error ? e.message : String(e)));
-  }, [path]);
-  useEffect(reload, [reload]);
-  return { data, error, reload };
-}
-
-/** Runs an action, shows its error, then reloads. */
-function useAction(reload: () => void): { run: (f: () => Promise<unknown>) => void; message: ReactNode } {
-  const [error, setError] = useState('');
-  const run = (f: () => Promise<unknown>) => {
-    setError('');
-    f()
-      .then(() => reload())
-      .catch((e: unknown) => setError(e instanceof Error ? e.message : String(e)));
-  };
-  return { run, message: error ? <p role="alert">{error}</p> : null };
-}
+import { useAction, useLoad } from './hooks.js';
+import { AccountForwarding } from './Forwarding.js';
+import { AccountSessions } from './Sessions.js';
 
 interface Rec {
   type: string;
@@ -242,6 +218,8 @@ export function Accounts() {
             </tbody>
           </table>
           <p>Aliases: {detail.aliases.length === 0 ? 'none' : detail.aliases.map((a) => `${a.source} → ${a.targets.join(', ')}`).join('; ')}</p>
+          <AccountForwarding key={`f-${detail.address}`} address={detail.address} />
+          <AccountSessions key={detail.address} address={detail.address} />
         </section>
       )}
       <section aria-label="Import accounts">

@@ -3,15 +3,13 @@
 // the store, so they act on every process and node of the installation.
 import { Command } from 'commander';
 import type { LiveSession, SessionHistoryEntry, TraceLine } from '../store/sql/sessions.js';
+import { liveSince, parseDuration as parseTraceDuration } from '../sessions/views.js';
 import { CliError, EXIT, command, io, withStore, type ConfigOption } from './context.js';
-
-const UNITS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86_400 };
 
 /** `90s`, `30m`, `1h`, `2d` (or a number of minutes) → milliseconds. */
 export function parseDuration(text: string): number {
-  const m = /^(\d+(?:\.\d+)?)([smhd]?)$/.exec(text.trim());
-  const value = m ? Number(m[1]) * (UNITS[m[2] || 'm'] ?? 60) * 1000 : NaN;
-  if (!Number.isFinite(value) || value <= 0 || value > 30 * 86_400_000) throw new CliError(EXIT.usage, `not a duration: ${text} (e.g. 30m, 1h, 2d; at most 30d)`);
+  const value = parseTraceDuration(text);
+  if (value === undefined) throw new CliError(EXIT.usage, `not a duration: ${text} (e.g. 30m, 1h, 2d; at most 30d)`);
   return value;
 }
 
@@ -131,8 +129,7 @@ export function sessionsCommand(): Command {
       .option('--json', 'JSON array')
       .action(async (options: ConfigOption & { account?: string; json?: boolean }) => {
         await withStore(options, async (store) => {
-          // A row its process has not refreshed for half a minute belongs to a process that died.
-          const rows = await store.sessions.listLiveSessions({ seenSince: new Date(Date.now() - 30_000), ...(options.account ? { account: options.account } : {}) });
+          const rows = await store.sessions.listLiveSessions({ seenSince: liveSince(), ...(options.account ? { account: options.account } : {}) });
           if (options.json) io().out(JSON.stringify(rows, null, 2));
           else for (const r of rows) io().out(liveLine(r));
         });

@@ -32,7 +32,7 @@ describe('admin API authorisation', () => {
       ADMIN_ROUTES.filter((r) => r.public).map((r) => `${r.method} ${r.path}`),
       ['POST /session'],
     );
-    for (const prefix of ['/dashboard', '/domains', '/accounts', '/queue', '/incidents', '/audit']) {
+    for (const prefix of ['/dashboard', '/domains', '/accounts', '/sessions', '/queue', '/incidents', '/audit']) {
       assert.ok(guarded.some((r) => r.path.startsWith(prefix)), prefix);
     }
   });

@@ -1,6 +1,8 @@
 // The operator console in a real browser (Debian's chromium through playwright-core)
 // against the real server: an admin signs in at /admin, sees the dashboard with its
 // charts, creates a domain and an account; that account then signs in to the webmail.
+// On the account's view: forwarding, the log-in history and the trace switch; the
+// Sessions page.
 // A screenshot of the dashboard is kept as a test artefact in .tmp/artifacts/admin-dashboard.png.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -99,5 +101,41 @@ test('the admin creates a domain and an account in the UI; the account signs in 
   await webmail.getByRole('button', { name: 'Sign in' }).click();
   await webmail.locator('.folders button[data-folder="INBOX"]').waitFor();
   await webmail.close();
+  assert.deepEqual(problems, [], 'no console errors or CSP violations');
+});
+
+test("an account's forwarding, log-in history and trace on its view; the Sessions page lists open sessions", async () => {
+  await page.getByRole('button', { name: 'Accounts' }).click();
+  await page.getByRole('button', { name: 'new.user@ui.test' }).click();
+  const history = page.getByRole('region', { name: 'Log-in history of new.user@ui.test' });
+  await history.waitFor();
+  // The webmail sign-in of the test before is recorded (rows are written within a second).
+  for (let i = 0; i < 50 && !/webmail/.test(await history.innerText()); i++) {
+    await page.waitForTimeout(200);
+    await page.getByRole('button', { name: 'new.user@ui.test' }).click();
+  }
+  assert.match(await history.innerText(), /webmail\s+127\.0\.0\.1\s+ok/);
+
+  const forwarding = page.getByRole('region', { name: 'Forwarding of new.user@ui.test' });
+  await forwarding.getByLabel('Forward mail').check();
+  await forwarding.getByLabel('To').fill('away@elsewhere.test');
+  await forwarding.getByRole('button', { name: 'Save forwarding' }).click();
+  for (let i = 0; i < 50 && (await env.store.listAudit({ action: 'account.forwarding' })).length === 0; i++) await page.waitForTimeout(100);
+  const account = (await env.store.getAccount('new.user@ui.test'))!;
+  assert.match((await env.store.getSieveScript(account.id, 'webmail'))?.content ?? '', /redirect :copy "away@elsewhere\.test";/);
+
+  const trace = page.getByRole('region', { name: 'Trace of new.user@ui.test' });
+  assert.match(await trace.innerText(), /No trace\./);
+  await trace.getByLabel('For').fill('2h');
+  await trace.getByRole('button', { name: 'Start trace' }).click();
+  await trace.getByText(/^On until /).waitFor();
+  const on = await env.store.sessions.getTrace('new.user@ui.test');
+  assert.ok(on && Math.abs(on.until.getTime() - Date.now() - 2 * 3600_000) < 60_000);
+  await trace.getByRole('button', { name: 'Stop trace' }).click();
+  await trace.getByText(/^Ended /).waitFor();
+  assert.deepEqual((await env.store.listAudit({ action: 'trace.on' })).map((e) => e.subject), ['new.user@ui.test']);
+
+  await page.getByRole('button', { name: 'Sessions', exact: true }).click();
+  await page.getByRole('table', { name: 'Open sessions' }).waitFor();
   assert.deepEqual(problems, [], 'no console errors or CSP violations');
 });

@@ -10,6 +10,8 @@ import { addAlias, createAccount, importAccounts, listAccounts, removeAccount, r
 import { deleteQueueEntry, listQueue, retryQueueEntry, showQueueEntry } from './queue.js';
 import { listIncidents, openIncident, resolveIncident, updateIncident } from './incidents.js';
 import { listAuditLog } from './audit-log.js';
+import { setForwarding, showForwarding } from './forwarding.js';
+import { killSession, listLiveSessions, sessionHistory, showTrace, startTrace, stopTrace } from './sessions.js';
 
 export type AdminMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
 
@@ -50,8 +52,17 @@ export const ADMIN_ROUTES: readonly AdminRoute[] = [
   { method: 'PUT', path: '/accounts/:address/quota', handle: setQuota },
   { method: 'POST', path: '/accounts/:address/disable', handle: setDisabled(true) },
   { method: 'POST', path: '/accounts/:address/enable', handle: setDisabled(false) },
+  { method: 'GET', path: '/accounts/:address/sessions', handle: sessionHistory },
+  { method: 'GET', path: '/accounts/:address/trace', handle: showTrace },
+  { method: 'POST', path: '/accounts/:address/trace', handle: startTrace },
+  { method: 'DELETE', path: '/accounts/:address/trace', handle: stopTrace },
+  { method: 'GET', path: '/accounts/:address/forwarding', handle: showForwarding },
+  { method: 'PUT', path: '/accounts/:address/forwarding', handle: setForwarding },
   { method: 'POST', path: '/aliases', handle: addAlias },
   { method: 'DELETE', path: '/aliases/:source', handle: removeAlias },
+
+  { method: 'GET', path: '/sessions', handle: listLiveSessions },
+  { method: 'POST', path: '/sessions/:id/kill', handle: killSession },
 
   { method: 'GET', path: '/queue', handle: listQueue },
   { method: 'GET', path: '/queue/:id', handle: showQueueEntry },

@@ -23,7 +23,20 @@ const DATE = /^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$/;
 const FIELD_NAME = /^[!-9;-~]{1,76}$/;
 const MAX_TEXT = 1000;
 
-class FilterInvalid extends Error {}
+/** A form value that is not acceptable; its message is a sentence for the user. */
+export class FilterInvalid extends Error {}
+
+/** The script cannot be stored: too large (413) or one script too many (400). */
+export class FilterRefused extends Error {
+  constructor(
+    readonly status: 400 | 413,
+    readonly code: 'too-large' | 'invalid-request',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'FilterRefused';
+  }
+}
 
 const fail = (message: string): never => {
   throw new FilterInvalid(message);
@@ -170,41 +183,75 @@ export function filtersOf(input: Record<string, unknown>, limits: FilterLimits):
   return { rules, vacation, forwarding };
 }
 
-export function filterRoutes(api: FastifyInstance, ctx: ApiContext): void {
-  const { store, config } = ctx;
-  const limitsFor = async (accountId: number): Promise<FilterLimits> => ({
+/** What reading and saving the webmail's script needs (the webmail API and the console both have it). */
+export type FilterDeps = Pick<ApiContext, 'store' | 'config'>;
+
+export async function filterLimits({ store, config }: FilterDeps, accountId: number): Promise<FilterLimits> {
+  return {
     folders: new Set((await store.listMailboxes(accountId)).map((b) => b.name)),
     maxActions: config.sieve.maxActions,
     maxRedirects: config.sieve.maxRedirects,
     vacationMinDays: config.sieve.vacationMinDays,
     vacationMaxDays: config.sieve.vacationMaxDays,
-  });
-
-  const state = async (accountId: number): Promise<FiltersState> => {
-    const own = await store.getSieveScript(accountId, WEBMAIL_SCRIPT_NAME);
-    const active = await store.getActiveSieveScript(accountId);
-    let read: { filters: MailFilters; modified: boolean } | null = null;
-    if (own) {
-      try {
-        const back = readScript(own.content);
-        // What the script claims is checked like input: a hand-made marker line cannot feed the form garbage.
-        if (back) read = { filters: filtersOf({ ...back.filters }, { ...(await limitsFor(accountId)), folders: new Set(back.filters.rules.flatMap((r) => r.actions.flatMap((a) => ('folder' in a ? [a.folder] : [])))) }), modified: back.modified };
-      } catch (err) {
-        if (!(err instanceof FilterInvalid)) throw err;
-      }
-    }
-    return {
-      rules: read?.filters.rules ?? [],
-      vacation: read?.filters.vacation ?? { ...EMPTY_VACATION, days: config.sieve.vacationDefaultDays },
-      forwarding: read?.filters.forwarding ?? EMPTY_FORWARDING,
-      scriptName: WEBMAIL_SCRIPT_NAME,
-      script: own?.content ?? '',
-      active: own?.active ?? false,
-      otherActive: active && active.name !== WEBMAIL_SCRIPT_NAME ? { name: active.name, content: active.content } : null,
-      modifiedElsewhere: own !== undefined && (read === null || read.modified),
-      limits: { vacationMinDays: config.sieve.vacationMinDays, vacationMaxDays: config.sieve.vacationMaxDays, maxRedirects: config.sieve.maxRedirects },
-    };
   };
+}
+
+/** The form as the account's "webmail" script holds it, and the state of its scripts. */
+export async function filtersState(deps: FilterDeps, accountId: number): Promise<FiltersState> {
+  const { store, config } = deps;
+  const own = await store.getSieveScript(accountId, WEBMAIL_SCRIPT_NAME);
+  const active = await store.getActiveSieveScript(accountId);
+  let read: { filters: MailFilters; modified: boolean } | null = null;
+  if (own) {
+    try {
+      const back = readScript(own.content);
+      // What the script claims is checked like input: a hand-made marker line cannot feed the form garbage.
+      if (back) read = { filters: filtersOf({ ...back.filters }, { ...(await filterLimits(deps, accountId)), folders: new Set(back.filters.rules.flatMap((r) => r.actions.flatMap((a) => ('folder' in a ? [a.folder] : [])))) }), modified: back.modified };
+    } catch (err) {
+      if (!(err instanceof FilterInvalid)) throw err;
+    }
+  }
+  return {
+    rules: read?.filters.rules ?? [],
+    vacation: read?.filters.vacation ?? { ...EMPTY_VACATION, days: config.sieve.vacationDefaultDays },
+    forwarding: read?.filters.forwarding ?? EMPTY_FORWARDING,
+    scriptName: WEBMAIL_SCRIPT_NAME,
+    script: own?.content ?? '',
+    active: own?.active ?? false,
+    otherActive: active && active.name !== WEBMAIL_SCRIPT_NAME ? { name: active.name, content: active.content } : null,
+    modifiedElsewhere: own !== undefined && (read === null || read.modified),
+    limits: { vacationMinDays: config.sieve.vacationMinDays, vacationMaxDays: config.sieve.vacationMaxDays, maxRedirects: config.sieve.maxRedirects },
+  };
+}
+
+/**
+ * Generates the "webmail" script from checked filters, compiles it and stores it; it is
+ * activated when asked or when no script is active. Returns the compiler's refusal (or
+ * null when stored); throws FilterRefused for the size and count limits.
+ */
+export async function saveFilters({ store, config }: FilterDeps, accountId: number, filters: MailFilters, activate: boolean): Promise<SieveErrorResponse | null> {
+  const script = generateScript(filters);
+  try {
+    compileScript(script);
+  } catch (err) {
+    if (!(err instanceof SieveError)) throw err;
+    return { error: 'invalid-script', message: err.message, line: err.pos.line, column: err.pos.column, script };
+  }
+  const size = Buffer.byteLength(script, 'utf8');
+  if (size > config.sieve.maxScriptBytes) throw new FilterRefused(413, 'too-large', `the filters make a script of ${size} bytes; the limit is ${config.sieve.maxScriptBytes} (sieve.max_script_bytes)`);
+  const scripts = await store.listSieveScripts(accountId);
+  if (!scripts.some((s) => s.name === WEBMAIL_SCRIPT_NAME) && scripts.length >= config.sieve.maxScripts) {
+    throw new FilterRefused(400, 'invalid-request', `at most ${config.sieve.maxScripts} Sieve scripts per account (sieve.max_scripts); delete one with a Sieve client first`);
+  }
+  await store.putSieveScript(accountId, WEBMAIL_SCRIPT_NAME, script);
+  const active = scripts.find((s) => s.active);
+  if (activate || !active) await store.activateSieveScript(accountId, WEBMAIL_SCRIPT_NAME);
+  return null;
+}
+
+export function filterRoutes(api: FastifyInstance, ctx: ApiContext): void {
+  const { store } = ctx;
+  const state = (accountId: number): Promise<FiltersState> => filtersState(ctx, accountId);
 
   api.get('/filters', async (request): Promise<FiltersState> => state(auth(request).account.id));
 
@@ -213,28 +260,19 @@ export function filterRoutes(api: FastifyInstance, ctx: ApiContext): void {
     const b = body(request);
     let filters: MailFilters;
     try {
-      filters = filtersOf(b, await limitsFor(account.id));
+      filters = filtersOf(b, await filterLimits(ctx, account.id));
     } catch (err) {
       if (err instanceof FilterInvalid) throw invalid(err.message);
       throw err;
     }
-    const script = generateScript(filters);
+    let refused: SieveErrorResponse | null;
     try {
-      compileScript(script);
+      refused = await saveFilters(ctx, account.id, filters, b['activate'] === true);
     } catch (err) {
-      if (!(err instanceof SieveError)) throw err;
-      const answer: SieveErrorResponse = { error: 'invalid-script', message: err.message, line: err.pos.line, column: err.pos.column, script };
-      return reply.code(400).send(answer);
+      if (err instanceof FilterRefused) throw err.status === 413 ? new ApiFailure(413, 'too-large', err.message) : invalid(err.message);
+      throw err;
     }
-    const size = Buffer.byteLength(script, 'utf8');
-    if (size > config.sieve.maxScriptBytes) throw new ApiFailure(413, 'too-large', `the filters make a script of ${size} bytes; the limit is ${config.sieve.maxScriptBytes} (sieve.max_script_bytes)`);
-    const scripts = await store.listSieveScripts(account.id);
-    if (!scripts.some((s) => s.name === WEBMAIL_SCRIPT_NAME) && scripts.length >= config.sieve.maxScripts) {
-      throw invalid(`at most ${config.sieve.maxScripts} Sieve scripts per account (sieve.max_scripts); delete one with a Sieve client first`);
-    }
-    await store.putSieveScript(account.id, WEBMAIL_SCRIPT_NAME, script);
-    const active = scripts.find((s) => s.active);
-    if (b['activate'] === true || !active) await store.activateSieveScript(account.id, WEBMAIL_SCRIPT_NAME);
+    if (refused) return reply.code(400).send(refused);
     ctx.logger.info({ account: account.address, rules: filters.rules.length, vacation: filters.vacation.enabled, forwarding: filters.forwarding.enabled }, 'webmail filters saved');
     return state(account.id);
   });
