@@ -31,7 +31,9 @@ pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
 
 async function openPostgres(options: Extract<StoreOptions, { driver: 'postgres' }>): Promise<Store> {
   const onError = options.onBackgroundError ?? (() => undefined);
-  const pool = new pg.Pool({ connectionString: options.url, max: options.poolSize ?? 10 });
+  // A connection attempt that gets no answer (a server restarting, a dropped route) fails
+  // after 10 s instead of holding its caller forever.
+  const pool = new pg.Pool({ connectionString: options.url, max: options.poolSize ?? 10, connectionTimeoutMillis: 10_000 });
   // An idle client losing its connection must not crash the process.
   pool.on('error', onError);
   // Nor a checked-out one: pg-pool listens for errors only on idle clients, and a client
