@@ -24,7 +24,10 @@ export async function benchAppend(writers: number, durationMs: number): Promise<
     await store.createDomain('bench.test');
     const account = await store.createAccount({ address: 'bench@bench.test', passwordHash: 'x' });
     const inbox = (await store.getMailbox(account.id, 'INBOX'))!;
-    const header = Buffer.from('From: a@bench.test\r\nTo: bench@bench.test\r\nSubject: bench\r\n\r\n');
+    // Every message is distinct (its own Message-ID, so its own blob); the random
+    // body is made once, so that the writers measure the store, not the generator.
+    const body = randomBytes(10 * 1024);
+    let sequence = 0;
     let appends = 0;
     const before = { ...(store as SqlStore).writes.counters };
     const start = performance.now();
@@ -32,7 +35,8 @@ export async function benchAppend(writers: number, durationMs: number): Promise<
     await Promise.all(
       Array.from({ length: writers }, async () => {
         while (performance.now() < deadline) {
-          const raw = Buffer.concat([header, randomBytes(10 * 1024 - header.length)]);
+          const header = Buffer.from(`From: a@bench.test\r\nTo: bench@bench.test\r\nSubject: bench\r\nMessage-ID: <${++sequence}.${process.pid}@bench.test>\r\n\r\n`);
+          const raw = Buffer.concat([header, body.subarray(header.length)]);
           const blob = await store.blobs.put(raw);
           await store.appendMessage(inbox.id, { blobId: blob.id, size: blob.size, internalDate: new Date(), structure: {} });
           appends++;

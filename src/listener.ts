@@ -55,8 +55,8 @@ export class ListenError extends Error {
 /** The options openStore() takes, from the configuration (with the search index's text extractor). */
 export function storeOptions(
   config: Config,
-): ({ driver: 'sqlite'; dataDir: string } | { driver: 'postgres'; url: string; dataDir: string }) & { searchText: SearchTextExtractor } {
+): ({ driver: 'sqlite'; dataDir: string; inlineBlobMax: number } | { driver: 'postgres'; url: string; dataDir: string }) & { searchText: SearchTextExtractor } {
   return config.store.driver === 'postgres'
     ? { driver: 'postgres', url: config.store.url, dataDir: config.dataDir, searchText: searchTextExtractor }
-    : { driver: 'sqlite', dataDir: config.dataDir, searchText: searchTextExtractor };
+    : { driver: 'sqlite', dataDir: config.dataDir, inlineBlobMax: config.store.inlineBlobMax, searchText: searchTextExtractor };
 }

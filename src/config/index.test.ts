@@ -42,7 +42,7 @@ test('defaults apply when there is no file and no environment', () => {
   assert.deepEqual(c.listen.http, { host: '0.0.0.0', port: 8080 });
   assert.deepEqual(c.listen.snmp, { host: '0.0.0.0', port: 1161 });
   assert.deepEqual(c.listen.managesieve, { host: '0.0.0.0', port: 4190 });
-  assert.deepEqual(c.store, { driver: 'sqlite', url: null });
+  assert.deepEqual(c.store, { driver: 'sqlite', url: null, inlineBlobMax: 65536 });
   assert.equal(c.limits.maxMessageBytes, 50 * 1024 * 1024);
   assert.equal(c.limits.maxLiteralBytes, 50 * 1024 * 1024);
   assert.equal(c.limits.maxLineBytes, 65536);
@@ -129,7 +129,7 @@ test('postgres driver with a url from the environment', () => {
     cwd: tempDir(),
     env: { STEADYMAIL_STORE_DRIVER: 'postgres', STEADYMAIL_STORE_URL: 'postgres://u@localhost/mail' },
   });
-  assert.deepEqual(c.store, { driver: 'postgres', url: 'postgres://u@localhost/mail' });
+  assert.deepEqual(c.store, { driver: 'postgres', url: 'postgres://u@localhost/mail', inlineBlobMax: 65536 });
 });
 
 test('an unknown key in the file names the key and what is allowed', () => {
@@ -267,4 +267,12 @@ test('[monitor]: defaults, environment, and the account/password pair', () => {
   expectConfigError(() => loadConfig({ cwd, env: { STEADYMAIL_SNMP_V3_USER: 'nms' } }), 'snmp.v3_auth_password', /needs/);
   expectConfigError(() => loadConfig({ cwd, env: { STEADYMAIL_MONITOR_PROBE_ACCOUNT: 'probe@example.test' } }), 'monitor.probe_account', /set both/);
   expectConfigError(() => loadConfig({ cwd, env: { STEADYMAIL_MONITOR_PROBE_INTERVAL_SECONDS: '1' } }), 'monitor.probe_interval_seconds', /at least 5/);
+});
+
+test('store.inline_blob_max: 0 to 256 KiB, from the file or the environment', () => {
+  const cwd = tempDir();
+  assert.equal(loadConfig({ cwd, env: { STEADYMAIL_STORE_INLINE_BLOB_MAX: '0' } }).store.inlineBlobMax, 0);
+  assert.equal(loadConfig({ ...withFile('[store]\ninline_blob_max = 262144\n'), env: {} }).store.inlineBlobMax, 262144);
+  expectConfigError(() => loadConfig({ ...withFile('[store]\ninline_blob_max = 262145\n'), env: {} }), 'store.inline_blob_max', /at most 262144 bytes/);
+  expectConfigError(() => loadConfig({ cwd, env: { STEADYMAIL_STORE_INLINE_BLOB_MAX: '-1' } }), 'store.inline_blob_max', /store\.inline_blob_max/);
 });

@@ -22,7 +22,8 @@ export interface Config {
   server: { workers: number; shutdownGraceSeconds: number };
   /** null = `off`. */
   listen: Record<ListenerName, ListenAddress | null>;
-  store: { driver: 'sqlite'; url: null } | { driver: 'postgres'; url: string };
+  /** inlineBlobMax: SQLite only, bodies of at most this many bytes are kept in the database. */
+  store: { driver: 'sqlite'; url: null; inlineBlobMax: number } | { driver: 'postgres'; url: string; inlineBlobMax: number };
   limits: {
     maxMessageBytes: number;
     maxLineBytes: number;
@@ -380,7 +381,9 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
 
   const listen = Object.fromEntries(LISTENER_NAMES.map((n) => [n, parseListen(raw.listen[n]) ?? null])) as Config['listen'];
   const store: Config['store'] =
-    raw.store.driver === 'postgres' ? { driver: 'postgres', url: raw.store.url ?? '' } : { driver: 'sqlite', url: null };
+    raw.store.driver === 'postgres'
+      ? { driver: 'postgres', url: raw.store.url ?? '', inlineBlobMax: raw.store.inline_blob_max }
+      : { driver: 'sqlite', url: null, inlineBlobMax: raw.store.inline_blob_max };
   return {
     hostname: raw.hostname ?? osHostname(),
     dataDir: resolve(cwd, raw.data_dir),

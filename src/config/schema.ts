@@ -2,6 +2,7 @@
 // strict: an unknown key is an error, never silently ignored. docs/configuration.md
 // documents every key here; keep them in step.
 import { z } from 'zod';
+import { DEFAULT_INLINE_BLOB_MAX, MAX_INLINE_BLOB } from '../store/blobs/blob-store.js';
 import { DNS_SERVER_FORMAT, LISTEN_FORMAT, parseCidr, parseDnsServer, parseListen } from './listen.js';
 
 export const MiB = 1024 * 1024;
@@ -70,6 +71,7 @@ export const fileSchema = z.strictObject({
     .strictObject({
       driver: z.enum(['sqlite', 'postgres']).default('sqlite'),
       url: z.string().min(1).optional(),
+      inline_blob_max: nonNegativeInt.max(MAX_INLINE_BLOB, { error: `at most ${MAX_INLINE_BLOB} bytes (256 KiB); larger bodies are files` }).default(DEFAULT_INLINE_BLOB_MAX),
     })
     .prefault({})
     .refine((s) => s.driver !== 'postgres' || s.url !== undefined, {
@@ -334,6 +336,7 @@ export const KEYS: Record<string, EnvKind> = {
   ...Object.fromEntries(LISTENER_NAMES.map((n) => [`listen.${n}`, 'string' as const])),
   'store.driver': 'string',
   'store.url': 'string',
+  'store.inline_blob_max': 'integer',
   'limits.max_message_bytes': 'integer',
   'limits.max_line_bytes': 'integer',
   'limits.max_literal_bytes': 'integer',

@@ -10,7 +10,10 @@ import type { Database } from './sql/schema.js';
 import { currentSchemaVersion, migrate, SCHEMA_VERSION } from './sql/migrate.js';
 import { withErrorMapping } from './sql/error-mapping.js';
 import { SqlStore } from './sql/sql-store.js';
+import { Checkpointer } from './sql/checkpointer.js';
 import { FsBlobStore } from './blobs/fs.js';
+import { SqliteBlobStore } from './blobs/sqlite.js';
+import { DEFAULT_INLINE_BLOB_MAX, type BlobStore } from './blobs/blob-store.js';
 import { LocalChangeBus } from './bus.js';
 import { DataDirError, StoreUnavailable } from './errors.js';
 import { PgBlobStore } from './blobs/postgres.js';
@@ -19,7 +22,14 @@ import type { ChangeBus, Store } from './store.js';
 import type { SearchTextExtractor } from './types.js';
 
 export type StoreOptions = (
-  | { driver: 'sqlite'; dataDir: string; bus?: ChangeBus; busyTimeoutMs?: number }
+  | {
+      driver: 'sqlite';
+      dataDir: string;
+      bus?: ChangeBus;
+      busyTimeoutMs?: number;
+      /** Bodies of at most this many bytes are kept in the database (`store.inline_blob_max`). */
+      inlineBlobMax?: number;
+    }
   | { driver: 'postgres'; url: string; dataDir: string; poolSize?: number; onBackgroundError?: (err: unknown) => void }
 ) & {
   /** Fills the search index as messages are stored (mime/search-text.ts provides it). */
@@ -90,7 +100,7 @@ async function prepareDataDir(dir: string): Promise<void> {
 export async function openStore(options: StoreOptions): Promise<Store> {
   if (options.driver === 'postgres') return openPostgres(options);
   await prepareDataDir(options.dataDir);
-  const blobs = await FsBlobStore.open(join(options.dataDir, 'blobs'));
+  const files = await FsBlobStore.open(join(options.dataDir, 'blobs'));
   const sqlite = new BetterSqlite3(join(options.dataDir, 'steadymail.db'), { timeout: options.busyTimeoutMs ?? 15_000 });
   // WAL lets readers in other processes run during a write. With
   // synchronous=NORMAL a commit is written to the WAL without fsync (a killed
@@ -100,7 +110,7 @@ export async function openStore(options: StoreOptions): Promise<Store> {
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('foreign_keys = ON');
-  sqlite.pragma('wal_autocheckpoint = 4000');
+  const checkpointer = new Checkpointer(sqlite, join(options.dataDir, 'steadymail.db'));
   const db = new Kysely<Database>({ dialect: withErrorMapping(new SqliteDialect({ database: cachingStatements(sqlite) })) });
   try {
     const version = await currentSchemaVersion(db);
@@ -117,16 +127,40 @@ export async function openStore(options: StoreOptions): Promise<Store> {
   }
   // SQLite never deletes the WAL while this connection is open; after a checkpoint it may be absent.
   const wal = new SyncedHandle(join(options.dataDir, 'steadymail.db-wal'), { missingOk: true });
-  return new SqlStore({
+  const blobs = new SqliteBlobStore(files, db, options.inlineBlobMax ?? DEFAULT_INLINE_BLOB_MAX);
+  const store = new SqlStore({
     db,
     dialect: 'sqlite',
     blobs,
     bus: options.bus ?? new LocalChangeBus(),
-    durabilityBarrier: () => wal.sync(),
+    durabilityBarrier: () => {
+      checkpointer.committed();
+      return wal.sync();
+    },
     backupMetadata: (path) => snapshotSqlite(sqlite, path),
-    onClose: () => wal.close(),
+    onClose: async () => {
+      await checkpointer.close();
+      await wal.close();
+    },
     ...(options.searchText ? { searchText: options.searchText } : {}),
   });
+  blobs.attach((op) => store.writes.run(op));
+  return store;
+}
+
+/**
+ * The message bodies of an SQLite store, for reading them while no server runs on it
+ * (move-store): the files and the database's own, without opening the whole store.
+ * It reads through `connection` (one that holds the database locked, say), or else
+ * through a read-only connection of its own. Nothing is put into the database through it.
+ */
+export async function openSqliteBlobReader(dataDir: string, connection?: BetterSqlite3.Database): Promise<BlobStore> {
+  const files = await FsBlobStore.open(join(dataDir, 'blobs'));
+  const sqlite = connection ?? new BetterSqlite3(join(dataDir, 'steadymail.db'), { readonly: true, fileMustExist: true });
+  // A borrowed connection stays open when the reader closes.
+  const database: SqliteDatabase = { prepare: (text) => sqlite.prepare(text), close: () => (connection ? undefined : sqlite.close()) };
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
+  return new SqliteBlobStore(files, db, 0, () => db.destroy());
 }
 
 /**

@@ -10,7 +10,9 @@ const inbox = (await store.getMailbox(account.id, 'INBOX'))!;
 process.stdout.write('ready\n');
 const writers = Array.from({ length: 4 }, async () => {
   for (;;) {
-    const raw = Buffer.concat([Buffer.from('Subject: crash\r\n\r\n'), randomBytes(2048 + Math.floor(Math.random() * 8192))]);
+    // Most bodies small enough for the database (store.inline_blob_max), one in five a file.
+    const size = Math.random() < 0.2 ? 70_000 + Math.floor(Math.random() * 30_000) : 2048 + Math.floor(Math.random() * 8192);
+    const raw = Buffer.concat([Buffer.from('Subject: crash\r\n\r\n'), randomBytes(size)]);
     const blob = await store.blobs.put(raw);
     const r = await store.appendMessage(inbox.id, {
       blobId: blob.id,

@@ -3,9 +3,10 @@
 // straight into the SQLite file, dropped and stale structure caches.
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFile, rm, unlink, writeFile } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
+import { corruptBlob, loseBlob } from '../blob-damage.js';
 import { assertBuilt, deliver, openData, rawMessage, seed, serve, steadymail, tempDir } from './helpers.js';
 
 before(assertBuilt);
@@ -29,8 +30,8 @@ test('check finds each kind of damage, repair fixes it and every message is stil
     const store = await openData(data);
     const messages = await store.listMessages(inbox);
     const lost = messages[1]!;
-    await unlink(join(data, 'blobs', lost.blobId.slice(0, 2), lost.blobId));
     await store.close();
+    assert.ok(await loseBlob(data, lost.blobId));
     const db = new BetterSqlite3(join(data, 'steadymail.db'));
     db.prepare('update mailboxes set messages = 40, unseen = 0, uid_next = 2 where id = ?').run(inbox);
     db.prepare('update accounts set used_bytes = 1').run();
@@ -129,10 +130,7 @@ test('a flipped byte and an orphan row are reported as not repairable; repair le
     const store = await openData(data);
     const [first] = await store.listMessages(inbox);
     await store.close();
-    const file = join(data, 'blobs', first!.blobId.slice(0, 2), first!.blobId);
-    const bytes = await readFile(file);
-    bytes.writeUInt8(bytes.readUInt8(bytes.length - 3) ^ 0x20, bytes.length - 3);
-    await writeFile(file, bytes);
+    await corruptBlob(data, first!.blobId);
     const db = new BetterSqlite3(join(data, 'steadymail.db'));
     db.pragma('foreign_keys = OFF');
     db.prepare("insert into mailboxes (account_id, name, uid_validity, uid_next, highest_modseq, messages, unseen, bytes, subscribed, special_use) values (999, 'Lost', 1, 1, 1, 0, 0, 0, 0, null)").run();

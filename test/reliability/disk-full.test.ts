@@ -1,5 +1,5 @@
 // Disk full and write errors under the real server: the data directory (SQLite) and the
-// blob store each live on their own small tmpfs created by the test, so each can be filled
+// blob store (bodies as files: inline_blob_max 0) each live on their own small tmpfs created by the test, so each can be filled
 // up or remounted read-only on its own. While a file system is full or read-only, SMTP
 // inbound and submission answer 451/452, IMAP APPEND answers NO [UNAVAILABLE], POP3 QUIT
 // answers -ERR [SYS/TEMP] and deletes nothing, webmail send answers 503 "unavailable";
@@ -64,7 +64,8 @@ before(async () => {
   mountTmpfs(blobDir, '8m');
   assert.equal((await cli(dataDir, ['domain', 'add', 'full.test'])).code, 0);
   for (const u of ['alice', 'bob']) assert.equal((await cli(dataDir, ['user', 'add', `${u}@full.test`, '--password-stdin'], `${u}-secret\n`)).code, 0);
-  server = await serve(dataDir, { STEADYMAIL_OUTBOUND_ENABLED: 'false' }, ['smtp', 'submission', 'pop3', 'imap', 'http']);
+  // Bodies as files, whatever their size: the blob store's own file system is what fills up.
+  server = await serve(dataDir, { STEADYMAIL_OUTBOUND_ENABLED: 'false', STEADYMAIL_STORE_INLINE_BLOB_MAX: '0' }, ['smtp', 'submission', 'pop3', 'imap', 'http']);
   web = await Client.login(`http://127.0.0.1:${port('http')}`, 'bob@full.test', 'bob-secret');
 });
 

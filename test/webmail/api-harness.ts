@@ -16,6 +16,7 @@ import type { SessionInfo } from '../../src/http/api/types.js';
 export interface ApiServer {
   server: ServerHandle;
   store: Store;
+  dataDir: string;
   base: string;
   close(): Promise<void>;
 }
@@ -41,6 +42,7 @@ export async function startApiServer(users: Record<string, string>, env: Record<
   return {
     server,
     store,
+    dataDir,
     base: `http://127.0.0.1:${http.port}`,
     async close() {
       await server.close();

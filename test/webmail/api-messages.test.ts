@@ -4,6 +4,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Client, mailboxId, putMessage, startApiServer, type ApiServer } from './api-harness.js';
 import type { BulkResponse, Folder, FolderListResponse, MessageDetail, MessagePage } from '../../src/http/api/types.js';
+import { loseBlob } from '../blob-damage.js';
 
 let s: ApiServer;
 let c: Client;
@@ -303,10 +304,7 @@ test('a message whose content is missing from the store still opens, with a noti
   const inbox = await mailboxId(s.store, 'reader@api.test', 'INBOX');
   const put = await putMessage(s.store, inbox, 'Subject: vanished\n\nunique body 7f3a\n');
   const [meta] = await s.store.getMessages(inbox, [put.uid]);
-  const { unlink } = await import('node:fs/promises');
-  const { FsBlobStore } = await import('../../src/store/blobs/fs.js');
-  assert.ok(s.store.blobs instanceof FsBlobStore);
-  await unlink(s.store.blobs.pathOf(meta!.blobId));
+  assert.ok(await loseBlob(s.dataDir, meta!.blobId));
   const res = await c.request('GET', `/api/messages/${inbox}.${put.uid}`);
   assert.equal(res.status, 200);
   const d = (await res.json()) as MessageDetail;

@@ -25,8 +25,7 @@ import { createHash } from 'node:crypto';
 import { cp, mkdir, readdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import pg from 'pg';
-import { openStore, type StoreOptions } from '../../store/open.js';
-import { FsBlobStore } from '../../store/blobs/fs.js';
+import { openSqliteBlobReader, openStore, type StoreOptions } from '../../store/open.js';
 import { PgBlobStore } from '../../store/blobs/postgres.js';
 import type { BlobStore } from '../../store/blobs/blob-store.js';
 import { SCHEMA_VERSION } from '../../store/sql/migrate.js';
@@ -173,8 +172,12 @@ export async function moveStore(options: MoveStoreOptions): Promise<MoveStoreRes
       const unknownInTarget = unknownTables(targetTables);
       if (unknownInTarget.length > 0) throw new MoveStoreError('schema', `move-store does not know the target's table(s) ${unknownInTarget.join(', ')}`);
       if ((await targetSide.schemaVersion()) !== SCHEMA_VERSION) throw new MoveStoreError('schema', `the target is not at schema version ${SCHEMA_VERSION}`);
-      const targetBlobs = target.driver === 'sqlite' ? await FsBlobStore.open(join(target.dataDir, 'blobs')) : pgBlobs(target.url);
-      await assertEmpty(targetSide, targetBlobs, label);
+      const targetBlobs = target.driver === 'sqlite' ? await openSqliteBlobReader(target.dataDir, targetSide.sqlite) : pgBlobs(target.url);
+      try {
+        await assertEmpty(targetSide, targetBlobs, label);
+      } finally {
+        await targetBlobs.close();
+      }
       for (const [i, table] of order.entries()) {
         if (!targetTables.includes(table)) throw new MoveStoreError('schema', `the target has no table ${table}`);
         const columns = (await sourceSide.columns(table)).sort();
@@ -206,7 +209,7 @@ export async function moveStore(options: MoveStoreOptions): Promise<MoveStoreRes
     }
 
     // Bodies: from the source's blob store into the target's, which hashes them again.
-    const sourceBlobs = source.driver === 'sqlite' ? await FsBlobStore.open(join(source.dataDir, 'blobs')) : pgBlobs(source.url);
+    const sourceBlobs = source.driver === 'sqlite' ? await openSqliteBlobReader(source.dataDir, sourceSide.sqlite) : pgBlobs(source.url);
     let blobs = 0;
     let blobBytes = 0;
     let check: CheckReport;
@@ -237,6 +240,7 @@ export async function moveStore(options: MoveStoreOptions): Promise<MoveStoreRes
       if (!check.clean) throw new MoveStoreError('verify', `check found ${check.problems.length} problem(s) on the target: ${JSON.stringify(check.counts)}`);
     } finally {
       await targetStore.close();
+      await sourceBlobs.close();
     }
 
     // 5. Every copied table read back from the target: same count, same digest.

@@ -19,6 +19,8 @@ export type Row = Record<string, unknown>;
 
 export interface SqlSide {
   readonly dialect: 'sqlite' | 'postgres';
+  /** SQLite: the connection holding the lock, for reading the bodies kept in the database. */
+  readonly sqlite?: BetterSqlite3.Database;
   tables(): Promise<string[]>;
   columns(table: string): Promise<string[]>;
   /** Tables this one references by foreign key. */
@@ -58,6 +60,7 @@ export function openSqliteSide(file: string, options: { readonly: boolean }): Sq
   let open = true;
   const side: SqlSide = {
     dialect: 'sqlite',
+    sqlite: db,
     tables: () => Promise.resolve((db.prepare(`select name from sqlite_master where type = 'table' and name not like 'sqlite\\_%' escape '\\'`).all() as Array<{ name: string }>).map((r) => r.name)),
     columns: (table) => Promise.resolve((db.prepare(`pragma table_info(${ident(table)})`).all() as Array<{ name: string }>).map((r) => r.name)),
     parents: (table) => Promise.resolve([...new Set((db.prepare(`pragma foreign_key_list(${ident(table)})`).all() as Array<{ table: string }>).map((r) => r.table))]),

@@ -5,7 +5,8 @@
 //
 //   copy     every row, with its ids, as it is
 //   blobs    message bodies: copied through the blob stores (PostgreSQL keeps them in
-//            tables, SQLite installations in <data_dir>/blobs/)
+//            tables, SQLite installations small ones in a table and the others in
+//            <data_dir>/blobs/)
 //   derived  rebuilt on the target from the copied rows (the search index)
 //   schema   written by the target's own migrations
 
@@ -54,6 +55,7 @@ export const TABLE_ROLES: Readonly<Record<string, TableRole>> = {
   mta_sts_policies: 'copy',
   blobs: 'blobs',
   blob_chunks: 'blobs',
+  inline_blobs: 'blobs',
   search_docs: 'derived',
   // SQLite's FTS5 table and the shadow tables it keeps.
   search_fts: 'derived',

@@ -59,4 +59,10 @@ export class BlobMissing extends Error {
   }
 }
 
+/** Default of `store.inline_blob_max` (SQLite): most messages without attachments fit. */
+export const DEFAULT_INLINE_BLOB_MAX = 64 * 1024;
+
+/** The largest body an SQLite store keeps in its database; larger ones are files. */
+export const MAX_INLINE_BLOB = 256 * 1024;
+
 export const BLOB_ID_PATTERN = /^[0-9a-f]{64}$/;

@@ -15,6 +15,7 @@ import { migration0010 } from './migrations/0010_auth_failures.js';
 import { migration0011 } from './migrations/0011_sessions.js';
 import { migration0012 } from './migrations/0012_admin.js';
 import { migration0013 } from './migrations/0013_mta_sts.js';
+import { migration0014 } from './migrations/0014_sqlite_blobs.js';
 import { migration0009 } from './migrations/0009_certificates.js';
 import { migration0007 } from './migrations/0007_monitoring.js';
 import { migration0008 } from './migrations/0008_imap_search.js';
@@ -27,7 +28,7 @@ export interface Migration {
   up(db: Kysely<unknown>, dialect: Dialect): Promise<void>;
 }
 
-export const MIGRATIONS: readonly Migration[] = [migration0001, migration0002, migration0003, migration0004, migration0005, migration0006, migration0007, migration0008, migration0009, migration0010, migration0011, migration0012, migration0013];
+export const MIGRATIONS: readonly Migration[] = [migration0001, migration0002, migration0003, migration0004, migration0005, migration0006, migration0007, migration0008, migration0009, migration0010, migration0011, migration0012, migration0013, migration0014];
 /** The newest version: numbers are assigned per feature, so the list may have gaps. */
 export const SCHEMA_VERSION = Math.max(...MIGRATIONS.map((m) => m.version));
 

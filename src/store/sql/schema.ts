@@ -394,7 +394,16 @@ export interface TrafficHourlyTable {
   failed: number;
 }
 
+/** SQLite only (migration 0014): message bodies small enough to keep in the database. */
+export interface InlineBlobsTable {
+  id: string;
+  size: number;
+  touched_at: number;
+  data: Buffer;
+}
+
 export interface Database {
+  inline_blobs: InlineBlobsTable;
   session_history: SessionHistoryTable;
   live_sessions: LiveSessionsTable;
   trace_switches: TraceSwitchesTable;

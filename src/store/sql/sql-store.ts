@@ -166,7 +166,7 @@ export class SqlStore implements Store {
   // Messages
   async appendMessage(mailboxId: number, message: NewMessage) {
     const indexing = await this.indexNew(message);
-    const result = await this.writes.run((tx, ev) => messages.appendMessage(tx, mailboxId, message, ev));
+    const result = await this.writes.run((tx, ev) => messages.appendMessage(tx, this.driver, mailboxId, message, ev));
     await indexing?.done;
     return result;
   }
@@ -176,7 +176,7 @@ export class SqlStore implements Store {
     // One operation: if any append fails, its savepoint (or transaction) takes all of them back.
     const result = await this.writes.run(async (tx, ev) => {
       const out: AppendResult[] = [];
-      for (const m of list) out.push(await messages.appendMessage(tx, mailboxId, m, ev));
+      for (const m of list) out.push(await messages.appendMessage(tx, this.driver, mailboxId, m, ev));
       return out;
     });
     for (const i of indexing) await i?.done;
@@ -188,7 +188,7 @@ export class SqlStore implements Store {
       const out: Array<AppendResult | Error> = [];
       for (const mailboxId of targets) {
         try {
-          out.push(await messages.appendMessage(tx, mailboxId, message, ev));
+          out.push(await messages.appendMessage(tx, this.driver, mailboxId, message, ev));
         } catch (err) {
           // Both are raised before this target wrote anything, so the others stand.
           if (err instanceof OverQuota || err instanceof NotFound) out.push(err);
