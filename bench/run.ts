@@ -32,26 +32,37 @@ let speedup = 0;
 const SECTIONS: Section[] = [
   {
     id: 'append',
-    heading: 'Store: durable appends (SQLite, fs blobs, 10 KiB messages)',
+    heading: 'Store: durable appends (SQLite, 10 KiB messages)',
     async run() {
       const lines: string[] = [];
       const fsyncMs = await fsyncLatencyMs(tmpdir());
       lines.push(
-        'Each append writes and fsyncs the blob, renames it into place, fsyncs its directory, commits the metadata and fsyncs the WAL before the append returns. Concurrent appends share commits and WAL fsyncs (group commit); blob fsyncs cannot be shared (one file each).',
+        `Machine: ${machineLine()}`,
         '',
-        `A single fsync of a 10 KiB file takes ${fsyncMs.toFixed(2)} ms (median) on this machine's disk. One writer waits for three of them in turn; with fast fsyncs like these, twenty writers are limited by the CPU time of the one event loop (hashing, SQL, system calls), not by the disk, so the gain from group commit is smaller than on a disk where an fsync costs milliseconds.`,
+        "Each append stores a distinct 10 KiB body and then its message, one after the other, and returns only once both are committed and the WAL is fsynced. A body of this size is kept in the database (`store.inline_blob_max`, 64 KiB by default), so it goes through the group commit like the message: concurrent writers share transactions and WAL fsyncs. An append is two store operations (the body, the message); one writer waits for two commits and their fsyncs per append.",
+        '',
+        `A single fsync of a 10 KiB file takes ${fsyncMs.toFixed(2)} ms (median) on this machine's disk. With fsyncs this fast, twenty writers are limited by the CPU time of the one event loop (SQL, writing the WAL) and by the fsync each batch waits for, not by the number of fsyncs (${loadLine()}).`,
         '',
       );
-      lines.push('| writers | appends/s | commits | appends per commit |', '|---:|---:|---:|---:|');
-      const results = [];
-      for (const writers of [1, 20]) {
-        const r = await benchAppend(writers, seconds * 1000);
-        results.push(r);
-        lines.push(`| ${writers} | ${r.perSecond.toFixed(0)} | ${r.commits} | ${(r.appends / Math.max(1, r.commits)).toFixed(1)} |`);
-        console.log(`store append, ${writers} writer(s): ${r.perSecond.toFixed(0)}/s (${r.appends} in ${r.seconds.toFixed(1)} s, ${r.commits} commits)`);
+      // Alternating runs, the median of each: one run alone moves with whatever else the machine does.
+      lines.push('| run | writers | appends/s | commits | operations per commit |', '|---:|---:|---:|---:|---:|');
+      const perSecond = new Map<number, number[]>([
+        [1, []],
+        [20, []],
+      ]);
+      for (let run = 1; run <= 3; run++) {
+        for (const writers of [1, 20]) {
+          const r = await benchAppend(writers, seconds * 1000);
+          perSecond.get(writers)!.push(r.perSecond);
+          lines.push(`| ${run} | ${writers} | ${r.perSecond.toFixed(0)} | ${r.commits} | ${r.operationsPerCommit.toFixed(1)} |`);
+          console.log(`store append, run ${run}, ${writers} writer(s): ${r.perSecond.toFixed(0)}/s (${r.appends} in ${r.seconds.toFixed(1)} s, ${r.commits} commits)`);
+        }
       }
-      speedup = results[1]!.perSecond / results[0]!.perSecond;
-      lines.push('', `20 writers are ${speedup.toFixed(1)}× as fast as 1.`);
+      const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;
+      const one = median(perSecond.get(1)!);
+      const twenty = median(perSecond.get(20)!);
+      speedup = twenty / one;
+      lines.push('', `Median: 1 writer ${one.toFixed(0)} appends/s, 20 writers ${twenty.toFixed(0)} appends/s: 20 writers are ${speedup.toFixed(1)}× as fast as 1.`);
       return lines;
     },
   },

@@ -15,6 +15,8 @@ export interface AppendResult {
   seconds: number;
   perSecond: number;
   commits: number;
+  /** Store operations (a body, a message) per commit. */
+  operationsPerCommit: number;
 }
 
 export async function benchAppend(writers: number, durationMs: number): Promise<AppendResult> {
@@ -44,8 +46,10 @@ export async function benchAppend(writers: number, durationMs: number): Promise<
       }),
     );
     const seconds = (performance.now() - start) / 1000;
-    const commits = (store as SqlStore).writes.counters.batches - before.batches;
-    return { writers, appends, seconds, perSecond: appends / seconds, commits };
+    const counters = (store as SqlStore).writes.counters;
+    const commits = counters.batches - before.batches;
+    const operations = counters.operations - before.operations;
+    return { writers, appends, seconds, perSecond: appends / seconds, commits, operationsPerCommit: operations / Math.max(1, commits) };
   } finally {
     await store.close();
     await rm(dir, { recursive: true, force: true });
