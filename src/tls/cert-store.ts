@@ -21,7 +21,7 @@
 import { EventEmitter } from 'node:events';
 import { watch, type FSWatcher } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { basename, dirname } from 'node:path';
 import { createSecureContext, type SecureContext } from 'node:tls';
 import type { Logger } from '../log.js';
 import { loadCertificate, type ServerCertificate } from './index.js';
@@ -111,6 +111,7 @@ export class CertificateStore {
   private timer: NodeJS.Timeout | undefined;
   private expiryTimer: NodeJS.Timeout | undefined;
   private debounce: NodeJS.Timeout | undefined;
+  private firstPendingChange: number | undefined;
   private readonly warned = new Map<string, number>();
   /** The certificate from loadCertificate() at start (self-signed generation reported there). */
   initial!: ServerCertificate;
@@ -330,15 +331,27 @@ export class CertificateStore {
 
   /** fs.watch on the directories of every file, plus the periodic check; call close() to stop. */
   async watch(): Promise<void> {
-    const dirs = new Set<string>();
+    // Per directory, the names that matter (null: every name, certs_dir). A directory may
+    // hold other busy files (the data directory, say): their changes must not keep
+    // postponing the reload.
+    const dirs = new Map<string, Set<string> | null>();
+    const add = (path: string) => {
+      const dir = dirname(path);
+      const names = dirs.get(dir);
+      if (names === null) return;
+      if (names) names.add(basename(path));
+      else dirs.set(dir, new Set([basename(path)]));
+    };
     for (const p of await this.filePairs()) {
-      dirs.add(dirname(p.certPath));
-      dirs.add(dirname(p.keyPath));
+      add(p.certPath);
+      add(p.keyPath);
     }
-    if (this.config.tls.certsDir !== null) dirs.add(this.config.tls.certsDir);
-    for (const dir of dirs) {
+    if (this.config.tls.certsDir !== null) dirs.set(this.config.tls.certsDir, null);
+    for (const [dir, names] of dirs) {
       try {
-        const w = watch(dir, { persistent: false }, () => this.scheduleReload('file change'));
+        const w = watch(dir, { persistent: false }, (_event, name) => {
+          if (names === null || name === null || names.has(String(name))) this.scheduleReload('file change');
+        });
         w.on('error', (err) => this.logger.debug({ err, dir }, 'TLS certificate directory watch failed; the periodic check remains'));
         this.watchers.push(w);
       } catch (err) {
@@ -355,12 +368,19 @@ export class CertificateStore {
     }
   }
 
-  /** Editors and `cp` write in steps: wait for a quiet moment before reading. */
+  /**
+   * Editors and `cp` write in steps: wait for a quiet moment (200 ms) before reading,
+   * but no more than 2 s after the first change, however busy the files are.
+   */
   private scheduleReload(reason: string): void {
     clearTimeout(this.debounce);
+    const now = Date.now();
+    this.firstPendingChange ??= now;
+    const wait = Math.max(0, Math.min(200, this.firstPendingChange + 2000 - now));
     this.debounce = setTimeout(() => {
+      this.firstPendingChange = undefined;
       this.reload(reason).catch((err: unknown) => this.logger.warn({ err }, 'TLS certificate reload failed'));
-    }, 200);
+    }, wait);
     this.debounce.unref();
   }
 
