@@ -33,7 +33,12 @@ async function freePort(): Promise<number> {
   return p;
 }
 
-export async function startDovecot(dir: string): Promise<Dovecot> {
+export interface DovecotOptions {
+  /** More configuration inside the inbox namespace (mailbox blocks, say). */
+  inboxNamespace?: string;
+}
+
+export async function startDovecot(dir: string, options: DovecotOptions = {}): Promise<Dovecot> {
   mkdirSync(dir, { recursive: true });
   chmodSync(dir, 0o755);
   const port = await freePort();
@@ -58,6 +63,7 @@ mail_location = maildir:~/Maildir
 namespace inbox {
   inbox = yes
   separator = .
+${options.inboxNamespace ?? ''}
 }
 passdb {
   driver = static

@@ -4,29 +4,19 @@
 // internal dates and bytes are compared with what Dovecot serves.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
+import { chmodSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { ImapFlow } from 'imapflow';
 import { openData, tempDir } from './helpers.js';
+import { startDovecot, type Dovecot } from './dovecot.js';
 import { cliIn } from './cli-inprocess.js';
 import type { ImportSummary } from '../../src/ops/import/target.js';
 
 let dir: string;
-let port: number;
-let conf: string;
-
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const p = (s.address() as net.AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return p;
-}
+let dovecot: Dovecot;
 
 function client(): ImapFlow {
-  return new ImapFlow({ host: '127.0.0.1', port, secure: false, doSTARTTLS: false, auth: { user: 'bob', pass: 'secret' }, logger: false });
+  return new ImapFlow({ host: '127.0.0.1', port: dovecot.port, secure: false, doSTARTTLS: false, auth: { user: 'bob', pass: 'secret' }, logger: false });
 }
 
 const MESSAGES: Array<{ folder: string; n: number; flags: string[]; date: string }> = [
@@ -40,75 +30,12 @@ const MESSAGES: Array<{ folder: string; n: number; flags: string[]; date: string
 
 before(async () => {
   dir = tempDir();
+  // Dovecot's users must reach its directory below this one.
   chmodSync(dir, 0o755);
-  port = await freePort();
-  for (const d of ['run', 'state', 'home']) mkdirSync(join(dir, d));
-  chmodSync(join(dir, 'home'), 0o777);
-  conf = join(dir, 'dovecot.conf');
-  writeFileSync(
-    conf,
-    `base_dir = ${dir}/run
-state_dir = ${dir}/state
-instance_name = steadymail-import-test-${port}
-log_path = ${dir}/dovecot.log
-protocols = imap
-listen = 127.0.0.1
-ssl = no
-disable_plaintext_auth = no
-auth_mechanisms = plain login
-default_internal_user = nobody
-default_internal_group = nogroup
-default_login_user = nobody
-mail_location = maildir:~/Maildir
-namespace inbox {
-  inbox = yes
-  separator = .
-  mailbox Sent {
-    special_use = \\Sent
-    auto = create
-  }
-}
-passdb {
-  driver = static
-  args = password=secret
-}
-userdb {
-  driver = static
-  args = uid=nobody gid=nogroup home=${dir}/home/%u
-}
-service imap-login {
-  inet_listener imap {
-    address = 127.0.0.1
-    port = ${port}
-  }
-  inet_listener imaps {
-    port = 0
-  }
-}
-service stats {
-  unix_listener stats-reader {
-    mode = 0666
-  }
-  unix_listener stats-writer {
-    mode = 0666
-  }
-}
-`,
-  );
-  // dovecot forks into the background: its stdio must not hold ours open.
-  execFileSync('/usr/sbin/dovecot', ['-c', conf], { stdio: 'ignore' });
+  dovecot = await startDovecot(join(dir, 'dovecot'), { inboxNamespace: '  mailbox Sent {\n    special_use = \\Sent\n    auto = create\n  }' });
   // Fill it as a mail client would.
-  let c: ImapFlow | undefined;
-  for (let i = 0; i < 50 && !c; i++) {
-    const attempt = client();
-    try {
-      await attempt.connect();
-      c = attempt;
-    } catch {
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-  assert.ok(c, `dovecot did not start: ${readFileSync(join(dir, 'dovecot.log'), 'utf8')}`);
+  const c = client();
+  await c.connect();
   try {
     for (const f of ['Work', 'Work.Projects', 'Entwürfe']) await c.mailboxCreate(f);
     for (const m of MESSAGES) {
@@ -122,16 +49,7 @@ service stats {
 
 after(async () => {
   try {
-    const pid = Number(readFileSync(join(dir, 'run', 'master.pid'), 'utf8').trim());
-    process.kill(pid, 'SIGTERM');
-    for (let i = 0; i < 50; i++) {
-      try {
-        process.kill(pid, 0);
-      } catch {
-        break;
-      }
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    await dovecot?.stop();
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -194,7 +112,7 @@ async function target(name: string): Promise<string> {
 
 test('IMAP import from Dovecot: folders (separator "."), special use, flags, keywords, internal dates, bytes', async () => {
   const data = await target('from-imap');
-  const r = await cliIn(data, ['import', 'imap', '--account', 'bob@example.org', '--host', '127.0.0.1', '--port', String(port), '--security', 'plain', '--user', 'bob', '--password-stdin', '--json'], 'secret\n');
+  const r = await cliIn(data, ['import', 'imap', '--account', 'bob@example.org', '--host', '127.0.0.1', '--port', String(dovecot.port), '--security', 'plain', '--user', 'bob', '--password-stdin', '--json'], 'secret\n');
   assert.equal(r.code, 0, r.err);
   assert.equal((JSON.parse(r.out) as ImportSummary).imported, MESSAGES.length);
   const want = await dovecotView();
@@ -204,7 +122,7 @@ test('IMAP import from Dovecot: folders (separator "."), special use, flags, key
 
 test("Maildir import of the tree Dovecot wrote: its info flags, dovecot-keywords and mtimes", async () => {
   const data = await target('from-maildir');
-  const r = await cliIn(data, ['import', 'maildir', '--account', 'bob@example.org', '--json', join(dir, 'home', 'bob', 'Maildir')]);
+  const r = await cliIn(data, ['import', 'maildir', '--account', 'bob@example.org', '--json', join(dovecot.home('bob'), 'Maildir')]);
   assert.equal(r.code, 0, r.err);
   assert.equal((JSON.parse(r.out) as ImportSummary).imported, MESSAGES.length);
   assert.deepEqual(await ourView(data), await dovecotView());
