@@ -5,22 +5,18 @@ import { AdminApiError, call, setCsrfToken, setUnauthenticatedHandler } from './
 import { Dashboard } from './Dashboard.js';
 import { Accounts, AuditLog, Domains, Incidents, Queue } from './pages.js';
 import { Sessions } from './Sessions.js';
-
-interface SessionInfo {
-  name: string;
-  csrfToken: string | null;
-}
+import type { AdminSessionInfo } from '../../src/http/admin/types.js';
 
 const PAGES = { dashboard: 'Dashboard', domains: 'Domains', accounts: 'Accounts', sessions: 'Sessions', queue: 'Queue', incidents: 'Incidents', audit: 'Audit log' } as const;
 type Page = keyof typeof PAGES;
 
 export function App() {
-  const [session, setSession] = useState<SessionInfo | null | undefined>(undefined);
+  const [session, setSession] = useState<AdminSessionInfo | null | undefined>(undefined);
   const [page, setPage] = useState<Page>('dashboard');
 
   useEffect(() => {
     setUnauthenticatedHandler(() => setSession(null));
-    call<SessionInfo>('GET', '/session')
+    call<AdminSessionInfo>('GET', '/session')
       .then((s) => {
         setCsrfToken(s.csrfToken ?? '');
         setSession(s);
@@ -68,7 +64,7 @@ export function App() {
   );
 }
 
-function SignIn({ onSignedIn }: { onSignedIn: (s: SessionInfo) => void }) {
+function SignIn({ onSignedIn }: { onSignedIn: (s: AdminSessionInfo) => void }) {
   const [name, setName] = useState('');
   const [password, setPassword] = useState('');
   const [error, setError] = useState('');
@@ -76,7 +72,7 @@ function SignIn({ onSignedIn }: { onSignedIn: (s: SessionInfo) => void }) {
     e.preventDefault();
     setError('');
     try {
-      const s = await call<SessionInfo>('POST', '/session', { name, password });
+      const s = await call<AdminSessionInfo>('POST', '/session', { name, password });
       setCsrfToken(s.csrfToken ?? '');
       onSignedIn(s);
     } catch (err) {

@@ -3,18 +3,7 @@
 import { useEffect, useState } from 'react';
 import { call, formatBytes } from './api.js';
 import { BarChart, Meter } from './charts.js';
-
-interface DashboardData {
-  generatedAt: string;
-  components: Array<{ id: string; name: string; status: string; lastLatencyMs: number | null }> | null;
-  overall: string | null;
-  traffic: Array<{ hour: string; received: number; deliveredLocal: number; transmitted: number; failed: number }>;
-  queue: { queued: number; failed: number; oldestAgeSeconds: number };
-  disk: { path: string; freeBytes: number; totalBytes: number } | null;
-  store: { driver: string; domains: number; accounts: number; messages: number; messageBytes: number; databaseBytes: number | null };
-  connections: Array<{ protocol: string; open: number }>;
-  errors: Array<{ at: string; source: string; message: string }>;
-}
+import type { DashboardData } from '../../src/http/admin/types.js';
 
 export function Dashboard() {
   const [data, setData] = useState<DashboardData | null>(null);

@@ -3,13 +3,7 @@
 import { useEffect, useState, type FormEvent } from 'react';
 import { call, enc } from './api.js';
 import { useAction, useLoad } from './hooks.js';
-
-interface ForwardingInfo {
-  forwarding: { enabled: boolean; address: string; keepCopy: boolean };
-  active: boolean;
-  otherActive: string | null;
-  modifiedElsewhere: boolean;
-}
+import type { ForwardingInfo } from '../../src/http/admin/types.js';
 
 export function AccountForwarding({ address }: { address: string }) {
   const path = `/accounts/${enc(address)}/forwarding`;

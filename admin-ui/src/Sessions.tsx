@@ -3,40 +3,7 @@
 import { useEffect, useState } from 'react';
 import { call, enc, formatBytes } from './api.js';
 import { useAction, useLoad } from './hooks.js';
-
-interface LiveSession {
-  sessionId: string;
-  protocol: string;
-  account: string | null;
-  clientIp: string;
-  clientId: string | null;
-  tls: string | null;
-  startedAt: string;
-  node: string;
-  killRequested: boolean;
-}
-
-interface HistoryRow {
-  sessionId: string;
-  protocol: string;
-  clientIp: string;
-  clientId: string | null;
-  tls: string | null;
-  login: string;
-  startedAt: string;
-  endedAt: string;
-  endReason: string;
-  commands: number;
-  bytesIn: number;
-  bytesOut: number;
-  traced: boolean;
-}
-
-interface Trace {
-  trace: { until: string; bodies: boolean; bytes: number } | null;
-  active: boolean;
-  lines: Array<{ sessionId: string; protocol: string; at: string; direction: string; line: string }>;
-}
+import type { HistoryInfo, LiveSessionInfo, TraceInfo } from '../../src/http/admin/types.js';
 
 const REFRESH_MS = 5000;
 const time = (iso: string) => new Date(iso).toLocaleString();
@@ -47,7 +14,7 @@ function duration(from: string, to: string): string {
 }
 
 export function Sessions() {
-  const { data, error, reload } = useLoad<{ sessions: LiveSession[] }>('/sessions');
+  const { data, error, reload } = useLoad<{ sessions: LiveSessionInfo[] }>('/sessions');
   const { run, message } = useAction(reload);
   useEffect(() => {
     const t = setInterval(reload, REFRESH_MS);
@@ -101,8 +68,8 @@ export function Sessions() {
 
 export function AccountSessions({ address }: { address: string }) {
   const base = `/accounts/${enc(address)}`;
-  const history = useLoad<{ sessions: HistoryRow[] }>(`${base}/sessions`);
-  const trace = useLoad<Trace>(`${base}/trace`);
+  const history = useLoad<{ sessions: HistoryInfo[] }>(`${base}/sessions`);
+  const trace = useLoad<TraceInfo>(`${base}/trace`);
   const { run, message } = useAction(() => {
     trace.reload();
     history.reload();

@@ -5,6 +5,7 @@ import { Meter } from './charts.js';
 import { useAction, useLoad } from './hooks.js';
 import { AccountForwarding } from './Forwarding.js';
 import { AccountSessions } from './Sessions.js';
+import type { AccountInfo } from '../../src/http/admin/types.js';
 
 interface Rec {
   type: string;
@@ -104,12 +105,6 @@ export function Domains() {
   );
 }
 
-interface AccountInfo {
-  address: string;
-  quotaBytes: number;
-  usedBytes: number;
-  disabled: boolean;
-}
 interface AccountDetail extends AccountInfo {
   folders: Array<{ name: string; messages: number; unseen: number; bytes: number }>;
   aliases: Array<{ source: string; targets: string[] }>;

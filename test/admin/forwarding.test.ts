@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import nodemailer from 'nodemailer';
 import { Client } from '../webmail/api-harness.js';
 import { AdminClient, startAdminServer, type AdminServer } from './harness.js';
-import type { ForwardingInfo } from '../../src/http/admin/forwarding.js';
+import type { ForwardingInfo } from '../../src/http/admin/types.js';
 import type { FiltersState } from '../../src/http/api/types.js';
 
 describe('admin API: forwarding', () => {

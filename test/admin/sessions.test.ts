@@ -6,7 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ImapFlow } from 'imapflow';
 import { AdminClient, startAdminServer, type AdminServer } from './harness.js';
-import type { HistoryInfo, LiveSessionInfo, TraceInfo } from '../../src/http/admin/sessions.js';
+import type { HistoryInfo, LiveSessionInfo, TraceInfo } from '../../src/http/admin/types.js';
 import { createTestDatabase } from '../../src/store/contract/pg-test-db.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

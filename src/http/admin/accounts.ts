@@ -11,14 +11,7 @@ import { hashPassword } from '../../auth/password.js';
 import type { Account } from '../../store/types.js';
 import { audit, auditContext, body, int, invalid, notFound, str, type AdminCall } from './common.js';
 import { CsvError, parseCsv, parseQuota } from './csv.js';
-
-export interface AccountInfo {
-  address: string;
-  quotaBytes: number;
-  usedBytes: number;
-  disabled: boolean;
-  createdAt: string;
-}
+import type { AccountInfo, ImportRowResult } from './types.js';
 
 const info = (a: Account): AccountInfo => ({ address: a.address, quotaBytes: a.quotaBytes, usedBytes: a.usedBytes, disabled: a.disabled, createdAt: a.createdAt.toISOString() });
 
@@ -112,13 +105,6 @@ export async function removeAlias(call: AdminCall): Promise<{ ok: true }> {
 
 /** Passwords hashed at once during an import (the libuv thread pool has a few threads). */
 const HASH_BATCH = 4;
-
-export interface ImportRowResult {
-  line: number;
-  address: string;
-  status: 'created' | 'invalid' | 'failed' | 'not-created';
-  error?: string;
-}
 
 export async function importAccounts(call: AdminCall): Promise<{ created: number; rows: ImportRowResult[] }> {
   const { store, config } = call.ctx;

@@ -13,16 +13,10 @@ import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import { authenticateAdmin, checkAdminToken, hashSecret } from '../../auth/admin.js';
 import { AdminFailure, audit, body, str, type Actor, type AdminCall, type AdminContext } from './common.js';
+import type { AdminSessionInfo } from './types.js';
 
 export const ADMIN_COOKIE = 'steadymail_admin';
 const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
-
-export interface AdminSessionInfo {
-  kind: 'admin' | 'token';
-  name: string;
-  csrfToken: string | null;
-  expiresAt: string | null;
-}
 
 function readCookie(request: FastifyRequest, name: string): string | undefined {
   for (const part of (request.headers.cookie ?? '').split(';')) {

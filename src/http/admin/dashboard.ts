@@ -4,22 +4,10 @@
 import { statfs, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AdminCall } from './common.js';
+import type { DashboardData } from './types.js';
 
 const HOUR_MS = 3600_000;
 const QUEUE_SCAN_LIMIT = 100_000;
-
-export interface DashboardData {
-  generatedAt: string;
-  components: Array<{ id: string; name: string; status: string; lastLatencyMs: number | null; recentLatenciesMs: Array<number | null> }> | null;
-  overall: string | null;
-  /** 24 entries, oldest first; hours without traffic are zeros. */
-  traffic: Array<{ hour: string; received: number; deliveredLocal: number; transmitted: number; failed: number }>;
-  queue: { queued: number; failed: number; oldestAgeSeconds: number };
-  disk: { path: string; freeBytes: number; totalBytes: number } | null;
-  store: { driver: string; domains: number; accounts: number; messages: number; messageBytes: number; databaseBytes: number | null };
-  connections: Array<{ protocol: string; open: number }>;
-  errors: Array<{ at: string; source: string; message: string }>;
-}
 
 async function fileSize(path: string): Promise<number> {
   try {

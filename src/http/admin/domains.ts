@@ -7,14 +7,7 @@ import { zoneLine, type ExpectedRecord } from '../../ops/dns-records.js';
 import { domainRecords } from '../../ops/domain-records.js';
 import { existingDkimRecord, generateDkimKey } from '../../smtp/queue/dkim.js';
 import { audit, auditContext, body, notFound, str, type AdminCall } from './common.js';
-
-export interface DomainInfo {
-  name: string;
-  createdAt: string;
-  accounts: number;
-  aliases: number;
-  dkim: boolean;
-}
+import type { DomainInfo } from './types.js';
 
 async function hosted(call: AdminCall): Promise<string> {
   const name = normalizeDomain(call.params.name ?? '');

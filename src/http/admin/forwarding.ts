@@ -5,19 +5,10 @@
 
 import { normalizeAddress } from '../../address/index.js';
 import { FilterInvalid, FilterRefused, filterLimits, filtersOf, filtersState, saveFilters } from '../api/filters.js';
-import type { FiltersState, ForwardingSettings } from '../api/types.js';
+import type { FiltersState } from '../api/types.js';
 import type { Account } from '../../store/types.js';
 import { AdminFailure, audit, body, invalid, notFound, type AdminCall } from './common.js';
-
-export interface ForwardingInfo {
-  forwarding: ForwardingSettings;
-  /** The webmail script is the active one (otherwise it does not run). */
-  active: boolean;
-  /** Another client's script is active. */
-  otherActive: string | null;
-  /** The script was edited by hand: the console does not overwrite it. */
-  modifiedElsewhere: boolean;
-}
+import type { ForwardingInfo } from './types.js';
 
 const info = (s: FiltersState): ForwardingInfo => ({ forwarding: s.forwarding, active: s.active, otherActive: s.otherActive?.name ?? null, modifiedElsewhere: s.modifiedElsewhere });
 

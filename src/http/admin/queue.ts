@@ -2,22 +2,9 @@
 
 import type { QueueEntry, QueueState } from '../../store/types.js';
 import { audit, auditContext, int, invalid, notFound, type AdminCall } from './common.js';
+import type { QueueEntryInfo } from './types.js';
 
 const STATES: readonly QueueState[] = ['queued', 'delivered', 'failed'];
-
-export interface QueueEntryInfo {
-  id: number;
-  state: QueueState;
-  mailFrom: string;
-  domain: string;
-  recipients: string[];
-  size: number;
-  attempts: number;
-  nextAttemptAt: string;
-  lastError: string | null;
-  createdAt: string;
-  updatedAt: string;
-}
 
 const info = (e: QueueEntry): QueueEntryInfo => ({
   id: e.id,

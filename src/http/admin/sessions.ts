@@ -8,42 +8,7 @@ import type { LiveSession, SessionHistoryEntry, TraceLine, TraceSwitch } from '.
 import type { Account } from '../../store/types.js';
 import { liveSince, parseDuration } from '../../sessions/views.js';
 import { audit, body, int, invalid, notFound, str, type AdminCall } from './common.js';
-
-export interface LiveSessionInfo {
-  sessionId: string;
-  protocol: string;
-  account: string | null;
-  clientIp: string;
-  clientId: string | null;
-  tls: string | null;
-  startedAt: string;
-  node: string;
-  killRequested: boolean;
-}
-
-export interface HistoryInfo {
-  sessionId: string;
-  protocol: string;
-  clientIp: string;
-  clientId: string | null;
-  tls: string | null;
-  login: string;
-  startedAt: string;
-  endedAt: string;
-  endReason: string;
-  commands: number;
-  bytesIn: number;
-  bytesOut: number;
-  traced: boolean;
-  node: string;
-}
-
-export interface TraceInfo {
-  account: string;
-  trace: { until: string; bodies: boolean; bytes: number; createdAt: string } | null;
-  active: boolean;
-  lines: Array<{ sessionId: string; protocol: string; at: string; direction: string; line: string }>;
-}
+import type { LiveSessionInfo, HistoryInfo, TraceInfo } from './types.js';
 
 const live = (s: LiveSession): LiveSessionInfo => ({
   sessionId: s.sessionId,
