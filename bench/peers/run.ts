@@ -13,7 +13,7 @@
 // PEERS_IMAP_CLIENTS (20), PEERS_IDLE_CONNECTIONS (2000), PEERS_DOC=0 to leave the docs alone.
 
 import { execFileSync, spawn } from 'node:child_process';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { tmpdir } from 'node:os';
@@ -22,7 +22,7 @@ import { fileURLToPath } from 'node:url';
 import { serve, type Running } from '../../test/e2e/serve.js';
 import { startDns } from '../../test/smtp/dns-server.js';
 import { loadLine, machineLine } from '../machine.js';
-import { loadSteadymail, message, users, writeMaildirs } from './data.js';
+import { loadSteadymail, message, RECIPIENT, users, writeMaildirs } from './data.js';
 import { dovecotVersion, startDovecot, type PeerDovecot } from './dovecot.js';
 import type { LoadResult, Workload } from './load.js';
 import { ensurePostfix, postfixVersion, startPostfix, type PeerPostfix } from './postfix.js';
@@ -93,7 +93,8 @@ function runLoad(w: Workload, whileReady?: () => Promise<void>): Promise<LoadRes
 
 interface Sides {
   steadymail: { ports: Map<string, number>; roots: () => number[] };
-  peer: { name: string; ports: Map<string, number>; roots: () => number[]; settle?: () => Promise<number> };
+  /** `settle(accepted)`: waits until the accepted messages are delivered, returns the seconds it waited. */
+  peer: { name: string; ports: Map<string, number>; roots: () => number[]; settle?: (accepted: number) => Promise<number> };
 }
 
 /** Runs `work` on both sides RUNS times, alternating which goes first. */
@@ -105,11 +106,11 @@ async function alternate(sides: Sides, work: (side: 'steadymail' | 'peer') => Pr
 }
 
 /** A time-boxed or fixed workload with the server's CPU and peak memory over its window (and, for Postfix, until its queue is empty). */
-async function measured(roots: () => number[], w: Workload, settle?: () => Promise<number>): Promise<{ load: LoadResult; usage: Usage; drainSeconds: number }> {
+async function measured(roots: () => number[], w: Workload, settle?: (accepted: number) => Promise<number>): Promise<{ load: LoadResult; usage: Usage; drainSeconds: number }> {
   const m = measure(roots);
   try {
     const load = await runLoad(w);
-    const drainSeconds = settle ? await settle() : 0;
+    const drainSeconds = settle ? await settle(load.count) : 0;
     return { load, usage: m.stop(), drainSeconds };
   } catch (err) {
     m.stop();
@@ -190,6 +191,18 @@ async function idleSection(sides: Sides, all: string[]): Promise<void> {
     record(label, 'Dovecot', side, 'CPU', 's', false, cpu);
     log(`${label}, ${side}: ${(per / 1024).toFixed(0)} KiB per connection (PSS; RSS summed ${((after.rss - before.rss) / load.count / 1024).toFixed(0)} KiB), ${after.processes} processes, set up in ${load.seconds.toFixed(1)} s, CPU ${cpu.toFixed(1)} s`);
   });
+}
+
+function maildirCount(dir: string): number {
+  let n = 0;
+  for (const d of ['new', 'cur']) {
+    try {
+      n += readdirSync(join(dir, d)).length;
+    } catch {
+      // not created yet
+    }
+  }
+  return n;
 }
 
 const fmt = (v: number) => (Number.isNaN(v) ? '–' : Math.abs(v) >= 100 ? v.toFixed(0) : Math.abs(v) >= 10 ? v.toFixed(1) : v.toFixed(2));
@@ -302,6 +315,7 @@ try {
     const sm = await startSteadymail(listeners);
     cleanups.push(async () => void (await sm.stop()));
     const pf = postfix;
+    let delivered = maildirCount(join(home, RECIPIENT, 'Maildir'));
     const sides: Sides = {
       steadymail: { ports: sm.ports, roots: () => [sm.child.pid!] },
       peer: pf
@@ -309,9 +323,14 @@ try {
             name: 'Postfix → LMTP → Dovecot',
             ports: new Map([['smtp', pf.smtpPort]]),
             roots: () => [pf.pid(), dovecot.pid()],
-            settle: async () => {
+            settle: async (accepted) => {
+              // Every accepted message must be out of the queue and in the recipient's Maildir.
               const t0 = performance.now();
-              while (pf.queued() > 0) await new Promise((r) => setTimeout(r, 50));
+              delivered += accepted;
+              while (pf.queued() > 0 || maildirCount(join(home, RECIPIENT, 'Maildir')) < delivered) {
+                if (performance.now() - t0 > 300_000) throw new Error(`Postfix delivered ${maildirCount(join(home, RECIPIENT, 'Maildir'))} of ${delivered} messages`);
+                await new Promise((r) => setTimeout(r, 50));
+              }
               return (performance.now() - t0) / 1000;
             },
           }
