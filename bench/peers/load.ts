@@ -2,7 +2,8 @@
 // CPU and memory are the server's): `node --import tsx bench/peers/load.ts '<json>'`
 // runs one workload against one port and prints `result <json>`. The same code and
 // the same commands go to Steadymail and to the peer.
-//   smtp:  N senders on one connection each, MAIL/RCPT/DATA in turn, for S seconds.
+//   smtp:  N senders on one connection each, MAIL/RCPT/DATA in turn, for S seconds
+//          (a short text part and a base64 attachment, random: no two messages alike).
 //   pop3:  each user: USER, PASS, LIST, RETR every message, QUIT (all users at once).
 //   imap:  N clients, each its own user, looping over SELECT, FETCH 20 FLAGS+ENVELOPE,
 //          FETCH one BODY[], STORE, SEARCH SUBJECT, APPEND, UID STORE \Deleted, UID EXPUNGE.
@@ -42,8 +43,22 @@ function result(count: number, seconds: number, latencies: number[], bytes = 0):
   return { count, seconds, bytes, p50Ms: percentile(latencies, 50), p99Ms: percentile(latencies, 99) };
 }
 
+/**
+ * A message of about `bytes`, shaped like most mail of that size: a short text part and
+ * a base64 attachment (random, so no two share a blob), with a unique Message-ID.
+ */
+function smtpMessage(bytes: number): string {
+  const id = randomBytes(8).toString('hex');
+  const text = Array.from({ length: 12 }, (_, l) => `Line ${l} of message ${id}: the quick brown fox jumps over the lazy dog.`).join('\r\n');
+  const head =
+    `From: <s@sender.test>\r\nTo: <${RECIPIENT}>\r\nSubject: bench ${id}\r\nMessage-ID: <${id}@sender.test>\r\nMIME-Version: 1.0\r\n` +
+    `Content-Type: multipart/mixed; boundary="b${id}"\r\n\r\n--b${id}\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n${text}\r\n--b${id}\r\n` +
+    `Content-Type: application/octet-stream\r\nContent-Transfer-Encoding: base64\r\nContent-Disposition: attachment; filename="${id}.bin"\r\n\r\n`;
+  const room = Math.max(76, bytes - head.length - 40);
+  return `${head}${randomBytes(Math.floor((room * 3) / 4 / 1.03)).toString('base64').replace(/.{76}/g, '$&\r\n')}\r\n--b${id}--\r\n`;
+}
+
 async function smtp(w: Extract<Workload, { kind: 'smtp' }>): Promise<LoadResult> {
-  const header = `From: <s@sender.test>\r\nTo: <${RECIPIENT}>\r\nSubject: bench\r\nMessage-ID: <`;
   const latencies: number[] = [];
   const start = performance.now();
   const deadline = start + w.seconds * 1000;
@@ -53,9 +68,7 @@ async function smtp(w: Extract<Workload, { kind: 'smtp' }>): Promise<LoadResult>
       await c.reply();
       await c.cmd('EHLO sender.test');
       while (performance.now() < deadline) {
-        // Base64 lines of 76 characters, different every time (no sharing of identical bodies).
-        const body = randomBytes(Math.floor((w.bytes * 3) / 4 / 1.03)).toString('base64').replace(/.{76}/g, '$&\r\n');
-        const data = `${header}${randomBytes(8).toString('hex')}@sender.test>\r\n\r\n${body}\r\n.`;
+        const data = `${smtpMessage(w.bytes)}.`;
         for (const line of ['MAIL FROM:<s@sender.test>', `RCPT TO:<${RECIPIENT}>`, 'DATA']) {
           const r = await c.cmd(line);
           if (!/^[23]/.test(r)) throw new Error(`${line}: ${r}`);

@@ -10,7 +10,8 @@
 // Knobs (environment): PEERS_RUNS (3), PEERS_SECONDS (8, each time-boxed run),
 // PEERS_SECTIONS (smtp,pop3,imap,idle), PEERS_USERS (50), PEERS_MESSAGES (1000),
 // PEERS_SMTP_SENDERS (1,10,50), PEERS_SMTP_SIZES (10240,1048576), PEERS_POP3_USERS (1,50),
-// PEERS_IMAP_CLIENTS (20), PEERS_IDLE_CONNECTIONS (2000), PEERS_DOC=0 to leave the docs alone.
+// PEERS_IMAP_CLIENTS (20), PEERS_IDLE_CONNECTIONS (2000), PEERS_DOC=0 to leave the docs alone,
+// PEERS_PROF=<dir> for a CPU profile of the Steadymail server (node --cpu-prof).
 
 import { execFileSync, spawn } from 'node:child_process';
 import { chmodSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -19,8 +20,7 @@ import { createInterface } from 'node:readline';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { serve, type Running } from '../../test/e2e/serve.js';
-import { startDns } from '../../test/smtp/dns-server.js';
+import { BIN, serveEnv, type Running } from '../../test/e2e/serve.js';
 import { loadLine, machineLine } from '../machine.js';
 import { loadSteadymail, message, RECIPIENT, users, writeMaildirs } from './data.js';
 import { dovecotVersion, startDovecot, type PeerDovecot } from './dovecot.js';
@@ -277,12 +277,16 @@ try {
   let t = performance.now();
   await loadSteadymail(smDir, all, messages);
   log(`loaded Steadymail in ${((performance.now() - t) / 1000).toFixed(0)} s`);
-  const dns = await startDns({});
-  cleanups.push(() => dns.close());
+  const dnsChild = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./dns.ts', import.meta.url))], { stdio: ['pipe', 'pipe', 'inherit'], cwd: ROOT });
+  cleanups.push(() => void dnsChild.kill());
+  const dnsServer = await new Promise<string>((resolve, reject) => {
+    createInterface({ input: dnsChild.stdout }).once('line', (line) => resolve(line.replace(/^dns /, '')));
+    dnsChild.once('exit', (code) => reject(new Error(`the DNS server exited with ${code}`)));
+  });
 
   const steadymailEnv: Record<string, string> = {
     STEADYMAIL_HOSTNAME: 'mx.bench.test',
-    STEADYMAIL_DNS_SERVERS: dns.server,
+    STEADYMAIL_DNS_SERVERS: dnsServer,
     STEADYMAIL_AUTH_ALLOW_PLAINTEXT_WITHOUT_TLS: 'true',
     STEADYMAIL_LIMITS_MAX_CONNECTIONS_PER_IP: '10000',
     STEADYMAIL_LIMITS_MAX_MESSAGE_BYTES: String(20 * MiB),
@@ -294,9 +298,27 @@ try {
   const startSteadymail = async (listeners: string[]): Promise<Running> => {
     const extra = { ...steadymailEnv };
     for (const l of listeners) extra[`STEADYMAIL_LISTEN_${l.toUpperCase()}`] = '127.0.0.1:0';
-    const s = await serve(smDir, extra, listeners);
-    s.child.stdout?.resume();
-    return s;
+    // PEERS_PROF=<dir>: a V8 CPU profile of the Steadymail server, written when it stops.
+    const flags = env.PEERS_PROF ? ['--cpu-prof', `--cpu-prof-dir=${env.PEERS_PROF}`] : [];
+    const child = spawn(process.execPath, [...flags, BIN, 'serve'], { env: serveEnv(smDir, extra), stdio: ['ignore', 'pipe', 'inherit'] });
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    const ports = new Map<string, number>();
+    await new Promise<void>((resolve, reject) => {
+      void exited.then((code) => reject(new Error(`steadymail serve exited with ${code}`)));
+      createInterface({ input: child.stdout }).on('line', (line) => {
+        const m = /"listener":"(\w+)".*"port":(\d+)/.exec(line);
+        if (m) ports.set(m[1]!, Number(m[2]));
+        if (listeners.every((l) => ports.has(l))) resolve();
+      });
+    });
+    return {
+      child,
+      ports,
+      stop: () => {
+        child.kill('SIGTERM');
+        return exited;
+      },
+    };
   };
 
   let section = 0;
