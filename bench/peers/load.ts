@@ -32,6 +32,8 @@ export interface LoadResult {
   bytes: number;
   p50Ms: number;
   p99Ms: number;
+  /** IMAP: mean milliseconds per command, by command. */
+  byCommand?: Record<string, number>;
 }
 
 function percentile(sorted: number[], p: number): number {
@@ -128,6 +130,7 @@ function appendable(n: number): string {
 
 async function imap(w: Extract<Workload, { kind: 'imap' }>): Promise<LoadResult> {
   const latencies: number[] = [];
+  const byCommand = new Map<string, [number, number]>();
   const start = performance.now();
   const deadline = start + w.seconds * 1000;
   await Promise.all(
@@ -140,7 +143,13 @@ async function imap(w: Extract<Workload, { kind: 'imap' }>): Promise<LoadResult>
         const lines = await c.cmd(t, command, 60_000);
         const last = lines.at(-1) ?? '';
         if (!last.startsWith(`${t} OK`)) throw new Error(`${command.slice(0, 40)}: ${last}`);
-        latencies.push(performance.now() - t0);
+        const ms = performance.now() - t0;
+        latencies.push(ms);
+        const name = command.split(' ').slice(0, command.startsWith('UID') ? 2 : 1).join(' ');
+        const e = byCommand.get(name) ?? [0, 0];
+        e[0] += ms;
+        e[1]++;
+        byCommand.set(name, e);
         return lines;
       };
       let i = 0;
@@ -163,7 +172,7 @@ async function imap(w: Extract<Workload, { kind: 'imap' }>): Promise<LoadResult>
       c.close();
     }),
   );
-  return result(latencies.length, (performance.now() - start) / 1000, latencies);
+  return { ...result(latencies.length, (performance.now() - start) / 1000, latencies), byCommand: Object.fromEntries([...byCommand].map(([k, [sum, n]]) => [k, sum / n])) };
 }
 
 async function idle(w: Extract<Workload, { kind: 'idle' }>): Promise<LoadResult> {

@@ -166,7 +166,8 @@ async function imapSection(sides: Sides, all: string[]): Promise<void> {
     record(label, 'Dovecot', side, 'command p99', 'ms', false, load.p99Ms);
     record(label, 'Dovecot', side, 'CPU per command', 'ms', false, (usage.cpuSeconds * 1000) / Math.max(1, load.count));
     record(label, 'Dovecot', side, 'peak memory (PSS)', 'MiB', false, usage.peakPss / MiB);
-    log(`${label}, ${side}: ${rate.toFixed(0)} commands/s, p50 ${load.p50Ms.toFixed(1)} ms, p99 ${load.p99Ms.toFixed(1)} ms, CPU ${usage.cpuSeconds.toFixed(1)} s, peak ${(usage.peakPss / MiB).toFixed(0)} MiB`);
+    const by = Object.entries(load.byCommand ?? {}).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', ');
+    log(`${label}, ${side}: ${rate.toFixed(0)} commands/s, p50 ${load.p50Ms.toFixed(1)} ms, p99 ${load.p99Ms.toFixed(1)} ms, CPU ${usage.cpuSeconds.toFixed(1)} s, peak ${(usage.peakPss / MiB).toFixed(0)} MiB; mean ms by command: ${by}`);
   });
 }
 
