@@ -6,7 +6,8 @@
 //          (a short text part and a base64 attachment, random: no two messages alike).
 //   pop3:  each user: USER, PASS, LIST, RETR every message, QUIT (all users at once).
 //   imap:  N clients, each its own user, looping over SELECT, FETCH 20 FLAGS+ENVELOPE,
-//          FETCH one BODY[], STORE, SEARCH SUBJECT, APPEND, UID STORE \Deleted, UID EXPUNGE.
+//          FETCH one BODY[], STORE, SEARCH SUBJECT, APPEND (10 KiB, shaped as for SMTP),
+//          UID STORE \Deleted, UID EXPUNGE.
 //   idle:  N connections log in, SELECT INBOX and IDLE; prints `ready`, waits for a line
 //          on stdin, then closes them.
 //   warm:  each user: POP3 LIST, then IMAP SELECT and FETCH 1:* (FLAGS ENVELOPE).
@@ -16,7 +17,7 @@ import { createInterface } from 'node:readline';
 import { SmtpTalk } from '../../test/smtp/harness.js';
 import { RawClient } from '../../test/imap/harness.js';
 import { BenchClient } from '../pop3.js';
-import { DOMAIN, PASSWORD, RECIPIENT } from './data.js';
+import { PASSWORD, RECIPIENT } from './data.js';
 
 export type Workload =
   | { kind: 'smtp'; port: number; senders: number; bytes: number; seconds: number }
@@ -49,7 +50,7 @@ function result(count: number, seconds: number, latencies: number[], bytes = 0):
  * A message of about `bytes`, shaped like most mail of that size: a short text part and
  * a base64 attachment (random, so no two share a blob), with a unique Message-ID.
  */
-function smtpMessage(bytes: number): string {
+function newMessage(bytes: number): string {
   const id = randomBytes(8).toString('hex');
   const text = Array.from({ length: 12 }, (_, l) => `Line ${l} of message ${id}: the quick brown fox jumps over the lazy dog.`).join('\r\n');
   const head =
@@ -70,7 +71,7 @@ async function smtp(w: Extract<Workload, { kind: 'smtp' }>): Promise<LoadResult>
       await c.reply();
       await c.cmd('EHLO sender.test');
       while (performance.now() < deadline) {
-        const data = `${smtpMessage(w.bytes)}.`;
+        const data = `${newMessage(w.bytes)}.`;
         for (const line of ['MAIL FROM:<s@sender.test>', `RCPT TO:<${RECIPIENT}>`, 'DATA']) {
           const r = await c.cmd(line);
           if (!/^[23]/.test(r)) throw new Error(`${line}: ${r}`);
@@ -123,11 +124,6 @@ async function imapLogin(port: number, user: string): Promise<RawClient> {
   return c;
 }
 
-function appendable(n: number): string {
-  const body = randomBytes(7300).toString('base64').replace(/.{76}/g, '$&\r\n');
-  return `From: Bench <bench@example.org>\r\nTo: <user@${DOMAIN}>\r\nSubject: appended ${n}\r\nMessage-ID: <a${n}.${randomBytes(6).toString('hex')}@example.org>\r\n\r\n${body}\r\n`;
-}
-
 async function imap(w: Extract<Workload, { kind: 'imap' }>): Promise<LoadResult> {
   const latencies: number[] = [];
   const byCommand = new Map<string, [number, number]>();
@@ -161,7 +157,7 @@ async function imap(w: Extract<Workload, { kind: 'imap' }>): Promise<LoadResult>
         await op(`FETCH ${n} BODY.PEEK[]`);
         await op(`STORE ${n} ${i % 2 === 0 ? '-' : '+'}FLAGS.SILENT (\\Flagged)`);
         await op(`SEARCH SUBJECT "number ${n}"`);
-        const m = appendable(k * 1_000_000 + i);
+        const m = newMessage(10 * 1024);
         const appended = await op(`APPEND INBOX {${Buffer.byteLength(m)}+}\r\n${m}`);
         const uid = /APPENDUID \d+ (\d+)/.exec(appended.at(-1) ?? '')?.[1];
         if (!uid) throw new Error(`no APPENDUID: ${appended.at(-1)}`);
