@@ -11,14 +11,15 @@
 // PEERS_SECTIONS (smtp,pop3,imap,idle), PEERS_USERS (50), PEERS_MESSAGES (1000),
 // PEERS_SMTP_SENDERS (1,10,50), PEERS_SMTP_SIZES (10240,1048576), PEERS_POP3_USERS (1,50),
 // PEERS_IMAP_CLIENTS (20), PEERS_IDLE_CONNECTIONS (2000), PEERS_DOC=0 to leave the docs alone,
-// PEERS_PROF=<dir> for a CPU profile of the Steadymail server (node --cpu-prof).
+// PEERS_PROF=<dir> for a CPU profile of the Steadymail server (node --cpu-prof), PEERS_RESULTS=<file>
+// for the raw figures of every run (default .tmp/peers-results.json).
 
 import { execFileSync, spawn } from 'node:child_process';
-import { chmodSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BIN, serveEnv, type Running } from '../../test/e2e/serve.js';
 import { loadLine, machineLine } from '../machine.js';
@@ -382,7 +383,10 @@ try {
 
   const versions = `Dovecot ${dovecotVersion()} · Postfix ${SECTIONS.includes('smtp') ? postfixVersion() : '(not run)'} · Node.js ${process.version}`;
   const tbl = table();
-  writeFileSync(join(ROOT, '.tmp', 'peers-results.json'), JSON.stringify({ started, figures }, null, 2));
+  // Every run's figures, for comparisons (before/after a change): PEERS_RESULTS or .tmp/peers-results.json.
+  const resultsFile = env.PEERS_RESULTS ?? join(ROOT, '.tmp', 'peers-results.json');
+  mkdirSync(dirname(resultsFile), { recursive: true });
+  writeFileSync(resultsFile, JSON.stringify({ started, figures }, null, 2));
   const body = [
     `Machine: ${machineLine()} · ${load} · ${versions} · ${started.toISOString().slice(0, 16).replace('T', ' ')} UTC`,
     '',
