@@ -381,7 +381,7 @@ try {
     }
   }
 
-  const versions = `Dovecot ${dovecotVersion()} · Postfix ${SECTIONS.includes('smtp') ? postfixVersion() : '(not run)'} · Node.js ${process.version}`;
+  const versions = `Dovecot ${dovecotVersion()} · Postfix ${SECTIONS.includes("smtp") ? postfixVersion() : "(not run)"}`;
   const tbl = table();
   // Every run's figures, for comparisons (before/after a change): PEERS_RESULTS or .tmp/peers-results.json.
   const resultsFile = env.PEERS_RESULTS ?? join(ROOT, '.tmp', 'peers-results.json');
