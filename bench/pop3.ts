@@ -23,7 +23,7 @@ const PASSWORD = 'bench password';
 const silent = { info() {}, warn() {}, error() {}, debug() {} };
 
 /** A minimal POP3 client: one command at a time, counts reply bytes without keeping them. */
-class BenchClient {
+export class BenchClient {
   private pending: { multi: boolean; resolve: (bytes: number) => void } | undefined;
   private buf = '';
   private count = 0;

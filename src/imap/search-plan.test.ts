@@ -49,3 +49,17 @@ test('no text keys, or needles the index cannot hold: no plan', () => {
   assert.equal(planTextSearch([{ key: 'BODY', value: 'a\uD800' }]), null);
   assert.notEqual(planTextSearch([{ key: 'BODY', value: 'a\uD83D\uDE00' }]), null, 'a surrogate pair is fine');
 });
+
+test('SUBJECT narrows through the headers like HEADER; larger messages stay with the scan', () => {
+  const c = criteria('SUBJECT "number 7" SEEN');
+  const plan = planTextSearch(c)!;
+  assert.deepEqual(plan.filter, { field: 'headers', value: 'number 7' });
+  assert.deepEqual(
+    residualCriteria(c, plan).map((k) => k.key),
+    ['SUBJECT', 'FLAG'],
+  );
+  assert.equal(plan.scanLarger, 64 * 1024);
+  assert.equal(planTextSearch(criteria('BODY x'))!.scanLarger, null, 'BODY alone: the index is exact');
+  assert.equal(planTextSearch(criteria('OR SUBJECT a BODY b'))!.scanLarger, 64 * 1024);
+  assert.equal(planTextSearch(criteria('NOT SUBJECT a')), null);
+});

@@ -128,3 +128,4 @@ export function toStoredStructure(index: MessageIndex): { readonly [key: string]
   return index as unknown as { readonly [key: string]: unknown };
 }
 export { searchTextOf, searchTextExtractor, SEARCH_TEXT_MAX_BYTES, SEARCH_TEXT_VERSION } from './search-text.js';
+export { SEARCH_HEADER_MAX_BYTES } from './text.js';

@@ -104,8 +104,11 @@ class Budget {
   }
 }
 
+/** Header bytes read for the searchable text: a field starting later is not in it. */
+export const SEARCH_HEADER_MAX_BYTES = 64 * 1024;
+
 function headerText(raw: Buffer, start: number, end: number): string {
-  const { fields } = parseHeaderBlock(raw, start, end, 64 * 1024);
+  const { fields } = parseHeaderBlock(raw, start, end, SEARCH_HEADER_MAX_BYTES);
   return fields.map((f) => `${f.name}: ${decodeMimeWords(f.value)}`).join('\n');
 }
 

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { WireEncoder, encodeMessage, wireSizeOf } from './wire.js';
+import { WireEncoder, encodeMessage, onlyCrlfLineEnds, wireSizeOf } from './wire.js';
 
 const enc = (s: string, top?: number): string => encodeMessage(Buffer.from(s, 'latin1'), top).toString('latin1');
 
@@ -71,4 +71,18 @@ test('chunk boundaries anywhere give the same bytes and the counted size matches
     })());
     assert.equal(counted, whole.length);
   }
+});
+
+test('onlyCrlfLineEnds agrees with a regular expression for bare CR and LF on random chunks', () => {
+  const bare = /[^\r]\n|\r[^\n]|^\n|\r$/;
+  let seed = 7;
+  const rnd = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+  const alphabet = [0x0d, 0x0a, 0x41, 0x2e, 0x20];
+  for (let n = 0; n < 5000; n++) {
+    const len = Math.floor(rnd() * 12);
+    const b = Buffer.from(Array.from({ length: len }, () => alphabet[Math.floor(rnd() * alphabet.length)]!));
+    assert.equal(onlyCrlfLineEnds(b), !bare.test(b.toString('latin1')), JSON.stringify(b.toString('latin1')));
+  }
+  assert.equal(onlyCrlfLineEnds(Buffer.from('a\r\nb\r\n')), true);
+  assert.equal(onlyCrlfLineEnds(Buffer.from('a\r\nb\r')), false, 'a CR at the end may be half of a line end');
 });

@@ -110,7 +110,7 @@ export class WireEncoder {
   private canPassThrough(data: Buffer): boolean {
     if (this.inHeaders || this.pendingCR || this.bodyLinesLeft !== Infinity || !this.atLineStart) return false;
     if (data[0] === DOT || data.indexOf(NUL) >= 0 || data.indexOf(LF_DOT) >= 0) return false;
-    return !BARE_LINE_END.test(data.toString('latin1'));
+    return onlyCrlfLineEnds(data);
   }
 
   private passThrough(data: Buffer, before: Buffer): Buffer {
@@ -156,7 +156,16 @@ export class WireEncoder {
 const EMPTY = Buffer.alloc(0);
 const LF_DOT = Buffer.from('\n.');
 /** A CR not followed by LF, or an LF not preceded by CR (also at the very start or end). */
-const BARE_LINE_END = /[^\r]\n|\r[^\n]|^\n|\r$/;
+/**
+ * True if every LF in `data` follows a CR and every CR precedes an LF (so no bare line
+ * end, and none split at either edge). Native scans per line end: several times
+ * faster than a regular expression over the chunk as a string.
+ */
+export function onlyCrlfLineEnds(b: Buffer): boolean {
+  for (let i = b.indexOf(LF); i >= 0; i = b.indexOf(LF, i + 1)) if (i === 0 || b[i - 1] !== CR) return false;
+  for (let i = b.indexOf(CR); i >= 0; i = b.indexOf(CR, i + 1)) if (i === b.length - 1 || b[i + 1] !== LF) return false;
+  return true;
+}
 
 /** Encodes a whole message held in memory (small messages, tests). */
 export function encodeMessage(raw: Uint8Array, topLines?: number): Buffer {

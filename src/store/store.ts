@@ -121,6 +121,8 @@ export interface ListMessagesOptions {
   fromUid?: number;
   /** Leave out the cached structure (smaller rows for POP3 / flag syncs). */
   withoutStructure?: boolean;
+  /** Only messages of more than this many bytes. */
+  largerThan?: number;
 }
 
 export interface Lease {

@@ -154,5 +154,19 @@ test('the index answers exactly what the full scan answers', async () => {
     }
     const indexed = await uidSearch(`HEADER Subject "${n}"`);
     assert.deepEqual(indexed, await uidSearch(`NOT NOT HEADER Subject "${n}"`), `HEADER Subject "${n}"`);
+    const bySubject = await uidSearch(`SUBJECT "${n}"`);
+    assert.deepEqual(bySubject, await uidSearch(`NOT NOT SUBJECT "${n}"`), `SUBJECT "${n}"`);
   }
+});
+
+test('SUBJECT finds a subject past the header bytes the index reads', async () => {
+  // 80 KiB of other fields first: the indexed header text stops before the Subject.
+  const filler = Array.from({ length: 1000 }, (_, i) => `X-Filler-${i}: ${'f'.repeat(70)}`);
+  const raw = Buffer.from(crlf(...filler, 'Subject: Far-Away Kumquat', '', 'body', ''));
+  const r = await appendRaw(c, 'Box', raw);
+  const uid = Number(/APPENDUID \d+ (\d+)/.exec(r.at(-1) ?? '')?.[1]);
+  await c.cmd('n', 'NOOP');
+  assert.deepEqual(await uidSearch('SUBJECT "far-away kumquat"'), [uid]);
+  assert.deepEqual(await uidSearch('SUBJECT kumquat'), await uidSearch('NOT NOT SUBJECT kumquat'));
+  assert.deepEqual(await uidSearch('HEADER Subject kumquat'), [], 'HEADER reads the indexed header text, as the scan does');
 });

@@ -32,7 +32,12 @@ export async function runSearch(ctx: CommandContext, criteria: readonly SearchKe
   const found = await ctx.store.searchText(view.mailboxId, plan.filter);
   const matched = new Set(found.matched);
   const residual = residualCriteria(criteria, plan);
-  const uids = [...found.matched, ...found.unindexed].filter((uid) => view.msnOf(uid) > 0);
+  const candidates = [...found.matched, ...found.unindexed];
+  if (plan.scanLarger !== null) {
+    const limit = plan.scanLarger;
+    for (const m of await ctx.store.listMessages(view.mailboxId, { withoutStructure: true, largerThan: limit })) if (!matched.has(m.uid)) candidates.push(m.uid);
+  }
+  const uids = [...new Set(candidates)].filter((uid) => view.msnOf(uid) > 0);
   let metas: MessageMeta[];
   if (uids.length > view.count / 4) {
     const wanted = new Set(uids);

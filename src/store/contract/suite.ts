@@ -180,6 +180,7 @@ export function runStoreContract(backend: ContractBackend): void {
       await assert.rejects(store.appendMessages(inbox, [await storeMessage(store, 'four'), await storeMessage(store, 'a longer fifth')]), OverQuota);
       await assert.rejects(store.appendMessages(999_999, [await storeMessage(store, 'x')]), NotFound);
       assert.equal((await store.listMessages(inbox)).length, 3);
+      assert.deepEqual((await store.listMessages(inbox, { withoutStructure: true, largerThan: 3 })).map((m) => m.size), [5], 'only the larger ones');
       assert.equal((await store.getAccountById(alice.id))!.usedBytes, 11);
       assert.equal((await store.getMailboxById(inbox))!.uidNext, 4, 'no UID was used up');
       await new Promise((r) => setTimeout(r, 20));
@@ -196,6 +197,16 @@ export function runStoreContract(backend: ContractBackend): void {
       assert.deepEqual(await store.claimRecent(inbox, true), { from: 3, to: 3 });
       const none = await store.claimRecent(inbox, true);
       assert.ok(none.from > none.to);
+      // Only expunged UIDs in the range: nothing to claim, and the next new message is still claimable.
+      const r4 = await store.appendMessage(inbox, await storeMessage(store, 'r4'));
+      await store.expungeMessages(inbox, [r4.uid]);
+      const gone = await store.claimRecent(inbox, true);
+      assert.ok(gone.from > gone.to, JSON.stringify(gone));
+      const r5 = await store.appendMessage(inbox, await storeMessage(store, 'r5'));
+      const fifth = await store.claimRecent(inbox, true);
+      assert.ok(fifth.from <= r5.uid && fifth.to === r5.uid, JSON.stringify(fifth));
+      const after = await store.claimRecent(inbox, true);
+      assert.ok(after.from > after.to);
       await assert.rejects(store.claimRecent(999_999, true), NotFound);
     });
 

@@ -162,6 +162,7 @@ const LIST_COLUMNS = ['mailbox_id', 'uid', 'message_id', 'modseq', 'flags', 'key
 export async function listMessages(tx: Tx, mailboxId: number, options: ListMessagesOptions): Promise<MessageMeta[]> {
   let q = tx.selectFrom('messages').select(LIST_COLUMNS).where('mailbox_id', '=', mailboxId).orderBy('uid');
   if (options.fromUid !== undefined) q = q.where('uid', '>=', options.fromUid);
+  if (options.largerThan !== undefined) q = q.where('size', '>', options.largerThan);
   if (options.withoutStructure) return (await q.execute()).map((r) => toMessage(r));
   return (await q.select('structure').execute()).map((r) => toMessage(r));
 }
