@@ -8,8 +8,9 @@
 // and at its start.
 // Memory: the tree's proportional set size (PSS, /proc/PID/smaps_rollup: a shared
 // page counts 1/n in each of the n processes mapping it), sampled every 100 ms; the
-// peak is the largest sample. Summing RSS instead would count the shared libraries
-// and shared memory of a forking server once per process.
+// peak is the largest sample. The summed RSS is sampled too and reported beside it:
+// it counts the shared libraries and shared memory of a forking server once per
+// process, so it overstates a tree of many processes.
 
 import { readFileSync, readdirSync } from 'node:fs';
 
@@ -87,6 +88,8 @@ export interface Usage {
   cpuSeconds: number;
   /** Largest PSS sample of the tree during the window, bytes. */
   peakPss: number;
+  /** Largest summed-RSS sample of the tree during the window, bytes. */
+  peakRss: number;
   /** Largest number of processes seen in the tree. */
   peakProcesses: number;
 }
@@ -95,10 +98,12 @@ export interface Usage {
 export function measure(roots: () => number[], intervalMs = 100): { stop(): Usage } {
   const cpu0 = treeCpuSeconds(roots());
   let peakPss = 0;
+  let peakRss = 0;
   let peakProcesses = 0;
   const sample = () => {
     const m = treeMemory(roots());
     peakPss = Math.max(peakPss, m.pss);
+    peakRss = Math.max(peakRss, m.rss);
     peakProcesses = Math.max(peakProcesses, m.processes);
   };
   sample();
@@ -107,7 +112,7 @@ export function measure(roots: () => number[], intervalMs = 100): { stop(): Usag
     stop() {
       clearInterval(timer);
       sample();
-      return { cpuSeconds: treeCpuSeconds(roots()) - cpu0, peakPss, peakProcesses };
+      return { cpuSeconds: treeCpuSeconds(roots()) - cpu0, peakPss, peakRss, peakProcesses };
     },
   };
 }

@@ -133,6 +133,7 @@ async function smtpSection(sides: Sides): Promise<void> {
         record(label, sides.peer.name, side, 'DATA→250 p99', 'ms', false, load.p99Ms);
         record(label, sides.peer.name, side, 'CPU per message', 'ms', false, (usage.cpuSeconds * 1000) / Math.max(1, load.count));
         record(label, sides.peer.name, side, 'peak memory (PSS)', 'MiB', false, usage.peakPss / MiB);
+        record(label, sides.peer.name, side, 'peak RSS (summed)', 'MiB', false, usage.peakRss / MiB);
         log(`${label}, ${side}: ${rate.toFixed(0)}/s, p50 ${load.p50Ms.toFixed(1)} ms, p99 ${load.p99Ms.toFixed(1)} ms, CPU ${usage.cpuSeconds.toFixed(1)} s for ${load.count}${drainSeconds > 0 ? ` (queue drained ${drainSeconds.toFixed(1)} s after the last 250)` : ''}, peak ${(usage.peakPss / MiB).toFixed(0)} MiB`);
       });
     }
@@ -151,6 +152,8 @@ async function pop3Section(sides: Sides, all: string[]): Promise<void> {
       if (n > 1) record(label, 'Dovecot', side, 'session p99', 'ms', false, load.p99Ms);
       record(label, 'Dovecot', side, 'CPU', 's', false, usage.cpuSeconds);
       record(label, 'Dovecot', side, 'peak memory (PSS)', 'MiB', false, usage.peakPss / MiB);
+    record(label, 'Dovecot', side, 'peak RSS (summed)', 'MiB', false, usage.peakRss / MiB);
+      record(label, 'Dovecot', side, 'peak RSS (summed)', 'MiB', false, usage.peakRss / MiB);
       log(`${label}, ${side}: ${rate.toFixed(0)} messages/s (${(load.bytes / 1e6 / load.seconds).toFixed(0)} MB/s), CPU ${usage.cpuSeconds.toFixed(1)} s, peak ${(usage.peakPss / MiB).toFixed(0)} MiB`);
     });
   }
@@ -167,6 +170,7 @@ async function imapSection(sides: Sides, all: string[]): Promise<void> {
     record(label, 'Dovecot', side, 'command p99', 'ms', false, load.p99Ms);
     record(label, 'Dovecot', side, 'CPU per command', 'ms', false, (usage.cpuSeconds * 1000) / Math.max(1, load.count));
     record(label, 'Dovecot', side, 'peak memory (PSS)', 'MiB', false, usage.peakPss / MiB);
+    record(label, 'Dovecot', side, 'peak RSS (summed)', 'MiB', false, usage.peakRss / MiB);
     const by = Object.entries(load.byCommand ?? {}).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', ');
     log(`${label}, ${side}: ${rate.toFixed(0)} commands/s, p50 ${load.p50Ms.toFixed(1)} ms, p99 ${load.p99Ms.toFixed(1)} ms, CPU ${usage.cpuSeconds.toFixed(1)} s, peak ${(usage.peakPss / MiB).toFixed(0)} MiB; mean ms by command: ${by}`);
   });
@@ -189,6 +193,7 @@ async function idleSection(sides: Sides, all: string[]): Promise<void> {
     const per = (after.pss - before.pss) / load.count;
     record(label, 'Dovecot', side, 'memory per connection (PSS)', 'KiB', false, per / 1024);
     record(label, 'Dovecot', side, 'memory with all connections (PSS)', 'MiB', false, after.pss / MiB);
+    record(label, 'Dovecot', side, 'RSS with all connections (summed)', 'MiB', false, after.rss / MiB);
     record(label, 'Dovecot', side, 'log in + SELECT + IDLE for all', 's', false, load.seconds);
     record(label, 'Dovecot', side, 'CPU', 's', false, cpu);
     log(`${label}, ${side}: ${(per / 1024).toFixed(0)} KiB per connection (PSS; RSS summed ${((after.rss - before.rss) / load.count / 1024).toFixed(0)} KiB), ${after.processes} processes, set up in ${load.seconds.toFixed(1)} s, CPU ${cpu.toFixed(1)} s`);
@@ -390,13 +395,13 @@ try {
   const body = [
     `Machine: ${machineLine()} · ${load} · ${versions} · ${started.toISOString().slice(0, 16).replace('T', ' ')} UTC`,
     '',
-    `Produced by \`npm run bench:peers\` (${RUNS} run${RUNS === 1 ? "" : "s"} of each workload, alternating which side goes first; each figure is the median; time-boxed runs last ${SECONDS} s). Debian's Dovecot and Postfix run as throwaway instances with configurations and data of their own in a temporary directory, on loopback ports; Steadymail is the real \`bin/steadymail serve\` (SQLite, fs blobs) in its own process. The clients run in a separate process on the same 2 cores. Ratio is Steadymail/peer: for rates above 1 is better for Steadymail, for times, CPU and memory below 1 is.`,
+    `Produced by \`npm run bench:peers\` (${RUNS} run${RUNS === 1 ? "" : "s"} of each workload, alternating which side goes first; each figure is the median; time-boxed runs last ${SECONDS} s). Debian's Dovecot and Postfix run as throwaway instances with configurations and data of their own in a temporary directory, on loopback ports; Steadymail is the real \`bin/steadymail serve\` (SQLite, default configuration) in its own process. The clients run in a separate process on the same 2 cores. Ratio is Steadymail/peer: for rates above 1 is better for Steadymail, for times, CPU and memory below 1 is.`,
     '',
     `Data: ${USERS} users, each with the same ${MESSAGES} messages (seeded sizes 2–60 KiB, a text part and a base64 attachment, ${(mailBytes / 1e6).toFixed(1)} MB per user): Maildir files for Dovecot (with S= and W= sizes in their names), the same bytes through the store for Steadymail (structure and search text computed as at delivery). Before the POP3 and IMAP runs every mailbox is opened once on both sides (POP3 LIST, IMAP SELECT, FETCH FLAGS ENVELOPE, SEARCH SUBJECT), so Dovecot's index and cache files exist as they would on a live server.`,
     '',
-    'Workloads: **SMTP** — N senders, one connection each, MAIL/RCPT/DATA in turn, each message a short text part and a random base64 attachment (no two alike); a message counts at its `250`. Postfix answers `250` once its queue file is fsynced and then delivers over LMTP into Dovecot (which fsyncs the Maildir file); its CPU and memory are those of Postfix and Dovecot together, counted until the queue is empty. Steadymail answers `250` once the blob is fsynced and the metadata committed in its store, after SPF/DKIM/DMARC verification (against a loopback DNS server), the inbound filter (greylisting skips loopback) and full-text indexing; Postfix as configured here checks none of these. **POP3** — each user logs in (USER/PASS), LISTs, RETRs all messages one at a time, QUITs; both mark messages \\Seen. **IMAP mixed** — each client its own user: SELECT INBOX, FETCH 20 (FLAGS ENVELOPE), FETCH one BODY.PEEK[], STORE ±\\Flagged, SEARCH SUBJECT (header search: Dovecot has no full-text index configured, Steadymail answers from its own), APPEND of a 10 KiB message shaped like the SMTP ones (durable before OK on both), UID STORE \\Deleted, UID EXPUNGE; each command is one unit. **IDLE** — the connections log in (spread over the users), SELECT INBOX and IDLE; memory is taken 2 s after the last one is in. Dovecot runs one imap process per connection; for this its configuration raises `default_process_limit`, the imap/imap-login `process_limit` (5,000), `default_client_limit` and `mail_max_userip_connections`.',
+    'Workloads: **SMTP** — N senders, one connection each, MAIL/RCPT/DATA in turn, each message a short text part and a random base64 attachment (no two alike); a message counts at its `250`. Postfix answers `250` once its queue file is fsynced and then delivers over LMTP into Dovecot (which fsyncs the Maildir file); its CPU and memory are those of Postfix and Dovecot together, counted until the queue is empty. Steadymail answers `250` once the body is durable (a 10 KiB one in the database, through the group commit and its WAL fsync; a 1 MiB one as a file, fsynced with its directory) and the metadata committed in its store, after SPF/DKIM/DMARC verification (against a loopback DNS server), the inbound filter (greylisting skips loopback) and full-text indexing; Postfix as configured here checks none of these. **POP3** — each user logs in (USER/PASS), LISTs, RETRs all messages one at a time, QUITs; both mark messages \\Seen. **IMAP mixed** — each client its own user: SELECT INBOX, FETCH 20 (FLAGS ENVELOPE), FETCH one BODY.PEEK[], STORE ±\\Flagged, SEARCH SUBJECT (header search: Dovecot has no full-text index configured, Steadymail answers from its own), APPEND of a 10 KiB message shaped like the SMTP ones (durable before OK on both), UID STORE \\Deleted, UID EXPUNGE; each command is one unit. **IDLE** — the connections log in (spread over the users), SELECT INBOX and IDLE; memory is taken 2 s after the last one is in. Dovecot runs one imap process per connection; for this its configuration raises `default_process_limit`, the imap/imap-login `process_limit` (5,000), `default_client_limit` and `mail_max_userip_connections`.',
     '',
-    'CPU and memory: the server\'s process tree, read from /proc (bench/peers/procs.ts). CPU is the sum of utime + stime + cutime + cstime over the live processes of the tree (a reaped child\'s time is in its parent\'s cutime), at the end of the run minus at its start. Memory is the tree\'s PSS (proportional set size: a page shared by n processes counts 1/n in each) sampled every 100 ms, the peak of the samples; summed RSS would count Dovecot\'s shared libraries once per process. Steadymail is one process.',
+    'CPU and memory: the server\'s process tree, read from /proc (bench/peers/procs.ts). CPU is the sum of utime + stime + cutime + cstime over the live processes of the tree (a reaped child\'s time is in its parent\'s cutime), at the end of the run minus at its start. Memory is sampled every 100 ms, the peak of the samples: the tree\'s PSS (proportional set size: a page shared by n processes counts 1/n in each), and its RSS summed over the processes, which counts Dovecot\'s and Postfix\'s shared libraries once per process and so overstates a tree of many processes. Steadymail is one process: its RSS is its RSS.',
     '',
     ...tbl,
   ];
