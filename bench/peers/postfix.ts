@@ -19,20 +19,6 @@ export interface PeerPostfix {
   stop(): void;
 }
 
-/** Installs Debian's postfix when missing, without letting it configure or start a system instance. */
-export function ensurePostfix(log: (s: string) => void): void {
-  if (existsSync('/usr/sbin/postfix') && existsSync('/usr/lib/postfix/sbin/master')) return;
-  log('installing postfix (Debian package, "No configuration")');
-  execFileSync('sh', ['-c', 'echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections']);
-  execFileSync('apt-get', ['install', '-y', '--no-install-recommends', 'postfix'], { env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' }, stdio: 'ignore' });
-  // Whatever the package may have started for the system is stopped (a no-op when nothing runs).
-  try {
-    execFileSync('postfix', ['stop'], { stdio: 'ignore' });
-  } catch {
-    // not running
-  }
-}
-
 export function postfixVersion(): string {
   return execFileSync('postconf', ['-h', '-d', 'mail_version']).toString().trim();
 }

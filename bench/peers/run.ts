@@ -26,7 +26,8 @@ import { loadLine, machineLine } from '../machine.js';
 import { loadSteadymail, message, RECIPIENT, users, writeMaildirs } from './data.js';
 import { dovecotVersion, startDovecot, type PeerDovecot } from './dovecot.js';
 import type { LoadResult, Workload } from './load.js';
-import { ensurePostfix, postfixVersion, startPostfix, type PeerPostfix } from './postfix.js';
+import { postfixVersion, startPostfix, type PeerPostfix } from './postfix.js';
+import { ensureDovecot, ensurePostfix } from './install.js';
 import { measure, treeCpuSeconds, treeMemory, type Usage } from './procs.js';
 
 const env = process.env;
@@ -267,6 +268,7 @@ process.once('SIGTERM', () => void cleanup().then(() => process.exit(143)));
 const started = new Date();
 const load = loadLine();
 try {
+  ensureDovecot(log);
   if (SECTIONS.includes('smtp')) ensurePostfix(log);
   log('building dist/ (tsc) for bin/steadymail');
   execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'inherit' });
