@@ -17,6 +17,7 @@ import { benchImap, imapSection } from './imap.js';
 import { benchImapSearch, searchSection } from './imap-search.js';
 import { benchImapIdle, idleSection } from './imap-idle.js';
 import { benchWebmailApi, webmailSection } from './webmail-api.js';
+import { median } from './stats.js';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 5);
 
@@ -58,7 +59,6 @@ const SECTIONS: Section[] = [
           console.log(`store append, run ${run}, ${writers} writer(s): ${r.perSecond.toFixed(0)}/s (${r.appends} in ${r.seconds.toFixed(1)} s, ${r.commits} commits)`);
         }
       }
-      const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;
       const one = median(perSecond.get(1)!);
       const twenty = median(perSecond.get(20)!);
       speedup = twenty / one;

@@ -20,6 +20,7 @@ import { webmailSubmission } from '../src/listeners.js';
 import { indexMessage, searchTextExtractor, toStoredStructure, type MessageIndex } from '../src/mime/index.js';
 import { openStore } from '../src/store/open.js';
 import { machineLine } from './machine.js';
+import { median } from './stats.js';
 
 export interface WebmailBenchResult {
   messages: number;
@@ -30,11 +31,6 @@ export interface WebmailBenchResult {
 
 const DISTINCT_BLOBS = 500;
 const WORDS = ['invoice', 'meeting', 'report', 'holiday', 'budget', 'launch', 'review', 'party', 'update', 'question'];
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)] ?? 0;
-}
 
 export async function benchWebmailApi(messages = 100_000, runs = 7): Promise<WebmailBenchResult> {
   const dir = await mkdtemp(join(tmpdir(), 'steadymail-bench-webmail-'));

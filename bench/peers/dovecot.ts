@@ -9,6 +9,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'n
 import net from 'node:net';
 import { join } from 'node:path';
 import { PASSWORD } from './data.js';
+import { freePort } from '../../test/free-port.js';
 
 export interface PeerDovecot {
   imapPort: number;
@@ -19,14 +20,6 @@ export interface PeerDovecot {
   pid(): number;
   /** Files now in a user's Maildir new/ and cur/. */
   stop(): Promise<void>;
-}
-
-export async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const p = (s.address() as net.AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return p;
 }
 
 export function dovecotVersion(): string {

@@ -9,7 +9,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DOMAIN } from './data.js';
-import { freePort } from './dovecot.js';
+import { freePort } from '../../test/free-port.js';
 
 export interface PeerPostfix {
   smtpPort: number;

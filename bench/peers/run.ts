@@ -29,6 +29,7 @@ import type { LoadResult, Workload } from './load.js';
 import { postfixVersion, startPostfix, type PeerPostfix } from './postfix.js';
 import { ensureDovecot, ensurePostfix } from './install.js';
 import { measure, treeCpuSeconds, treeMemory, type Usage } from './procs.js';
+import { median } from '../stats.js';
 
 const env = process.env;
 const RUNS = Number(env.PEERS_RUNS ?? 3);
@@ -65,11 +66,6 @@ function record(workload: string, peerName: string, side: 'steadymail' | 'peer',
   if (!f) figures.push((f = { workload, name, unit, higherIsBetter, steadymail: [], peer: [], peerName }));
   f[side].push(value);
 }
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length === 0 ? NaN : s.length % 2 === 1 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
 
 /** Runs one workload in the load process; `whileReady` runs when it prints `ready` (idle), before it is told to finish. */
 function runLoad(w: Workload, whileReady?: () => Promise<void>): Promise<LoadResult> {

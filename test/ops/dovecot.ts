@@ -4,9 +4,9 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import { join } from 'node:path';
 import { ImapFlow } from 'imapflow';
+import { freePort } from '../free-port.js';
 
 export interface DovecotMessage {
   uid: number;
@@ -23,14 +23,6 @@ export interface Dovecot {
   /** Every mailbox of a user (our `/` names): UIDVALIDITY and messages by UID, \Recent left out. */
   view(user: string, skip?: (path: string) => boolean): Promise<Record<string, { uidValidity: number; messages: DovecotMessage[] }>>;
   stop(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const p = (s.address() as net.AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return p;
 }
 
 export interface DovecotOptions {

@@ -9,12 +9,12 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cli, serve, tempDataDir, type Running } from '../e2e/serve.js';
 import { ImapClient, Pop3Client, smtpSend } from './clients.js';
 import { Wire } from '../security/wire.js';
+import { freePort } from '../free-port.js';
 
 const PG_BIN = (() => {
   const base = '/usr/lib/postgresql';
@@ -34,17 +34,6 @@ function pgTool(tool: string, args: string[]): string {
   const bin = join(PG_BIN!, tool);
   const options = { encoding: 'utf8' as const, stdio: ['ignore', 'pipe', 'pipe'] as ('ignore' | 'pipe')[] };
   return root ? execFileSync('runuser', ['-u', 'postgres', '--', bin, ...args], options) : execFileSync(bin, args, options);
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 const startCluster = () => pgTool('pg_ctl', ['-D', join(clusterDir, 'data'), '-l', join(clusterDir, 'log'), '-w', '-t', '30', '-o', `-p ${pgPort} -k ${clusterDir} -c listen_addresses=127.0.0.1`, 'start']);

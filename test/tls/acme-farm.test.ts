@@ -12,7 +12,8 @@ import { startServer, type ServerHandle } from '../../src/server.js';
 import { openStore } from '../../src/store/open.js';
 import { createTestDatabase } from '../../src/store/contract/pg-test-db.js';
 import { testConfig } from './helpers.js';
-import { freePort, startPebble, type Pebble } from './pebble.js';
+import { startPebble, type Pebble } from './pebble.js';
+import { freePort } from '../free-port.js';
 
 let dir: string;
 let pebble: Pebble;

@@ -16,7 +16,8 @@ import { certificateSummaries } from '../../src/tls/cert-store.js';
 import { registerAcmeMetrics } from '../../src/tls/metrics.js';
 import { Registry } from 'prom-client';
 import { presentedCn, testConfig } from './helpers.js';
-import { freePort, startPebble, type Pebble } from './pebble.js';
+import { startPebble, type Pebble } from './pebble.js';
+import { freePort } from '../free-port.js';
 
 let dir: string;
 let pebble: Pebble;

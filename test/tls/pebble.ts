@@ -2,18 +2,10 @@
 // on free ports, for the ACME tests. Names resolve to 127.0.0.1 unless told otherwise.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { request } from 'node:https';
 import { makeCertificate } from './helpers.js';
-
-export async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as { port: number }).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
+import { freePort } from '../free-port.js';
 
 export interface Pebble {
   directoryUrl: string;
